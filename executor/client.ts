@@ -1,0 +1,239 @@
+/** The typed Colonies client: one method per API operation, bound to a key and (usually) a colony. */
+import { createTransport, ColoniesError, type Transport } from './transport.ts';
+import { Workflow } from './workflow.ts';
+import type { Colony, ColonyStats, Executor, LogEntry, Process, ProcessGraph, ProcessGraphWithProcesses, User } from '../protocol/types.ts';
+import type { ProcessState } from '../protocol/states.ts';
+import { FINISHED_STATES } from '../protocol/states.ts';
+import type { FunctionSpecInput, WorkflowSpecInput } from '../protocol/schemas.ts';
+
+export interface ClientOptions {
+  /** Base URL; or host + port. */
+  url?: string;
+  host?: string;
+  port?: number;
+  prvkey: string;
+  colonyname?: string;
+  now?: () => number;
+}
+
+export interface ListOptions {
+  state?: ProcessState;
+  executortype?: string;
+  label?: string;
+  count?: number;
+}
+
+export interface ChildOptions {
+  spec: FunctionSpecInput;
+  nodename?: string;
+  childprocessid?: string;
+  insert?: boolean;
+}
+
+const enc = encodeURIComponent;
+
+export function serverUrl(o: { url?: string | undefined; host?: string | undefined; port?: number | undefined }): string {
+  return o.url ?? `http://${o.host ?? 'localhost'}:${o.port ?? 50080}`;
+}
+
+export class ColoniesClient {
+  readonly transport: Transport;
+  readonly colonyname: string | undefined;
+
+  constructor(opts: ClientOptions) {
+    this.transport = createTransport({ url: serverUrl(opts), prvkey: opts.prvkey, ...(opts.now ? { now: opts.now } : {}) });
+    this.colonyname = opts.colonyname;
+  }
+
+  /** The caller's id (public key). */
+  get id(): string {
+    return this.transport.id;
+  }
+
+  /** The same server and colony, signing with another key. */
+  withKey(prvkey: string): ColoniesClient {
+    return new ColoniesClient({ url: this.transport.url, prvkey, ...(this.colonyname ? { colonyname: this.colonyname } : {}) });
+  }
+
+  private c(): string {
+    if (!this.colonyname) throw new ColoniesError('VALIDATION_FAILED', 'no colony name: pass colonyname (or set COLONIES_COLONY_NAME)');
+    return `/colonies/${enc(this.colonyname)}`;
+  }
+
+  private req<T>(method: string, path: string, body?: unknown, query?: Record<string, string | number | boolean | undefined>, signal?: AbortSignal) {
+    return this.transport.request<T>(method, path, body, { query, signal });
+  }
+
+  // Server owner
+  addColony(colonyname: string, colonyid: string) {
+    return this.req<Colony>('POST', '/colonies', { colonyname, colonyid });
+  }
+  listColonies() {
+    return this.req<Colony[]>('GET', '/colonies');
+  }
+  removeColony(colonyname: string) {
+    return this.req<void>('DELETE', `/colonies/${enc(colonyname)}`);
+  }
+
+  // Colony
+  getColony() {
+    return this.req<Colony>('GET', this.c());
+  }
+  stats() {
+    return this.req<ColonyStats>('GET', `${this.c()}/stats`);
+  }
+
+  // Executors
+  addExecutor(e: { executorname: string; executorid: string; executortype: string; location?: string }) {
+    return this.req<Executor>('POST', `${this.c()}/executors`, e);
+  }
+  approveExecutor(executorname: string) {
+    return this.req<Executor>('POST', `${this.c()}/executors/${enc(executorname)}/approve`);
+  }
+  rejectExecutor(executorname: string) {
+    return this.req<Executor>('POST', `${this.c()}/executors/${enc(executorname)}/reject`);
+  }
+  removeExecutor(executorname: string) {
+    return this.req<void>('DELETE', `${this.c()}/executors/${enc(executorname)}`);
+  }
+  listExecutors() {
+    return this.req<Executor[]>('GET', `${this.c()}/executors`);
+  }
+  getExecutor(executorname: string) {
+    return this.req<Executor>('GET', `${this.c()}/executors/${enc(executorname)}`);
+  }
+
+  // Users
+  addUser(username: string, userid: string) {
+    return this.req<User>('POST', `${this.c()}/users`, { username, userid });
+  }
+  listUsers() {
+    return this.req<User[]>('GET', `${this.c()}/users`);
+  }
+  removeUser(username: string) {
+    return this.req<void>('DELETE', `${this.c()}/users/${enc(username)}`);
+  }
+
+  // Processes
+  submit(spec: FunctionSpecInput) {
+    return this.req<Process>('POST', `${this.c()}/processes`, spec);
+  }
+  getProcess(processid: string) {
+    return this.req<Process>('GET', `${this.c()}/processes/${enc(processid)}`);
+  }
+  listProcesses(o: ListOptions = {}) {
+    return this.req<Process[]>('GET', `${this.c()}/processes`, undefined, { ...o });
+  }
+  cancelProcess(processid: string) {
+    return this.req<Process>('POST', `${this.c()}/processes/${enc(processid)}/cancel`);
+  }
+  removeProcess(processid: string, o: { force?: boolean } = {}) {
+    return this.req<void>('DELETE', `${this.c()}/processes/${enc(processid)}`, undefined, { force: o.force });
+  }
+  removeAllProcesses(state?: ProcessState) {
+    return this.req<{ removed: number }>('DELETE', `${this.c()}/processes`, undefined, { state });
+  }
+  /** Long-poll for up to `timeout` seconds; resolves to [] when nothing came. */
+  async assign(o: { timeout?: number; count?: number } = {}, signal?: AbortSignal): Promise<Process[]> {
+    return (
+      await this.req<{ processes: Process[] }>(
+        'POST',
+        `${this.c()}/processes/assign`,
+        { timeout: o.timeout ?? 10, count: o.count ?? 1 },
+        undefined,
+        signal,
+      )
+    ).processes;
+  }
+  close(processid: string, attempt: number, out: unknown[]) {
+    return this.req<void>('POST', `${this.c()}/processes/${enc(processid)}/close`, { attempt, out });
+  }
+  fail(processid: string, attempt: number, errors: string[]) {
+    return this.req<Process>('POST', `${this.c()}/processes/${enc(processid)}/fail`, { attempt, errors });
+  }
+  addLog(processid: string, message: string) {
+    return this.req<void>('POST', `${this.c()}/processes/${enc(processid)}/logs`, { message });
+  }
+  getLogs(processid: string, o: { since?: number; count?: number } = {}) {
+    return this.req<LogEntry[]>('GET', `${this.c()}/processes/${enc(processid)}/logs`, undefined, { ...o });
+  }
+  getExecutorLogs(executorid: string, o: { since?: number; count?: number } = {}) {
+    return this.req<LogEntry[]>('GET', `${this.c()}/executors/${enc(executorid)}/logs`, undefined, { ...o });
+  }
+
+  // Process graphs (workflows)
+  submitWorkflow(wf: Workflow | WorkflowSpecInput) {
+    return this.req<ProcessGraph>('POST', `${this.c()}/processgraphs`, wf instanceof Workflow ? wf.toJSON() : wf);
+  }
+  getProcessGraph(processgraphid: string) {
+    return this.req<ProcessGraphWithProcesses>('GET', `${this.c()}/processgraphs/${enc(processgraphid)}`);
+  }
+  listProcessGraphs(o: { state?: ProcessState; count?: number } = {}) {
+    return this.req<ProcessGraph[]>('GET', `${this.c()}/processgraphs`, undefined, { ...o });
+  }
+  findProcess(processgraphid: string, nodename: string) {
+    return this.req<Process>('GET', `${this.c()}/processgraphs/${enc(processgraphid)}/nodes/${enc(nodename)}`);
+  }
+  cancelProcessGraph(processgraphid: string) {
+    return this.req<ProcessGraph>('POST', `${this.c()}/processgraphs/${enc(processgraphid)}/cancel`);
+  }
+  removeProcessGraph(processgraphid: string, o: { force?: boolean } = {}) {
+    return this.req<void>('DELETE', `${this.c()}/processgraphs/${enc(processgraphid)}`, undefined, { force: o.force });
+  }
+  removeAllProcessGraphs(state?: ProcessState) {
+    return this.req<{ removed: number }>('DELETE', `${this.c()}/processgraphs`, undefined, { state });
+  }
+  /** pycolonies' add_child(processgraphid, parentprocessid, childprocessid, spec, nodename, insert). */
+  addChild(
+    processgraphid: string,
+    parentprocessid: string,
+    childprocessid: string | null | undefined,
+    spec: FunctionSpecInput,
+    nodename: string,
+    insert: boolean,
+  ) {
+    return this.req<Process>('POST', `${this.c()}/processgraphs/${enc(processgraphid)}/children`, {
+      parentprocessid,
+      ...(childprocessid ? { childprocessid } : {}),
+      spec,
+      nodename,
+      insert,
+    });
+  }
+  /** Many children in one transaction (fan-outs of thousands). */
+  addChildren(processgraphid: string, parentprocessid: string, children: ChildOptions[]) {
+    return this.req<Process[]>('POST', `${this.c()}/processgraphs/${enc(processgraphid)}/children/batch`, { parentprocessid, children });
+  }
+
+  /** Resolves with the process once it has finished (SUCCESS, FAILED or CANCELLED). */
+  async waitForProcess(processid: string, timeoutMs = 60_000): Promise<Process> {
+    return waitUntil(
+      () => this.getProcess(processid),
+      (p) => FINISHED_STATES.includes(p.state),
+      timeoutMs,
+      `process ${processid}`,
+    );
+  }
+
+  /** Resolves with the graph (and its processes) once it has finished. */
+  async waitForProcessGraph(processgraphid: string, timeoutMs = 60_000): Promise<ProcessGraphWithProcesses> {
+    return waitUntil(
+      () => this.getProcessGraph(processgraphid),
+      (g) => FINISHED_STATES.includes(g.state),
+      timeoutMs,
+      `process graph ${processgraphid}`,
+    );
+  }
+}
+
+async function waitUntil<T>(get: () => Promise<T>, done: (t: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let delay = 20;
+  for (;;) {
+    const t = await get();
+    if (done(t)) return t;
+    if (Date.now() >= until) throw new ColoniesError('TIMEOUT', `${what} did not finish within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, until - Date.now()))));
+    delay = Math.min(delay * 1.5, 500);
+  }
+}

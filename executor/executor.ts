@@ -1,0 +1,235 @@
+/**
+ * The Executor runtime: long-poll assign → call the function named by funcname → close with its
+ * result, or fail with the error. Concurrency N means N processes at once. Stops gracefully:
+ * no new work is taken, running functions get a grace period, and whatever is still running
+ * after it is failed so the server retries it elsewhere (never left without an owner).
+ */
+import { ColoniesClient, type ChildOptions } from './client.ts';
+import { ColoniesError } from './transport.ts';
+import { generateKeyPair } from '../protocol/crypto.ts';
+import type { Process } from '../protocol/types.ts';
+import type { FunctionSpecInput } from '../protocol/schemas.ts';
+
+export interface ExecutionContext {
+  process: Process;
+  /** A client signing as this executor, bound to its colony. */
+  client: ColoniesClient;
+  colonyname: string;
+  executorname: string;
+  executortype: string;
+  /** Appends a line to the process's log. */
+  log(message: string): Promise<void>;
+  /** add_child on this process's graph (see ColoniesClient.addChild). */
+  addChild(spec: FunctionSpecInput, nodename: string, o?: { insert?: boolean; childprocessid?: string }): Promise<Process>;
+  addChildren(children: ChildOptions[]): Promise<Process[]>;
+  /** Aborted when the executor is forced to stop; long functions may watch it. */
+  signal: AbortSignal;
+}
+
+/** A served function gets the context first, then the process input (or its args when it has none). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- functions take whatever their workflow passes
+export type ExecutorFunction = (ctx: ExecutionContext, ...args: any[]) => unknown;
+
+export interface ExecutorOptions {
+  url: string;
+  colonyname: string;
+  executortype: string;
+  executorname?: string;
+  /** The executor's own key; generated when absent (then colonyPrvkey is needed to register it). */
+  prvkey?: string;
+  /** With the colony owner's key the executor registers and approves itself, as the ColonyOS python executor does. */
+  colonyPrvkey?: string;
+  functions: Record<string, ExecutorFunction>;
+  concurrency?: number;
+  /** Seconds each long-poll waits for work. */
+  assignTimeout?: number;
+  location?: string;
+  /** How long stop() lets running functions finish before failing them. */
+  graceMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+/** A function's return value as the process output: an array is the list, a scalar is [x]. */
+export function toOutput(result: unknown): unknown[] {
+  if (Array.isArray(result)) return result;
+  return result === undefined ? [] : [result];
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+const isTransient = (err: unknown) =>
+  err instanceof ColoniesError && (err.code === 'UNREACHABLE' || err.code === 'UNAVAILABLE' || err.code === 'INTERNAL');
+
+export class Executor {
+  readonly client: ColoniesClient;
+  readonly executorname: string;
+  readonly prvkey: string;
+  private readonly opts: ExecutorOptions;
+  private readonly polls = new AbortController();
+  private readonly hardStop = new AbortController();
+  private readonly running = new Map<string, Process>();
+  private slots: Promise<void>[] = [];
+  private stopping: Promise<void> | undefined;
+  /** Processes this executor closed successfully, and failed (function threw). */
+  readonly stats = { closed: 0, failed: 0 };
+
+  constructor(opts: ExecutorOptions) {
+    this.opts = opts;
+    this.prvkey = opts.prvkey ?? generateKeyPair().prvkey;
+    this.executorname = opts.executorname ?? `${opts.executortype}-${this.prvkey.slice(0, 8)}`;
+    this.client = new ColoniesClient({ url: opts.url, prvkey: this.prvkey, colonyname: opts.colonyname });
+  }
+
+  get id(): string {
+    return this.client.id;
+  }
+
+  /** Registers and approves this executor with the colony owner's key (idempotent). */
+  async register(): Promise<void> {
+    if (!this.opts.colonyPrvkey) return;
+    const owner = this.client.withKey(this.opts.colonyPrvkey);
+    try {
+      await owner.addExecutor({
+        executorname: this.executorname,
+        executorid: this.id,
+        executortype: this.opts.executortype,
+        location: this.opts.location ?? '',
+      });
+    } catch (err) {
+      if (!(err instanceof ColoniesError && err.code === 'ALREADY_EXISTS')) throw err;
+    }
+    await owner.approveExecutor(this.executorname);
+  }
+
+  /** Registers (when it can) and starts the polling slots. Resolves once started. */
+  async start(): Promise<void> {
+    await this.register();
+    const n = Math.max(1, this.opts.concurrency ?? 1);
+    this.slots = Array.from({ length: n }, () => this.slot());
+  }
+
+  /** Resolves when every slot has stopped. */
+  get done(): Promise<void> {
+    return Promise.all(this.slots).then(() => undefined);
+  }
+
+  /** Stops taking work, waits up to graceMs for running functions, then fails what is left. */
+  stop(graceMs = this.opts.graceMs ?? 30_000): Promise<void> {
+    this.stopping ??= (async () => {
+      this.polls.abort();
+      const finished = this.done;
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace'>((r) => (timer = setTimeout(() => r('grace'), graceMs)));
+      if ((await Promise.race([finished.then(() => 'done' as const), graceOver])) === 'grace') {
+        this.hardStop.abort();
+        await Promise.all(
+          [...this.running.values()].map((p) =>
+            this.client.fail(p.processid, p.attempt, ['executor stopped before the function finished']).catch(() => undefined),
+          ),
+        );
+      }
+      clearTimeout(timer);
+    })();
+    return this.stopping;
+  }
+
+  /** SIGINT/SIGTERM stop gracefully; a second signal fails running work at once. */
+  installSignalHandlers(onStopped: () => void = () => process.exit(0)): void {
+    let signals = 0;
+    const handler = () => {
+      signals++;
+      void this.stop(signals > 1 ? 0 : undefined).then(onStopped);
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+  }
+
+  private async slot(): Promise<void> {
+    let backoff = 100;
+    while (!this.polls.signal.aborted) {
+      let procs: Process[];
+      try {
+        procs = await this.client.assign({ timeout: this.opts.assignTimeout ?? 10, count: 1 }, this.polls.signal);
+        backoff = 100;
+      } catch (err) {
+        if (this.polls.signal.aborted) break;
+        this.opts.onError?.(err);
+        await sleep(backoff, this.polls.signal);
+        backoff = Math.min(backoff * 2, 5000);
+        continue;
+      }
+      for (const p of procs) await this.run(p);
+    }
+  }
+
+  private context(p: Process): ExecutionContext {
+    const { client } = this;
+    return {
+      process: p,
+      client,
+      colonyname: this.opts.colonyname,
+      executorname: this.executorname,
+      executortype: this.opts.executortype,
+      log: (message) => client.addLog(p.processid, message),
+      addChild: (spec, nodename, o = {}) => client.addChild(p.processgraphid ?? '', p.processid, o.childprocessid, spec, nodename, o.insert ?? false),
+      addChildren: (children) => client.addChildren(p.processgraphid ?? '', p.processid, children),
+      signal: this.hardStop.signal,
+    };
+  }
+
+  private async run(p: Process): Promise<void> {
+    this.running.set(p.processid, p);
+    try {
+      const fn = this.opts.functions[p.spec.funcname];
+      let outcome: { out: unknown[] } | { errors: string[] };
+      if (!fn) {
+        outcome = {
+          errors: [
+            `function "${p.spec.funcname}" is not served by executor ${this.executorname} (it serves: ${Object.keys(this.opts.functions).join(', ')})`,
+          ],
+        };
+      } else {
+        try {
+          const args = p.in.length > 0 ? p.in : p.spec.args;
+          outcome = { out: toOutput(await fn(this.context(p), ...args)) };
+        } catch (err) {
+          const e = err instanceof Error ? err : new Error(String(err));
+          outcome = { errors: [e.message, ...(e.stack ? [e.stack] : [])] };
+        }
+      }
+      if (this.hardStop.signal.aborted) return; // stop() already failed it
+      await this.report(p, outcome);
+    } finally {
+      this.running.delete(p.processid);
+    }
+  }
+
+  /** Closes or fails, retrying while the server is unreachable: a finished result is not thrown away. */
+  private async report(p: Process, outcome: { out: unknown[] } | { errors: string[] }): Promise<void> {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        if ('out' in outcome) {
+          await this.client.close(p.processid, p.attempt, outcome.out);
+          this.stats.closed++;
+        } else {
+          await this.client.fail(p.processid, p.attempt, outcome.errors);
+          this.stats.failed++;
+        }
+        return;
+      } catch (err) {
+        if (!isTransient(err) || this.hardStop.signal.aborted) {
+          this.opts.onError?.(err); // e.g. the attempt timed out and was given to another executor
+          return;
+        }
+        await sleep(delay, this.hardStop.signal);
+      }
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/** Signed HTTP transport: every request carries id, timestamp, nonce and an Ed25519 signature. */
+import { createSigner, randomNonce, sha256Hex, type Signer } from '../protocol/crypto.ts';
+import { HEADERS, canonicalRequest } from '../protocol/signing.ts';
+import { isErrorCode, type ErrorCode } from '../protocol/errors.ts';
+
+/** A server's error reply, or a transport failure (code UNREACHABLE), as a typed exception. */
+export class ColoniesError extends Error {
+  readonly code: ErrorCode | 'UNREACHABLE' | 'BAD_RESPONSE' | 'TIMEOUT';
+  readonly status: number;
+  readonly details: unknown;
+  constructor(code: ColoniesError['code'], message: string, status = 0, details?: unknown) {
+    super(message);
+    this.name = 'ColoniesError';
+    this.code = code;
+    this.status = status;
+    this.details = details;
+  }
+}
+
+export interface TransportOptions {
+  /** Base URL, e.g. http://localhost:50080 */
+  url: string;
+  prvkey: string;
+  /** Milliseconds since the epoch; tests may shift it. */
+  now?: () => number;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal | undefined;
+  query?: Record<string, string | number | boolean | undefined> | undefined;
+}
+
+export interface Transport {
+  readonly id: string;
+  readonly url: string;
+  request<T>(method: string, path: string, body?: unknown, opts?: RequestOptions): Promise<T>;
+}
+
+export function createTransport(opts: TransportOptions): Transport {
+  const signer: Signer = createSigner(opts.prvkey);
+  const base = opts.url.replace(/\/+$/, '');
+  const now = opts.now ?? Date.now;
+  return {
+    id: signer.id,
+    url: base,
+    async request<T>(method: string, path: string, body?: unknown, ro: RequestOptions = {}): Promise<T> {
+      const qs = ro.query
+        ? Object.entries(ro.query)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+            .join('&')
+        : '';
+      const pathWithQuery = '/api/v1' + path + (qs ? '?' + qs : '');
+      const payload = body === undefined ? '' : JSON.stringify(body);
+      const timestamp = String(now());
+      const nonce = randomNonce();
+      const signature = signer.sign(canonicalRequest(method, pathWithQuery, timestamp, nonce, sha256Hex(payload)));
+      let res: Response;
+      try {
+        res = await fetch(base + pathWithQuery, {
+          method,
+          headers: {
+            'content-type': 'application/json',
+            [HEADERS.id]: signer.id,
+            [HEADERS.timestamp]: timestamp,
+            [HEADERS.nonce]: nonce,
+            [HEADERS.signature]: signature,
+          },
+          ...(payload ? { body: payload } : {}),
+          ...(ro.signal ? { signal: ro.signal } : {}),
+        });
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') throw err;
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        throw new ColoniesError(
+          'UNREACHABLE',
+          `cannot reach the Colonies server at ${base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+        );
+      }
+      const text = await res.text();
+      if (res.status === 204 || text === '') {
+        if (res.ok) return undefined as T;
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new ColoniesError('BAD_RESPONSE', `server answered ${res.status} with a body that is not JSON`, res.status);
+      }
+      if (!res.ok) {
+        const e = (json as { error?: { code?: unknown; message?: unknown; details?: unknown } }).error;
+        if (e && isErrorCode(e.code)) throw new ColoniesError(e.code, String(e.message), res.status, e.details);
+        throw new ColoniesError('BAD_RESPONSE', `server answered ${res.status}`, res.status, json);
+      }
+      return json as T;
+    },
+  };
+}

@@ -1,0 +1,136 @@
+/** Zod schemas of every request body and query on the wire. Types are inferred from them, never declared twice. */
+import { z } from 'zod';
+import { PROCESS_STATES } from './states.ts';
+import { HEX_ID } from './signing.ts';
+
+export const LIMITS = {
+  maxNameLength: 200,
+  maxWorkflowSpecs: 10_000,
+  maxChildrenPerBatch: 20_000,
+  maxListCount: 10_000,
+  defaultListCount: 100,
+  maxAssignTimeoutSeconds: 120,
+  maxAssignCount: 500,
+  maxDeadlineSeconds: 10 * 365 * 24 * 3600,
+  maxRetries: 1000,
+  maxPriority: 1000,
+  maxLogMessageLength: 64 * 1024,
+} as const;
+
+/** Names that appear in URLs: colonies, executors, users. */
+export const resourceName = z
+  .string()
+  .min(1)
+  .max(LIMITS.maxNameLength)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit');
+
+export const identityId = z.string().regex(HEX_ID, 'an id is an Ed25519 public key: 64 lowercase hex characters');
+export const processId = z.string().regex(HEX_ID, 'a process id is 64 lowercase hex characters');
+
+const text = z.string().min(1).max(LIMITS.maxNameLength);
+const seconds = z.number().int().min(-1).max(LIMITS.maxDeadlineSeconds);
+
+const Conditions = z
+  .object({
+    dependencies: z.array(text).max(LIMITS.maxWorkflowSpecs).default([]),
+    /** ColonyOS puts the executor type here; we accept it as an alias of the top-level field. */
+    executortype: resourceName.optional(),
+  })
+  .default({ dependencies: [] });
+
+const FunctionSpecFields = z.object({
+  nodename: text.optional(),
+  funcname: text,
+  args: z.array(z.unknown()).default([]),
+  kwargs: z.record(z.string(), z.unknown()).default({}),
+  executortype: resourceName.optional(),
+  priority: z.number().int().min(-LIMITS.maxPriority).max(LIMITS.maxPriority).default(0),
+  maxwaittime: seconds.default(0),
+  maxexectime: seconds.default(0),
+  maxretries: z.number().int().min(0).max(LIMITS.maxRetries).default(0),
+  label: z.string().max(LIMITS.maxNameLength).default(''),
+  conditions: Conditions,
+});
+
+/** A function spec as users write it; normalised so that nodename and executortype are always set. */
+export const FunctionSpec = FunctionSpecFields.transform((s, ctx) => {
+  const executortype = s.executortype ?? s.conditions.executortype;
+  if (!executortype) {
+    ctx.addIssue({ code: 'custom', message: 'executortype is required', path: ['executortype'] });
+    return z.NEVER;
+  }
+  const { conditions, ...rest } = s;
+  return { ...rest, nodename: s.nodename ?? s.funcname, executortype, conditions: { dependencies: conditions.dependencies } };
+});
+export type FunctionSpecInput = z.input<typeof FunctionSpec>;
+export type FunctionSpec = z.output<typeof FunctionSpec>;
+
+/** A workflow: {functionspecs:[…]} (SDK) or a bare array of specs (the CLI's file format). */
+export const WorkflowSpec = z
+  .union([
+    z.object({ colonyname: resourceName.optional(), functionspecs: z.array(FunctionSpec).min(1).max(LIMITS.maxWorkflowSpecs) }),
+    z.array(FunctionSpec).min(1).max(LIMITS.maxWorkflowSpecs),
+  ])
+  .transform((w) => (Array.isArray(w) ? { functionspecs: w } : { functionspecs: w.functionspecs }));
+export type WorkflowSpecInput = z.input<typeof WorkflowSpec>;
+
+export const AddColonyRequest = z.object({ colonyname: resourceName, colonyid: identityId });
+export const AddExecutorRequest = z.object({
+  executorname: resourceName,
+  executorid: identityId,
+  executortype: resourceName,
+  location: z.string().max(LIMITS.maxNameLength).default(''),
+});
+export const AddUserRequest = z.object({ username: resourceName, userid: identityId });
+
+export const AssignRequest = z.object({
+  /** Seconds to wait for work; 0 answers at once. */
+  timeout: z.number().min(0).max(LIMITS.maxAssignTimeoutSeconds).default(10),
+  /** Up to this many processes in one reply. */
+  count: z.number().int().min(1).max(LIMITS.maxAssignCount).default(1),
+});
+
+export const CloseRequest = z.object({ attempt: z.number().int().min(1), out: z.array(z.unknown()).default([]) });
+export const FailRequest = z.object({
+  attempt: z.number().int().min(1),
+  errors: z.array(z.string().max(LIMITS.maxLogMessageLength)).min(1).default(['failed']),
+});
+export const LogRequest = z.object({ message: z.string().max(LIMITS.maxLogMessageLength) });
+
+const intFromQuery = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const ListProcessesQuery = z.object({
+  state: z.enum(PROCESS_STATES).optional(),
+  executortype: resourceName.optional(),
+  label: z.string().max(LIMITS.maxNameLength).optional(),
+  count: intFromQuery(1, LIMITS.maxListCount).default(LIMITS.defaultListCount),
+});
+export const ListGraphsQuery = z.object({
+  state: z.enum(PROCESS_STATES).optional(),
+  count: intFromQuery(1, LIMITS.maxListCount).default(LIMITS.defaultListCount),
+});
+export const RemoveAllQuery = z.object({ state: z.enum(PROCESS_STATES).optional() });
+export const ForceQuery = z.object({ force: z.enum(['true', 'false']).optional() });
+export const LogsQuery = z.object({
+  count: intFromQuery(1, LIMITS.maxListCount).default(LIMITS.defaultListCount),
+  since: z.coerce.number().int().min(0).optional(),
+});
+
+/** add_child: splice a new process into a running graph (the caller runs the parent). */
+export const AddChildRequest = z.object({
+  parentprocessid: processId,
+  childprocessid: processId.optional(),
+  spec: FunctionSpec,
+  nodename: text.optional(),
+  insert: z.boolean().default(false),
+});
+export type AddChildInput = z.input<typeof AddChildRequest>;
+
+/** Batch form for fan-outs of thousands: one transaction. */
+export const AddChildrenRequest = z.object({
+  parentprocessid: processId,
+  children: z
+    .array(z.object({ spec: FunctionSpec, nodename: text.optional(), childprocessid: processId.optional(), insert: z.boolean().default(false) }))
+    .min(1)
+    .max(LIMITS.maxChildrenPerBatch),
+});

@@ -1,0 +1,12 @@
+/** Process and process-graph states. ColonyOS numbers them 0–4; our wire uses the readable names. */
+export const PROCESS_STATES = ['WAITING', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLED'] as const;
+export type ProcessState = (typeof PROCESS_STATES)[number];
+
+export const FINISHED_STATES: readonly ProcessState[] = ['SUCCESS', 'FAILED', 'CANCELLED'];
+
+export function isProcessState(s: string): s is ProcessState {
+  return (PROCESS_STATES as readonly string[]).includes(s);
+}
+
+export const EXECUTOR_STATES = ['PENDING', 'APPROVED', 'REJECTED'] as const;
+export type ExecutorState = (typeof EXECUTOR_STATES)[number];

@@ -1,0 +1,88 @@
+/** Objects as they appear in replies. Field names follow ColonyOS. */
+import type { ExecutorState, ProcessState } from './states.ts';
+import type { FunctionSpec } from './schemas.ts';
+
+export interface Colony {
+  colonyname: string;
+  colonyid: string;
+  created: string;
+}
+
+export interface Executor {
+  executorname: string;
+  executorid: string;
+  executortype: string;
+  colonyname: string;
+  state: ExecutorState;
+  location: string;
+  registered: string;
+  lastheardfrom: string | null;
+}
+
+export interface User {
+  username: string;
+  userid: string;
+  colonyname: string;
+}
+
+export interface Process {
+  processid: string;
+  colonyname: string;
+  processgraphid: string | null;
+  spec: FunctionSpec;
+  state: ProcessState;
+  /** Set when all parents succeeded (roots: at submission). */
+  ready: boolean;
+  in: unknown[];
+  out: unknown[];
+  errors: string[];
+  retries: number;
+  /** Attempt number of the current/last assignment; a close must name it (fencing). */
+  attempt: number;
+  parents: string[];
+  children: string[];
+  initiatorid: string;
+  assignedexecutorid: string | null;
+  submissiontime: string;
+  readytime: string | null;
+  starttime: string | null;
+  endtime: string | null;
+  waitdeadline: string | null;
+  execdeadline: string | null;
+}
+
+export interface ProcessGraph {
+  processgraphid: string;
+  colonyname: string;
+  state: ProcessState;
+  initiatorid: string;
+  processcount: number;
+  successcount: number;
+  submissiontime: string;
+  starttime: string | null;
+  endtime: string | null;
+  /** Why the graph failed or was cancelled. */
+  errors: string[];
+  /** Present when one graph is fetched, in submission order; lists leave it out. */
+  processids?: string[];
+}
+
+export interface ProcessGraphWithProcesses extends ProcessGraph {
+  processes: Process[];
+}
+
+export interface LogEntry {
+  processid: string;
+  executorid: string;
+  message: string;
+  time: string;
+  seq: number;
+}
+
+export type StateCounts = Record<ProcessState, number>;
+
+export interface ColonyStats {
+  processes: StateCounts;
+  processgraphs: StateCounts;
+  executors: number;
+}

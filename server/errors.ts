@@ -1,0 +1,20 @@
+import { ERROR_CODES, type ErrorCode } from '../protocol/errors.ts';
+
+/** The one error type services throw; the HTTP layer maps its code to a status and the wire shape. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}

@@ -1,0 +1,84 @@
+/** createApp(deps): the whole HTTP surface, without listening (tests drive it with supertest). */
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { AppError, isAppError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Verifier } from '../auth/verify.ts';
+import { isConnectionError } from '../store/db.ts';
+import { coloniesRouter } from './colonies.ts';
+import { processesRouter } from './processes.ts';
+import { graphsRouter } from './graphs.ts';
+import type { RouteDeps } from './context.ts';
+import type { ErrorBody } from '../../protocol/errors.ts';
+
+export const API_PREFIX = '/api/v1';
+export const VERSION = '0.1.0';
+
+export interface AppDeps extends RouteDeps {
+  verify: Verifier;
+  log: Logger;
+  maxBodyBytes: number;
+  engine: string;
+  /** Extra unauthenticated routes mounted before the API (dashboard, metrics). */
+  extra?: (app: express.Express) => void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', engine: deps.engine, version: VERSION });
+  });
+  app.get(`${API_PREFIX}/version`, (_req, res) => {
+    res.json({ version: VERSION, api: 'v1' });
+  });
+  deps.extra?.(app);
+
+  // The signature covers the exact body bytes, so read them raw and parse JSON only after verifying.
+  app.use(API_PREFIX, express.raw({ type: () => true, limit: deps.maxBodyBytes }));
+  const authenticate: RequestHandler = (req, _res, next) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body : EMPTY;
+    req.callerId = deps.verify({ method: req.method, pathWithQuery: req.originalUrl, header: (n) => req.get(n), body: raw });
+    if (raw.length === 0) req.body = {};
+    else {
+      try {
+        req.body = JSON.parse(raw.toString('utf8')) as unknown;
+      } catch (err) {
+        throw new AppError('MALFORMED_JSON', `request body is not valid JSON: ${(err as Error).message}`);
+      }
+    }
+    next();
+  };
+  app.use(API_PREFIX, authenticate);
+  app.use(API_PREFIX, coloniesRouter(deps), processesRouter(deps), graphsRouter(deps));
+  app.use((req) => {
+    throw new AppError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`);
+  });
+  app.use(errorHandler(deps.log));
+  return app;
+}
+
+export function errorBody(err: AppError): ErrorBody {
+  return { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
+}
+
+function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    let e: AppError;
+    if (isAppError(err)) e = err;
+    else if ((err as { type?: string }).type === 'entity.too.large')
+      e = new AppError('PAYLOAD_TOO_LARGE', 'request body is larger than the server accepts');
+    else if (isConnectionError(err)) {
+      log.warn('database unavailable', { err: String(err) });
+      e = new AppError('UNAVAILABLE', 'the database is unreachable; retry shortly');
+    } else {
+      log.error('unhandled error', { method: req.method, path: req.path, err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      e = new AppError('INTERNAL', 'internal server error');
+    }
+    if (res.headersSent) return;
+    res.status(e.status).json(errorBody(e));
+  };
+}

@@ -1,0 +1,117 @@
+/** Colonies, their executors and users, and who a caller is in a colony. */
+import { AppError } from '../errors.ts';
+import { coloniesSql, executorsSql, membershipSql, usersSql, type MembershipRow } from '../store/sql/colonies.ts';
+import { toColony, toExecutor, toUser } from '../store/rows.ts';
+import { uniquely, type ServiceDeps } from './context.ts';
+import type { Colony, Executor, User } from '../../protocol/types.ts';
+import type { ExecutorState } from '../../protocol/states.ts';
+
+/** A caller's standing in one colony. */
+export interface Membership {
+  colonyname: string;
+  id: string;
+  isOwner: boolean;
+  username: string | null;
+  executor: { executorname: string; executortype: string; state: ExecutorState } | null;
+}
+
+// Membership is read on every request; cache it briefly. Local changes clear the cache at once;
+// another replica's change is seen within MEMBERSHIP_TTL_MS.
+const MEMBERSHIP_TTL_MS = 1000;
+
+export function createColonyService(deps: ServiceDeps) {
+  const { db, clock } = deps;
+  const cache = new Map<string, { at: number; row: MembershipRow | null }>();
+  const forget = () => cache.clear();
+
+  async function lookup(colonyname: string, id: string): Promise<MembershipRow | null> {
+    const key = colonyname + '\u0000' + id;
+    const hit = cache.get(key);
+    const t = Date.now();
+    if (hit && t - hit.at < MEMBERSHIP_TTL_MS) return hit.row;
+    const row = (await membershipSql.lookup(db, colonyname, id)) ?? null;
+    if (cache.size > 50_000) cache.clear();
+    cache.set(key, { at: t, row });
+    return row;
+  }
+
+  return {
+    async membership(colonyname: string, id: string): Promise<Membership> {
+      const row = await lookup(colonyname, id);
+      if (!row) throw new AppError('COLONY_NOT_FOUND', `colony "${colonyname}" does not exist`);
+      return {
+        colonyname,
+        id,
+        isOwner: row.colonyid === id,
+        username: row.username,
+        executor: row.executorname ? { executorname: row.executorname, executortype: row.executortype!, state: row.executorstate! } : null,
+      };
+    },
+
+    async addColony(colonyname: string, colonyid: string): Promise<Colony> {
+      const row = { colonyname, colonyid, created: clock.now() };
+      await uniquely(`colony "${colonyname}"`, () => coloniesSql.insert(db, row));
+      forget();
+      return toColony(row);
+    },
+    async listColonies(): Promise<Colony[]> {
+      return (await coloniesSql.list(db)).map(toColony);
+    },
+    async getColony(colonyname: string): Promise<Colony> {
+      const row = await coloniesSql.get(db, colonyname);
+      if (!row) throw new AppError('COLONY_NOT_FOUND', `colony "${colonyname}" does not exist`);
+      return toColony(row);
+    },
+    async removeColony(colonyname: string): Promise<void> {
+      if (!(await coloniesSql.remove(db, colonyname))) throw new AppError('COLONY_NOT_FOUND', `colony "${colonyname}" does not exist`);
+      forget();
+    },
+
+    async addExecutor(
+      colonyname: string,
+      e: { executorname: string; executorid: string; executortype: string; location: string },
+    ): Promise<Executor> {
+      const row = { colonyname, ...e, state: 'PENDING' as const, registered: clock.now(), lastheardfrom: null };
+      await uniquely(`executor "${e.executorname}" (or one with this id)`, () => executorsSql.insert(db, row));
+      forget();
+      return toExecutor(row);
+    },
+    async listExecutors(colonyname: string): Promise<Executor[]> {
+      return (await executorsSql.list(db, colonyname)).map(toExecutor);
+    },
+    async getExecutor(colonyname: string, executorname: string): Promise<Executor> {
+      const row = await executorsSql.get(db, colonyname, executorname);
+      if (!row) throw new AppError('EXECUTOR_NOT_FOUND', `executor "${executorname}" is not in colony "${colonyname}"`);
+      return toExecutor(row);
+    },
+    async setExecutorState(colonyname: string, executorname: string, state: ExecutorState): Promise<Executor> {
+      const row = await executorsSql.setState(db, colonyname, executorname, state);
+      if (!row) throw new AppError('EXECUTOR_NOT_FOUND', `executor "${executorname}" is not in colony "${colonyname}"`);
+      forget();
+      return toExecutor(row);
+    },
+    async removeExecutor(colonyname: string, executorname: string): Promise<void> {
+      if (!(await executorsSql.remove(db, colonyname, executorname))) {
+        throw new AppError('EXECUTOR_NOT_FOUND', `executor "${executorname}" is not in colony "${colonyname}"`);
+      }
+      forget();
+    },
+
+    async addUser(colonyname: string, username: string, userid: string): Promise<User> {
+      const row = { colonyname, username, userid };
+      await uniquely(`user "${username}" (or one with this id)`, () => usersSql.insert(db, row));
+      forget();
+      return toUser(row);
+    },
+    async listUsers(colonyname: string): Promise<User[]> {
+      return (await usersSql.list(db, colonyname)).map(toUser);
+    },
+    async removeUser(colonyname: string, username: string): Promise<void> {
+      if (!(await usersSql.remove(db, colonyname, username)))
+        throw new AppError('USER_NOT_FOUND', `user "${username}" is not in colony "${colonyname}"`);
+      forget();
+    },
+  };
+}
+
+export type ColonyService = ReturnType<typeof createColonyService>;

@@ -1,0 +1,210 @@
+/** Process graphs (workflows): expansion of a spec into processes, reading, cancelling, add_child. */
+import { AppError } from '../errors.ts';
+import { processesSql, type NewProcess } from '../store/sql/processes.ts';
+import { graphsSql } from '../store/sql/graphs.ts';
+import { toProcess, toProcessGraph } from '../store/rows.ts';
+import { announceReady, inTransaction, uniquely, type ServiceDeps } from './context.ts';
+import { newProcess } from './processes.ts';
+import { checkDag } from '../../protocol/dag.ts';
+import { randomId } from '../../protocol/crypto.ts';
+import type { FunctionSpec } from '../../protocol/schemas.ts';
+import type { Process, ProcessGraph, ProcessGraphWithProcesses, StateCounts } from '../../protocol/types.ts';
+import type { ProcessState } from '../../protocol/states.ts';
+
+export interface ChildSpec {
+  spec: FunctionSpec;
+  nodename?: string | undefined;
+  childprocessid?: string | undefined;
+  insert: boolean;
+}
+
+export function createGraphService(deps: ServiceDeps) {
+  const { db, clock } = deps;
+
+  async function requireGraph(colonyname: string, processgraphid: string): Promise<ProcessGraph> {
+    const row = await graphsSql.get(db, colonyname, processgraphid);
+    if (!row) throw new AppError('PROCESSGRAPH_NOT_FOUND', `process graph ${processgraphid} is not in colony "${colonyname}"`);
+    return toProcessGraph(row);
+  }
+
+  return {
+    /** Validates the whole spec before any write, then writes the graph and all its processes in one transaction. */
+    async submit(colonyname: string, specs: FunctionSpec[], initiatorid: string): Promise<ProcessGraph> {
+      const problem = checkDag(specs.map((s) => ({ nodename: s.nodename, dependencies: s.conditions.dependencies })));
+      if (problem) throw new AppError(problem.code, problem.message, problem.details);
+
+      const now = clock.now();
+      const processgraphid = randomId();
+      const ids = new Map<string, string>();
+      for (const s of specs) ids.set(s.nodename, randomId());
+      const children = new Map<string, string[]>();
+      for (const s of specs) for (const d of s.conditions.dependencies) children.set(d, [...(children.get(d) ?? []), ids.get(s.nodename)!]);
+      const rows: NewProcess[] = specs.map((s) => {
+        const parents = s.conditions.dependencies.map((d) => ids.get(d)!);
+        return newProcess(colonyname, s, initiatorid, now, {
+          processid: ids.get(s.nodename)!,
+          processgraphid,
+          parents,
+          children: children.get(s.nodename) ?? [],
+          waitingparents: parents.length,
+          input: parents.length === 0 ? s.args : [],
+        });
+      });
+      await inTransaction(db, async (tx) => {
+        await graphsSql.insert(tx, { processgraphid, colonyname, initiatorid, processcount: rows.length, submissiontime: now });
+        await processesSql.insert(tx, rows, now);
+      });
+      announceReady(deps, readyRoots(rows));
+      return requireGraph(colonyname, processgraphid);
+    },
+
+    get: requireGraph,
+
+    async getWithProcesses(colonyname: string, processgraphid: string): Promise<ProcessGraphWithProcesses> {
+      const graph = await requireGraph(colonyname, processgraphid);
+      const processes = (await processesSql.listByGraph(db, processgraphid)).map(toProcess);
+      return { ...graph, processes };
+    },
+
+    async list(colonyname: string, state: ProcessState | undefined, count: number): Promise<ProcessGraph[]> {
+      return (await graphsSql.list(db, colonyname, state, count)).map(toProcessGraph);
+    },
+
+    async findProcess(colonyname: string, processgraphid: string, nodename: string): Promise<Process> {
+      await requireGraph(colonyname, processgraphid);
+      const row = await processesSql.findByNodename(db, colonyname, processgraphid, nodename);
+      if (!row) throw new AppError('PROCESS_NOT_FOUND', `no process with nodename "${nodename}" in process graph ${processgraphid}`);
+      return toProcess(row);
+    },
+
+    async stats(colonyname: string): Promise<StateCounts> {
+      return graphsSql.stateCounts(db, colonyname);
+    },
+
+    async cancel(colonyname: string, processgraphid: string): Promise<ProcessGraph> {
+      const now = clock.now();
+      await inTransaction(db, async (tx) => {
+        const g = await graphsSql.lockForUpdate(tx, colonyname, processgraphid);
+        if (!g) throw new AppError('PROCESSGRAPH_NOT_FOUND', `process graph ${processgraphid} is not in colony "${colonyname}"`);
+        if (!(await graphsSql.finish(tx, processgraphid, 'CANCELLED', 'cancelled by user', now))) {
+          throw new AppError('PROCESS_FINISHED', `process graph ${processgraphid} is already ${g.state}`);
+        }
+        await processesSql.cancelInGraph(tx, processgraphid, true, 'cancelled by user', now);
+      });
+      return requireGraph(colonyname, processgraphid);
+    },
+
+    /** Removes a graph and its processes; a running one only with force (it is cancelled first). */
+    async remove(colonyname: string, processgraphid: string, force: boolean): Promise<void> {
+      await inTransaction(db, async (tx) => {
+        const g = await graphsSql.lockForUpdate(tx, colonyname, processgraphid);
+        if (!g) throw new AppError('PROCESSGRAPH_NOT_FOUND', `process graph ${processgraphid} is not in colony "${colonyname}"`);
+        if (g.state === 'RUNNING' && !force) {
+          throw new AppError('PROCESS_IS_RUNNING', `process graph ${processgraphid} is RUNNING; cancel it first or pass force=true`);
+        }
+        await graphsSql.remove(tx, colonyname, processgraphid);
+      });
+    },
+
+    async removeAll(colonyname: string, state: ProcessState | undefined): Promise<number> {
+      if (state === 'RUNNING') throw new AppError('VALIDATION_FAILED', 'running process graphs cannot be removed in bulk; cancel them first');
+      const states: ProcessState[] = state ? [state] : ['WAITING', 'SUCCESS', 'FAILED', 'CANCELLED'];
+      return graphsSql.removeAll(db, colonyname, states);
+    },
+
+    /**
+     * add_child, one or many, in one transaction. The caller must be the executor running the parent.
+     * insert=true splices the new process between the parent and all its current children;
+     * insert=false adds it as a child of the parent and, with childprocessid, as an extra parent of that
+     * child. Only the parent and the named children are locked and rewritten: cost is independent of graph size.
+     */
+    async addChildren(
+      colonyname: string,
+      processgraphid: string,
+      executorid: string,
+      parentprocessid: string,
+      items: ChildSpec[],
+    ): Promise<Process[]> {
+      const now = clock.now();
+      const created = await inTransaction(db, async (tx) => {
+        const parentRows = await processesSql.getForUpdate(tx, colonyname, [parentprocessid]);
+        const parent = parentRows[0];
+        if (!parent || parent.processgraphid !== processgraphid) {
+          throw new AppError('PROCESS_NOT_FOUND', `process ${parentprocessid} is not in process graph ${processgraphid}`);
+        }
+        if (parent.state !== 'RUNNING' || parent.assignedexecutorid !== executorid) {
+          throw new AppError(
+            'INVALID_GRAPH_CHANGE',
+            `only the executor running process ${parentprocessid} may add children to it (it is ${parent.state})`,
+          );
+        }
+        const touched = new Set<string>([...parent.children, ...items.flatMap((i) => (i.childprocessid ? [i.childprocessid] : []))]);
+        touched.delete(parentprocessid);
+        const edges = new Map<string, { processid: string; parents: string[]; children: string[]; waitingparents: number; state: ProcessState }>();
+        for (const r of await processesSql.getForUpdate(tx, colonyname, [...touched])) {
+          if (r.processgraphid !== processgraphid) continue;
+          edges.set(r.processid, {
+            processid: r.processid,
+            parents: [...r.parents],
+            children: [...r.children],
+            waitingparents: r.waitingparents,
+            state: r.state,
+          });
+        }
+        edges.set(parent.processid, {
+          processid: parent.processid,
+          parents: parent.parents,
+          children: [...parent.children],
+          waitingparents: 0,
+          state: parent.state,
+        });
+        const parentEdges = edges.get(parent.processid)!;
+
+        const news = new Map<string, NewProcess>();
+        const edgesOf = (id: string) => edges.get(id) ?? news.get(id)!;
+        for (const item of items) {
+          const spec = { ...item.spec, nodename: item.nodename ?? item.spec.nodename };
+          const p = newProcess(colonyname, spec, executorid, now, { processgraphid, parents: [parent.processid], waitingparents: 1, input: [] });
+          if (item.insert) {
+            p.children = parentEdges.children;
+            for (const c of p.children) {
+              const e = edgesOf(c);
+              e.parents = e.parents.map((x) => (x === parent.processid ? p.processid : x));
+            }
+            parentEdges.children = [p.processid];
+          } else {
+            parentEdges.children = [...parentEdges.children, p.processid];
+            if (item.childprocessid) {
+              const child = edges.get(item.childprocessid);
+              if (!child) throw new AppError('PROCESS_NOT_FOUND', `process ${item.childprocessid} is not in process graph ${processgraphid}`);
+              if (child.state !== 'WAITING') {
+                throw new AppError(
+                  'INVALID_GRAPH_CHANGE',
+                  `process ${item.childprocessid} is ${child.state}; only a waiting process can get a new parent`,
+                );
+              }
+              p.children = [child.processid];
+              child.parents = [...child.parents, p.processid];
+              child.waitingparents += 1;
+            }
+          }
+          news.set(p.processid, p);
+        }
+        await uniquely('a process with this nodename in the graph', () => processesSql.insert(tx, [...news.values()], now));
+        await processesSql.updateEdges(tx, [...edges.values()]);
+        await graphsSql.addProcessCount(tx, processgraphid, news.size);
+        return [...news.keys()];
+      });
+      return (await processesSql.getMany(db, colonyname, created)).map(toProcess);
+    },
+  };
+}
+
+function readyRoots(rows: NewProcess[]) {
+  const roots = rows.filter((r) => r.waitingparents === 0);
+  const byType = new Map<string, number>();
+  for (const r of roots) byType.set(r.spec.executortype, (byType.get(r.spec.executortype) ?? 0) + 1);
+  return [...byType].map(([executortype, n]) => ({ colonyname: rows[0]!.colonyname, executortype, n }));
+}
+
+export type GraphService = ReturnType<typeof createGraphService>;

@@ -1,0 +1,275 @@
+/** The process lifecycle: submit → (ready) → assign → close | fail → retry or finish. */
+import { AppError } from '../errors.ts';
+import type { Queryable } from '../store/db.ts';
+import { processesSql, type AttemptOutcome, type ListFilter, type NewProcess, type ReadyWork } from '../store/sql/processes.ts';
+import { graphsSql } from '../store/sql/graphs.ts';
+import { executorsSql } from '../store/sql/colonies.ts';
+import { logsSql } from '../store/sql/logs.ts';
+import { toLogEntry, toProcess, type ProcessRow } from '../store/rows.ts';
+import { announceReady, inTransaction, type ServiceDeps } from './context.ts';
+import { WakeHub } from './wake.ts';
+import { randomId } from '../../protocol/crypto.ts';
+import type { FunctionSpec } from '../../protocol/schemas.ts';
+import type { LogEntry, Process, StateCounts } from '../../protocol/types.ts';
+import type { ProcessState } from '../../protocol/states.ts';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Queue order: lower first; a priority of 1 jumps a whole day of FIFO (DESIGN §6). */
+export function priorityTime(submission: Date, priority: number): number {
+  return submission.getTime() - priority * DAY_MS;
+}
+
+export function newProcess(colonyname: string, spec: FunctionSpec, initiatorid: string, now: Date, graph?: Partial<NewProcess>): NewProcess {
+  return {
+    processid: randomId(),
+    colonyname,
+    processgraphid: null,
+    spec,
+    prioritytime: priorityTime(now, spec.priority),
+    input: spec.args,
+    waitingparents: 0,
+    parents: [],
+    children: [],
+    initiatorid,
+    ...graph,
+  };
+}
+
+export interface ExecutorCaller {
+  id: string;
+  executortype: string;
+}
+
+export interface Close {
+  processid: string;
+  attempt: number;
+  out: unknown[];
+}
+
+// lastheardfrom is bookkeeping, not a hot-path write: at most once per executor per interval.
+const HEARTBEAT_WRITE_MS = 5000;
+
+export function createProcessService(deps: ServiceDeps) {
+  const { db, clock } = deps;
+  const lastTouched = new Map<string, number>();
+  let closing = false;
+
+  function touchExecutor(colonyname: string, executorid: string): void {
+    const t = Date.now();
+    if (t - (lastTouched.get(executorid) ?? 0) < HEARTBEAT_WRITE_MS) return;
+    lastTouched.set(executorid, t);
+    executorsSql
+      .touch(db, colonyname, executorid, clock.now())
+      .catch((err: unknown) => deps.log.warn('heartbeat write failed', { err: String(err) }));
+  }
+
+  async function requireProcess(q: Queryable, colonyname: string, processid: string): Promise<ProcessRow> {
+    const row = await processesSql.get(q, colonyname, processid);
+    if (!row) throw new AppError('PROCESS_NOT_FOUND', `process ${processid} is not in colony "${colonyname}"`);
+    return row;
+  }
+
+  /** Explains why a fenced close/fail/log matched nothing. */
+  async function whyNotRunning(q: Queryable, colonyname: string, processid: string, executorid: string, attempt?: number): Promise<AppError> {
+    const row = await requireProcess(q, colonyname, processid);
+    if (row.state !== 'RUNNING')
+      return new AppError('PROCESS_NOT_RUNNING', `process ${processid} is ${row.state}, not RUNNING`, { state: row.state });
+    if (row.assignedexecutorid !== executorid) return new AppError('NOT_ASSIGNED', `process ${processid} is assigned to another executor`);
+    return new AppError('NOT_ASSIGNED', `attempt ${attempt} of process ${processid} is over; the current attempt is ${row.attempt}`, {
+      attempt: row.attempt,
+    });
+  }
+
+  /** A process failed for good: its graph fails and whatever still waits in it is cancelled. */
+  async function failGraphs(tx: Queryable, outcomes: AttemptOutcome[], now: Date): Promise<void> {
+    for (const o of outcomes) {
+      if (o.state !== 'FAILED' || !o.processgraphid) continue;
+      const reason = `process ${o.processid} failed: ${o.errors[o.errors.length - 1] ?? 'failed'}`;
+      if (await graphsSql.finish(tx, o.processgraphid, 'FAILED', reason, now)) {
+        await processesSql.cancelInGraph(tx, o.processgraphid, false, reason, now);
+      }
+    }
+  }
+
+  function retried(outcomes: AttemptOutcome[]): ReadyWork[] {
+    return outcomes.filter((o) => o.state === 'WAITING').map((o) => ({ colonyname: o.colonyname, executortype: o.executortype, n: 1 }));
+  }
+
+  return {
+    /** Makes pending long-polls answer at once and refuses new waits (graceful shutdown). */
+    stop(): void {
+      closing = true;
+      deps.wake.wakeAll();
+    },
+
+    async submit(colonyname: string, spec: FunctionSpec, initiatorid: string): Promise<Process> {
+      const now = clock.now();
+      const p = newProcess(colonyname, spec, initiatorid, now);
+      await processesSql.insert(db, [p], now);
+      announceReady(deps, [{ colonyname, executortype: spec.executortype, n: 1 }]);
+      return toProcess((await processesSql.get(db, colonyname, p.processid))!);
+    },
+
+    async get(colonyname: string, processid: string): Promise<Process> {
+      return toProcess(await requireProcess(db, colonyname, processid));
+    },
+
+    async list(colonyname: string, filter: ListFilter): Promise<Process[]> {
+      return (await processesSql.list(db, colonyname, filter)).map(toProcess);
+    },
+
+    async stats(colonyname: string): Promise<StateCounts> {
+      return processesSql.stateCounts(db, colonyname);
+    },
+
+    /** Long-poll: claims up to `count` ready processes, waiting up to timeoutMs for one to appear. */
+    async assign(colonyname: string, executor: ExecutorCaller, count: number, timeoutMs: number, signal?: AbortSignal): Promise<Process[]> {
+      touchExecutor(colonyname, executor.id);
+      const key = WakeHub.key(colonyname, executor.executortype);
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const generation = deps.wake.generation(key);
+        if (signal?.aborted) return [];
+        const rows = await processesSql.assign(db, colonyname, executor.executortype, executor.id, count, clock.now());
+        if (rows.length > 0) {
+          if (signal?.aborted) {
+            // The caller left while we claimed: give the work back at once rather than after maxexectime.
+            await this.requeue(colonyname, executor.id, rows, 'executor disconnected before receiving the process');
+            return [];
+          }
+          return rows.map(toProcess);
+        }
+        if (closing) return [];
+        const woken = await deps.wake.wait(key, generation, until - Date.now(), signal);
+        if (!woken || closing) return [];
+      }
+    },
+
+    /** Returns claimed-but-undelivered processes to the queue without counting a retry. */
+    async requeue(colonyname: string, executorid: string, rows: ProcessRow[], reason: string): Promise<void> {
+      await db.query(
+        `UPDATE processes SET state = 'WAITING', assignedexecutorid = NULL, starttime = NULL, execdeadline = NULL
+          WHERE processid = ANY($1::text[]) AND colonyname = $2 AND assignedexecutorid = $3 AND state = 'RUNNING'`,
+        [rows.map((r) => r.processid), colonyname, executorid],
+      );
+      deps.log.debug(reason, { n: rows.length });
+      announceReady(deps, [{ colonyname, executortype: rows[0]!.spec.executortype, n: rows.length }]);
+    },
+
+    /**
+     * Closes processes as SUCCESS in one transaction: children whose last parent this was become ready
+     * with their input, and graphs whose every process succeeded finish. Returns the ids that closed.
+     */
+    async closeMany(colonyname: string, executorid: string, closes: Close[]): Promise<Set<string>> {
+      const now = clock.now();
+      const { closed, ready } = await inTransaction(db, async (tx) => {
+        const rows = await processesSql.close(
+          tx,
+          colonyname,
+          closes.map((c) => ({ ...c, executorid })),
+          now,
+        );
+        const ready = await processesSql.releaseChildren(
+          tx,
+          rows.flatMap((r) => r.children),
+          now,
+        );
+        const perGraph = new Map<string, number>();
+        for (const r of rows) if (r.processgraphid) perGraph.set(r.processgraphid, (perGraph.get(r.processgraphid) ?? 0) + 1);
+        await graphsSql.addSuccesses(
+          tx,
+          [...perGraph].map(([id, n]) => ({ id, n })),
+          now,
+        );
+        return { closed: new Set(rows.map((r) => r.processid)), ready };
+      });
+      announceReady(deps, ready);
+      return closed;
+    },
+
+    async close(colonyname: string, executorid: string, c: Close): Promise<void> {
+      const closed = await this.closeMany(colonyname, executorid, [c]);
+      if (!closed.has(c.processid)) throw await whyNotRunning(db, colonyname, c.processid, executorid, c.attempt);
+    },
+
+    /** A failed attempt: retried while retries remain, else FAILED (and its graph with it). */
+    async fail(colonyname: string, executorid: string, processid: string, attempt: number, errors: string[]): Promise<Process> {
+      const now = clock.now();
+      const outcome = await inTransaction(db, async (tx) => {
+        const o = await processesSql.fail(tx, colonyname, processid, executorid, attempt, errors, now);
+        if (o) await failGraphs(tx, [o], now);
+        return o;
+      });
+      if (!outcome) throw await whyNotRunning(db, colonyname, processid, executorid, attempt);
+      announceReady(deps, retried([outcome]));
+      return this.get(colonyname, processid);
+    },
+
+    /** Deadline sweep (any replica may run it; SKIP LOCKED hands each expired process to one). */
+    async expireDeadlines(batch = 500): Promise<{ exec: number; wait: number }> {
+      let exec = 0;
+      let wait = 0;
+      for (const expire of [processesSql.expireExecutions, processesSql.expireWaits]) {
+        for (;;) {
+          const now = clock.now();
+          const outcomes = await inTransaction(db, async (tx) => {
+            const o = await expire(tx, now, batch);
+            await failGraphs(tx, o, now);
+            return o;
+          });
+          announceReady(deps, retried(outcomes));
+          if (expire === processesSql.expireExecutions) exec += outcomes.length;
+          else wait += outcomes.length;
+          if (outcomes.length < batch) break;
+        }
+      }
+      return { exec, wait };
+    },
+
+    async cancel(colonyname: string, processid: string): Promise<Process> {
+      const now = clock.now();
+      await inTransaction(db, async (tx) => {
+        const row = await requireProcess(tx, colonyname, processid);
+        if (row.processgraphid)
+          throw new AppError('PART_OF_GRAPH', `process ${processid} belongs to process graph ${row.processgraphid}; cancel the graph`);
+        const done = await processesSql.cancel(tx, colonyname, processid, 'cancelled by user', now);
+        if (!done) throw new AppError('PROCESS_FINISHED', `process ${processid} is already ${row.state}`);
+      });
+      return this.get(colonyname, processid);
+    },
+
+    async remove(colonyname: string, processid: string, force: boolean): Promise<void> {
+      await inTransaction(db, async (tx) => {
+        const row = await requireProcess(tx, colonyname, processid);
+        if (row.processgraphid)
+          throw new AppError('PART_OF_GRAPH', `process ${processid} belongs to process graph ${row.processgraphid}; remove the graph`);
+        if (row.state === 'RUNNING' && !force)
+          throw new AppError('PROCESS_IS_RUNNING', `process ${processid} is RUNNING; cancel it first or pass force=true`);
+        await processesSql.remove(tx, colonyname, processid);
+      });
+    },
+
+    async removeAll(colonyname: string, state: ProcessState | undefined): Promise<number> {
+      if (state === 'RUNNING') throw new AppError('VALIDATION_FAILED', 'running processes cannot be removed in bulk; cancel them first');
+      const states: ProcessState[] = state ? [state] : ['WAITING', 'SUCCESS', 'FAILED', 'CANCELLED'];
+      return processesSql.removeAll(db, colonyname, states);
+    },
+
+    async addLog(colonyname: string, executorid: string, processid: string, message: string): Promise<void> {
+      const ok = await logsSql.insert(db, { processid, colonyname, executorid, message, time: clock.now() });
+      if (!ok) throw await whyNotRunning(db, colonyname, processid, executorid);
+    },
+
+    async logs(colonyname: string, processid: string, since: number, count: number): Promise<LogEntry[]> {
+      await requireProcess(db, colonyname, processid);
+      return (await logsSql.byProcess(db, colonyname, processid, since, count)).map(toLogEntry);
+    },
+
+    async executorLogs(colonyname: string, executorid: string, since: number, count: number): Promise<LogEntry[]> {
+      return (await logsSql.byExecutor(db, colonyname, executorid, since, count)).map(toLogEntry);
+    },
+  };
+}
+
+export type ProcessService = ReturnType<typeof createProcessService>;

@@ -1,0 +1,43 @@
+/**
+ * The minimal SQL driver port. Two adapters: `pg` Pool (production) and PGlite (embedded default).
+ * Everything above this file speaks SQL with $n parameters and never knows which engine runs it.
+ */
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+export interface Db extends Queryable {
+  readonly engine: 'postgres' | 'pglite';
+  /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** SQLSTATE of a driver error, if it has one: errors are classified by code, never by text. */
+export function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+export const SQLSTATE = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+} as const;
+
+/** Whether the error means "the connection or server is gone" rather than "this query is wrong". */
+export function isConnectionError(err: unknown): boolean {
+  const state = sqlState(err);
+  if (state) return state.startsWith('08') || state === '57P01' || state === '57P02' || state === '57P03';
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    code === 'ETIMEDOUT' ||
+    /Connection terminated/i.test(String((err as Error)?.message))
+  );
+}

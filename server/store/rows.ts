@@ -1,0 +1,136 @@
+/** Rows as stored (snake_case where the schema says so) and their one mapping to wire objects. */
+import type { Colony, Executor, LogEntry, Process, ProcessGraph, User } from '../../protocol/types.ts';
+import type { ExecutorState, ProcessState } from '../../protocol/states.ts';
+import type { FunctionSpec } from '../../protocol/schemas.ts';
+
+const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
+const isoRequired = (d: Date | string): string => new Date(d).toISOString();
+
+export interface ColonyRow {
+  colonyname: string;
+  colonyid: string;
+  created: Date;
+}
+export const toColony = (r: ColonyRow): Colony => ({ colonyname: r.colonyname, colonyid: r.colonyid, created: isoRequired(r.created) });
+
+export interface ExecutorRow {
+  colonyname: string;
+  executorname: string;
+  executorid: string;
+  executortype: string;
+  state: ExecutorState;
+  location: string;
+  registered: Date;
+  lastheardfrom: Date | null;
+}
+export const toExecutor = (r: ExecutorRow): Executor => ({
+  executorname: r.executorname,
+  executorid: r.executorid,
+  executortype: r.executortype,
+  colonyname: r.colonyname,
+  state: r.state,
+  location: r.location,
+  registered: isoRequired(r.registered),
+  lastheardfrom: iso(r.lastheardfrom),
+});
+
+export interface UserRow {
+  colonyname: string;
+  username: string;
+  userid: string;
+}
+export const toUser = (r: UserRow): User => ({ username: r.username, userid: r.userid, colonyname: r.colonyname });
+
+export interface ProcessRow {
+  processid: string;
+  colonyname: string;
+  processgraphid: string | null;
+  spec: FunctionSpec;
+  state: ProcessState;
+  waitingparents: number;
+  input: unknown[];
+  output: unknown[];
+  errors: string[];
+  retries: number;
+  attempt: number;
+  parents: string[];
+  children: string[];
+  initiatorid: string;
+  assignedexecutorid: string | null;
+  submissiontime: Date;
+  readytime: Date | null;
+  starttime: Date | null;
+  endtime: Date | null;
+  waitdeadline: Date | null;
+  execdeadline: Date | null;
+}
+
+/** The columns a Process is built from (never SELECT * : seq is an int8 the drivers disagree on). */
+export const PROCESS_COLUMNS =
+  'processid, colonyname, processgraphid, spec, state, waitingparents, input, output, errors, retries, attempt, parents, children, initiatorid, assignedexecutorid, submissiontime, readytime, starttime, endtime, waitdeadline, execdeadline';
+
+export const toProcess = (r: ProcessRow): Process => ({
+  processid: r.processid,
+  colonyname: r.colonyname,
+  processgraphid: r.processgraphid,
+  spec: r.spec,
+  state: r.state,
+  ready: r.waitingparents <= 0 && r.readytime !== null,
+  in: r.input,
+  out: r.output,
+  errors: r.errors,
+  retries: r.retries,
+  attempt: r.attempt,
+  parents: r.parents,
+  children: r.children,
+  initiatorid: r.initiatorid,
+  assignedexecutorid: r.assignedexecutorid,
+  submissiontime: isoRequired(r.submissiontime),
+  readytime: iso(r.readytime),
+  starttime: iso(r.starttime),
+  endtime: iso(r.endtime),
+  waitdeadline: iso(r.waitdeadline),
+  execdeadline: iso(r.execdeadline),
+});
+
+export interface ProcessGraphRow {
+  processgraphid: string;
+  colonyname: string;
+  state: ProcessState;
+  initiatorid: string;
+  processcount: number;
+  successcount: number;
+  submissiontime: Date;
+  starttime: Date | null;
+  endtime: Date | null;
+  errors: string[];
+  processids: string[] | null;
+}
+export const toProcessGraph = (r: ProcessGraphRow): ProcessGraph => ({
+  processgraphid: r.processgraphid,
+  colonyname: r.colonyname,
+  state: r.state,
+  initiatorid: r.initiatorid,
+  processcount: r.processcount,
+  successcount: r.successcount,
+  submissiontime: isoRequired(r.submissiontime),
+  starttime: iso(r.starttime),
+  endtime: iso(r.endtime),
+  errors: r.errors,
+  ...(r.processids ? { processids: r.processids } : {}),
+});
+
+export interface LogRow {
+  processid: string;
+  executorid: string;
+  message: string;
+  time: Date;
+  seq: number;
+}
+export const toLogEntry = (r: LogRow): LogEntry => ({
+  processid: r.processid,
+  executorid: r.executorid,
+  message: r.message,
+  time: isoRequired(r.time),
+  seq: Number(r.seq),
+});

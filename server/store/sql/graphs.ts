@@ -1,0 +1,86 @@
+import type { Queryable } from '../db.ts';
+import type { ProcessGraphRow } from '../rows.ts';
+import type { ProcessState } from '../../../protocol/states.ts';
+import type { StateCounts } from '../../../protocol/types.ts';
+import { toCounts } from './processes.ts';
+
+const GRAPH_COLUMNS =
+  'g.processgraphid, g.colonyname, g.state, g.initiatorid, g.processcount, g.successcount, g.submissiontime, g.starttime, g.endtime, g.errors';
+
+export const graphsSql = {
+  insert: (q: Queryable, g: { processgraphid: string; colonyname: string; initiatorid: string; processcount: number; submissiontime: Date }) =>
+    q.query(
+      `INSERT INTO processgraphs (processgraphid, colonyname, state, initiatorid, processcount, submissiontime) VALUES ($1, $2, 'WAITING', $3, $4, $5)`,
+      [g.processgraphid, g.colonyname, g.initiatorid, g.processcount, g.submissiontime],
+    ),
+
+  get: async (q: Queryable, colonyname: string, processgraphid: string) =>
+    (
+      await q.query<ProcessGraphRow>(
+        `SELECT ${GRAPH_COLUMNS}, ARRAY(SELECT p.processid FROM processes p WHERE p.processgraphid = g.processgraphid ORDER BY p.seq) AS processids
+           FROM processgraphs g WHERE g.processgraphid = $1 AND g.colonyname = $2`,
+        [processgraphid, colonyname],
+      )
+    )[0],
+
+  lockForUpdate: async (q: Queryable, colonyname: string, processgraphid: string) =>
+    (
+      await q.query<ProcessGraphRow>(`SELECT ${GRAPH_COLUMNS} FROM processgraphs g WHERE g.processgraphid = $1 AND g.colonyname = $2 FOR UPDATE`, [
+        processgraphid,
+        colonyname,
+      ])
+    )[0],
+
+  list: (q: Queryable, colonyname: string, state: ProcessState | undefined, count: number) =>
+    q.query<ProcessGraphRow>(
+      `SELECT ${GRAPH_COLUMNS} FROM processgraphs g WHERE g.colonyname = $1 AND ($2::text IS NULL OR g.state = $2) ORDER BY g.submissiontime DESC LIMIT $3`,
+      [colonyname, state ?? null, count],
+    ),
+
+  /** Adds successes; a graph whose every process succeeded becomes SUCCESS. Returns graphs that finished. */
+  addSuccesses: async (q: Queryable, counts: { id: string; n: number }[], now: Date) => {
+    if (counts.length === 0) return [];
+    const rows = await q.query<{ processgraphid: string; colonyname: string; state: ProcessState }>(
+      `UPDATE processgraphs g
+          SET successcount = g.successcount + d.n,
+              state = CASE WHEN g.successcount + d.n >= g.processcount THEN 'SUCCESS' ELSE g.state END,
+              endtime = CASE WHEN g.successcount + d.n >= g.processcount THEN $2::timestamptz ELSE g.endtime END
+         FROM jsonb_to_recordset($1::jsonb) AS d(id text, n int)
+        WHERE g.processgraphid = d.id AND g.state IN ('WAITING', 'RUNNING')
+        RETURNING g.processgraphid, g.colonyname, g.state`,
+      [JSON.stringify(counts), now],
+    );
+    return rows.filter((r) => r.state === 'SUCCESS');
+  },
+
+  /** Ends an unfinished graph as FAILED or CANCELLED with a reason; false when it had already finished. */
+  finish: async (q: Queryable, processgraphid: string, state: 'FAILED' | 'CANCELLED', reason: string, now: Date) =>
+    (
+      await q.query(
+        `UPDATE processgraphs SET state = $2, endtime = $3, errors = errors || $4::jsonb WHERE processgraphid = $1 AND state IN ('WAITING', 'RUNNING') RETURNING processgraphid`,
+        [processgraphid, state, now, JSON.stringify([reason])],
+      )
+    ).length > 0,
+
+  addProcessCount: (q: Queryable, processgraphid: string, n: number) =>
+    q.query('UPDATE processgraphs SET processcount = processcount + $2 WHERE processgraphid = $1', [processgraphid, n]),
+
+  remove: async (q: Queryable, colonyname: string, processgraphid: string) =>
+    (await q.query('DELETE FROM processgraphs WHERE processgraphid = $1 AND colonyname = $2 RETURNING processgraphid', [processgraphid, colonyname]))
+      .length > 0,
+
+  removeAll: async (q: Queryable, colonyname: string, states: ProcessState[]) =>
+    (
+      await q.query<{ n: number }>(
+        `WITH d AS (DELETE FROM processgraphs WHERE colonyname = $1 AND state = ANY($2::text[]) RETURNING 1) SELECT count(*)::int AS n FROM d`,
+        [colonyname, states],
+      )
+    )[0]!.n,
+
+  stateCounts: async (q: Queryable, colonyname: string): Promise<StateCounts> =>
+    toCounts(
+      await q.query<{ state: ProcessState; n: number }>('SELECT state, count(*)::int AS n FROM processgraphs WHERE colonyname = $1 GROUP BY state', [
+        colonyname,
+      ]),
+    ),
+};

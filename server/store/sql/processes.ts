@@ -1,0 +1,284 @@
+/**
+ * Process SQL. Every state change is set-based with row locks; batch forms take a JSON array so
+ * that one statement serves one process or ten thousand (the coalescer and fan-outs rely on it).
+ */
+import type { Queryable } from '../db.ts';
+import { PROCESS_COLUMNS, type ProcessRow } from '../rows.ts';
+import type { FunctionSpec } from '../../../protocol/schemas.ts';
+import type { ProcessState } from '../../../protocol/states.ts';
+import type { StateCounts } from '../../../protocol/types.ts';
+
+export interface NewProcess {
+  processid: string;
+  colonyname: string;
+  processgraphid: string | null;
+  spec: FunctionSpec;
+  prioritytime: number;
+  input: unknown[];
+  waitingparents: number;
+  parents: string[];
+  children: string[];
+  initiatorid: string;
+}
+
+/** Where new ready work appeared: long-polls of this colony and executor type are woken. */
+export interface ReadyWork {
+  colonyname: string;
+  executortype: string;
+  n: number;
+}
+
+const jsonParam = (v: unknown) => JSON.stringify(v);
+
+const INSERT_SQL = `
+INSERT INTO processes (processid, colonyname, processgraphid, nodename, funcname, executortype, label, spec, state,
+  prioritytime, input, maxretries, maxwaittime, maxexectime, waitingparents, parents, children, initiatorid,
+  submissiontime, readytime, waitdeadline)
+SELECT r.processid, r.colonyname, r.processgraphid, r.spec->>'nodename', r.spec->>'funcname', r.spec->>'executortype',
+  r.spec->>'label', r.spec, 'WAITING', r.prioritytime, r.input, (r.spec->>'maxretries')::int,
+  (r.spec->>'maxwaittime')::int, (r.spec->>'maxexectime')::int, r.waitingparents,
+  ARRAY(SELECT jsonb_array_elements_text(r.parents)), ARRAY(SELECT jsonb_array_elements_text(r.children)),
+  r.initiatorid, $2::timestamptz,
+  CASE WHEN r.waitingparents = 0 THEN $2::timestamptz END,
+  CASE WHEN r.waitingparents = 0 AND (r.spec->>'maxwaittime')::int > 0
+       THEN $2::timestamptz + make_interval(secs => (r.spec->>'maxwaittime')::int) END
+FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (processid text, colonyname text, processgraphid text, spec jsonb,
+  prioritytime bigint, input jsonb, waitingparents int, parents jsonb, children jsonb, initiatorid text))
+  WITH ORDINALITY AS r(processid, colonyname, processgraphid, spec, prioritytime, input, waitingparents, parents, children, initiatorid, ord)
+ORDER BY r.ord`;
+
+const ASSIGN_SQL = `
+WITH picked AS (
+  SELECT processid FROM processes
+   WHERE colonyname = $1 AND executortype = $2 AND state = 'WAITING' AND waitingparents = 0
+   ORDER BY prioritytime, seq
+   LIMIT $4
+   FOR UPDATE SKIP LOCKED
+), assigned AS (
+  UPDATE processes p
+     SET state = 'RUNNING', assignedexecutorid = $3, attempt = p.attempt + 1, starttime = $5, waitdeadline = NULL,
+         execdeadline = CASE WHEN p.maxexectime > 0 THEN $5::timestamptz + make_interval(secs => p.maxexectime) END
+    FROM picked
+   WHERE p.processid = picked.processid
+  RETURNING p.*
+), started AS (
+  UPDATE processgraphs g SET state = 'RUNNING', starttime = $5
+   WHERE g.processgraphid IN (SELECT processgraphid FROM assigned WHERE processgraphid IS NOT NULL) AND g.state = 'WAITING'
+)
+SELECT ${PROCESS_COLUMNS} FROM assigned`;
+
+const CLOSE_SQL = `
+UPDATE processes p SET state = 'SUCCESS', output = c.out, endtime = $3, execdeadline = NULL
+  FROM jsonb_to_recordset($1::jsonb) AS c(processid text, executorid text, attempt int, out jsonb)
+ WHERE p.processid = c.processid AND p.colonyname = $2 AND p.state = 'RUNNING'
+   AND p.assignedexecutorid = c.executorid AND p.attempt = c.attempt
+RETURNING p.processid, p.processgraphid, p.children`;
+
+// A child's input is its parents' outputs concatenated in parent order (DESIGN §6).
+const RELEASE_CHILDREN_SQL = `
+WITH d AS (SELECT id, count(*)::int AS n FROM unnest($1::text[]) AS id GROUP BY id)
+UPDATE processes c
+   SET waitingparents = c.waitingparents - d.n,
+       readytime = CASE WHEN c.waitingparents - d.n = 0 AND c.state = 'WAITING' THEN $2::timestamptz ELSE c.readytime END,
+       waitdeadline = CASE WHEN c.waitingparents - d.n = 0 AND c.state = 'WAITING' AND c.maxwaittime > 0
+                           THEN $2::timestamptz + make_interval(secs => c.maxwaittime) ELSE c.waitdeadline END,
+       input = CASE WHEN c.waitingparents - d.n = 0 AND c.state = 'WAITING' THEN (
+         SELECT coalesce(jsonb_agg(e.v ORDER BY p.ord, e.ord), '[]'::jsonb)
+           FROM unnest(c.parents) WITH ORDINALITY AS p(id, ord)
+           JOIN processes pp ON pp.processid = p.id
+           CROSS JOIN LATERAL jsonb_array_elements(pp.output) WITH ORDINALITY AS e(v, ord)
+       ) ELSE c.input END
+  FROM d
+ WHERE c.processid = d.id
+RETURNING c.colonyname, c.executortype, (c.waitingparents = 0 AND c.state = 'WAITING') AS ready`;
+
+// One failed attempt: back to WAITING while retries remain, else FAILED. Shared by fail and exec timeouts.
+const RETRY_OR_FAIL_SET = `
+  state = CASE WHEN p.retries < p.maxretries THEN 'WAITING' ELSE 'FAILED' END,
+  retries = CASE WHEN p.retries < p.maxretries THEN p.retries + 1 ELSE p.retries END,
+  errors = p.errors || t.errors,
+  assignedexecutorid = CASE WHEN p.retries < p.maxretries THEN NULL ELSE p.assignedexecutorid END,
+  endtime = CASE WHEN p.retries < p.maxretries THEN NULL ELSE $1::timestamptz END,
+  readytime = CASE WHEN p.retries < p.maxretries THEN $1::timestamptz ELSE p.readytime END,
+  waitdeadline = CASE WHEN p.retries < p.maxretries AND p.maxwaittime > 0
+                      THEN $1::timestamptz + make_interval(secs => p.maxwaittime) END,
+  execdeadline = NULL`;
+const RETRY_OR_FAIL_RETURNING = 'RETURNING p.processid, p.state, p.processgraphid, p.colonyname, p.executortype, p.errors';
+
+const FAIL_SQL = `
+WITH t AS (
+  SELECT processid, $6::jsonb AS errors FROM processes
+   WHERE processid = $2 AND colonyname = $3 AND state = 'RUNNING' AND assignedexecutorid = $4 AND attempt = $5
+   FOR UPDATE
+)
+UPDATE processes p SET ${RETRY_OR_FAIL_SET} FROM t WHERE p.processid = t.processid ${RETRY_OR_FAIL_RETURNING}`;
+
+const EXEC_TIMEOUT_SQL = `
+WITH t AS (
+  SELECT processid,
+         jsonb_build_array(format('maxexectime of %s s exceeded (attempt %s, executor %s)', maxexectime, attempt, assignedexecutorid)) AS errors
+    FROM processes
+   WHERE state = 'RUNNING' AND execdeadline <= $1
+   ORDER BY execdeadline
+   LIMIT $2
+   FOR UPDATE SKIP LOCKED
+)
+UPDATE processes p SET ${RETRY_OR_FAIL_SET} FROM t WHERE p.processid = t.processid ${RETRY_OR_FAIL_RETURNING}`;
+
+const WAIT_TIMEOUT_SQL = `
+WITH t AS (
+  SELECT processid FROM processes
+   WHERE state = 'WAITING' AND waitdeadline <= $1
+   ORDER BY waitdeadline
+   LIMIT $2
+   FOR UPDATE SKIP LOCKED
+)
+UPDATE processes p
+   SET state = 'FAILED', endtime = $1, waitdeadline = NULL,
+       errors = p.errors || jsonb_build_array(format('maxwaittime of %s s exceeded: no executor was assigned in time', p.maxwaittime))
+  FROM t WHERE p.processid = t.processid
+RETURNING p.processid, p.state, p.processgraphid, p.colonyname, p.executortype, p.errors`;
+
+export interface AttemptOutcome {
+  processid: string;
+  state: ProcessState;
+  processgraphid: string | null;
+  colonyname: string;
+  executortype: string;
+  errors: string[];
+}
+
+export interface ListFilter {
+  state?: ProcessState | undefined;
+  executortype?: string | undefined;
+  label?: string | undefined;
+  count: number;
+}
+
+export const processesSql = {
+  insert: async (q: Queryable, rows: NewProcess[], now: Date): Promise<void> => {
+    if (rows.length > 0) await q.query(INSERT_SQL, [jsonParam(rows), now]);
+  },
+
+  get: async (q: Queryable, colonyname: string, processid: string) =>
+    (await q.query<ProcessRow>(`SELECT ${PROCESS_COLUMNS} FROM processes WHERE processid = $1 AND colonyname = $2`, [processid, colonyname]))[0],
+
+  getMany: (q: Queryable, colonyname: string, processids: string[]) =>
+    q.query<ProcessRow>(`SELECT ${PROCESS_COLUMNS} FROM processes WHERE processid = ANY($1::text[]) AND colonyname = $2 ORDER BY seq`, [
+      processids,
+      colonyname,
+    ]),
+
+  getForUpdate: (q: Queryable, colonyname: string, processids: string[]) =>
+    q.query<ProcessRow>(
+      `SELECT ${PROCESS_COLUMNS} FROM processes WHERE processid = ANY($1::text[]) AND colonyname = $2 ORDER BY processid FOR UPDATE`,
+      [processids, colonyname],
+    ),
+
+  list: (q: Queryable, colonyname: string, f: ListFilter) =>
+    q.query<ProcessRow>(
+      `SELECT ${PROCESS_COLUMNS} FROM processes
+        WHERE colonyname = $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR executortype = $3) AND ($4::text IS NULL OR label = $4)
+        ORDER BY submissiontime DESC, seq DESC LIMIT $5`,
+      [colonyname, f.state ?? null, f.executortype ?? null, f.label ?? null, f.count],
+    ),
+
+  findByNodename: async (q: Queryable, colonyname: string, processgraphid: string, nodename: string) =>
+    (
+      await q.query<ProcessRow>(`SELECT ${PROCESS_COLUMNS} FROM processes WHERE processgraphid = $1 AND nodename = $2 AND colonyname = $3`, [
+        processgraphid,
+        nodename,
+        colonyname,
+      ])
+    )[0],
+
+  listByGraph: (q: Queryable, processgraphid: string) =>
+    q.query<ProcessRow>(`SELECT ${PROCESS_COLUMNS} FROM processes WHERE processgraphid = $1 ORDER BY seq`, [processgraphid]),
+
+  assign: (q: Queryable, colonyname: string, executortype: string, executorid: string, count: number, now: Date) =>
+    q.query<ProcessRow>(ASSIGN_SQL, [colonyname, executortype, executorid, count, now]),
+
+  /** Marks RUNNING processes SUCCESS; returns those that matched (executor and attempt fencing). */
+  close: (q: Queryable, colonyname: string, closes: { processid: string; executorid: string; attempt: number; out: unknown[] }[], now: Date) =>
+    q.query<{ processid: string; processgraphid: string | null; children: string[] }>(CLOSE_SQL, [jsonParam(closes), colonyname, now]),
+
+  /** One parent of each listed child succeeded (a child may be listed once per parent). */
+  releaseChildren: async (q: Queryable, childIds: string[], now: Date): Promise<ReadyWork[]> => {
+    if (childIds.length === 0) return [];
+    const rows = await q.query<{ colonyname: string; executortype: string; ready: boolean }>(RELEASE_CHILDREN_SQL, [childIds, now]);
+    return countReady(rows.filter((r) => r.ready));
+  },
+
+  fail: async (q: Queryable, colonyname: string, processid: string, executorid: string, attempt: number, errors: string[], now: Date) =>
+    (await q.query<AttemptOutcome>(FAIL_SQL, [now, processid, colonyname, executorid, attempt, jsonParam(errors)]))[0],
+
+  expireExecutions: (q: Queryable, now: Date, limit: number) => q.query<AttemptOutcome>(EXEC_TIMEOUT_SQL, [now, limit]),
+
+  expireWaits: (q: Queryable, now: Date, limit: number) => q.query<AttemptOutcome>(WAIT_TIMEOUT_SQL, [now, limit]),
+
+  /** Cancels one process that has not finished; returns its graph id (or null), undefined if nothing changed. */
+  cancel: async (q: Queryable, colonyname: string, processid: string, reason: string, now: Date) =>
+    (
+      await q.query<{ processgraphid: string | null }>(
+        `UPDATE processes SET state = 'CANCELLED', endtime = $3, waitdeadline = NULL, execdeadline = NULL, errors = errors || $4::jsonb
+          WHERE processid = $1 AND colonyname = $2 AND state IN ('WAITING', 'RUNNING') RETURNING processgraphid`,
+        [processid, colonyname, now, jsonParam([reason])],
+      )
+    )[0],
+
+  /** Cancels what is left of a graph: WAITING processes, and RUNNING ones too when asked. */
+  cancelInGraph: (q: Queryable, processgraphid: string, alsoRunning: boolean, reason: string, now: Date) =>
+    q.query(
+      `UPDATE processes SET state = 'CANCELLED', endtime = $2, waitdeadline = NULL, execdeadline = NULL, errors = errors || $3::jsonb
+        WHERE processgraphid = $1 AND (state = 'WAITING' OR ($4 AND state = 'RUNNING'))`,
+      [processgraphid, now, jsonParam([reason]), alsoRunning],
+    ),
+
+  remove: async (q: Queryable, colonyname: string, processid: string) =>
+    (await q.query('DELETE FROM processes WHERE processid = $1 AND colonyname = $2 RETURNING processid', [processid, colonyname])).length > 0,
+
+  /** Removes standalone processes (not part of a graph) in the given states. */
+  removeAll: async (q: Queryable, colonyname: string, states: ProcessState[]) =>
+    (
+      await q.query<{ n: number }>(
+        `WITH d AS (DELETE FROM processes WHERE colonyname = $1 AND processgraphid IS NULL AND state = ANY($2::text[]) RETURNING 1) SELECT count(*)::int AS n FROM d`,
+        [colonyname, states],
+      )
+    )[0]!.n,
+
+  stateCounts: async (q: Queryable, colonyname: string): Promise<StateCounts> =>
+    toCounts(
+      await q.query<{ state: ProcessState; n: number }>('SELECT state, count(*)::int AS n FROM processes WHERE colonyname = $1 GROUP BY state', [
+        colonyname,
+      ]),
+    ),
+
+  /** Rewrites the edges of existing rows (add_child); values are computed under the rows' locks. */
+  updateEdges: async (q: Queryable, rows: { processid: string; parents: string[]; children: string[]; waitingparents: number }[]) => {
+    if (rows.length === 0) return;
+    await q.query(
+      `UPDATE processes p SET parents = ARRAY(SELECT jsonb_array_elements_text(r.parents)), children = ARRAY(SELECT jsonb_array_elements_text(r.children)),
+              waitingparents = r.waitingparents
+         FROM jsonb_to_recordset($1::jsonb) AS r(processid text, parents jsonb, children jsonb, waitingparents int)
+        WHERE p.processid = r.processid`,
+      [jsonParam(rows)],
+    );
+  },
+};
+
+export function toCounts(rows: { state: ProcessState; n: number }[]): StateCounts {
+  const counts: StateCounts = { WAITING: 0, RUNNING: 0, SUCCESS: 0, FAILED: 0, CANCELLED: 0 };
+  for (const r of rows) counts[r.state] = r.n;
+  return counts;
+}
+
+export function countReady(rows: { colonyname: string; executortype: string }[]): ReadyWork[] {
+  const byKey = new Map<string, ReadyWork>();
+  for (const r of rows) {
+    const key = r.colonyname + '\u0000' + r.executortype;
+    const w = byKey.get(key);
+    if (w) w.n++;
+    else byKey.set(key, { colonyname: r.colonyname, executortype: r.executortype, n: 1 });
+  }
+  return [...byKey.values()];
+}

@@ -1,0 +1,97 @@
+/**
+ * A running server on 127.0.0.1:0 over a per-file test database, with two colonies (A and B), each
+ * with an owner, a user and an approved executor, and SDK clients for every identity.
+ */
+import { createColoniesServer, type ColoniesServer } from '../../server/main.ts';
+import { loadServerConfig } from '../../server/config.ts';
+import { createLogger, silentLogger } from '../../server/log.ts';
+import type { Clock } from '../../server/clock.ts';
+import { ColoniesClient } from '../../executor/client.ts';
+import { generateKeyPair, type KeyPair } from '../../protocol/crypto.ts';
+import { openTestDb, type TestDb } from './db.ts';
+
+export interface ColonyFixture {
+  colonyname: string;
+  owner: KeyPair;
+  user: KeyPair;
+  executor: KeyPair;
+  executortype: string;
+  executorname: string;
+  ownerClient: ColoniesClient;
+  userClient: ColoniesClient;
+  executorClient: ColoniesClient;
+}
+
+export interface Fixture {
+  server: ColoniesServer;
+  url: string;
+  testDb: TestDb;
+  serverKey: KeyPair;
+  serverClient: ColoniesClient;
+  a: ColonyFixture;
+  b: ColonyFixture;
+  /** A fresh approved executor of the given type in colony A. */
+  addExecutor(type: string, colony?: ColonyFixture): Promise<{ key: KeyPair; name: string; client: ColoniesClient }>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+export async function startFixture(opts: { clock?: Clock; loops?: boolean; testDb?: TestDb } = {}): Promise<Fixture> {
+  const testDb = opts.testDb ?? (await openTestDb());
+  const serverKey = generateKeyPair();
+  const config = { ...loadServerConfig({}), host: '127.0.0.1', port: 0, serverId: serverKey.id, logLevel: 'silent' as const };
+  const log = process.env.COLONIES_TEST_LOG ? createLogger('debug') : silentLogger;
+  const server = await createColoniesServer(config, { db: testDb.db, log, loops: opts.loops ?? false, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const url = await server.listen();
+  const serverClient = new ColoniesClient({ url, prvkey: serverKey.prvkey });
+
+  async function addExecutor(type: string, colony: ColonyFixture) {
+    const key = generateKeyPair();
+    const name = `${type}-${++counter}`;
+    await colony.ownerClient.addExecutor({ executorname: name, executorid: key.id, executortype: type });
+    await colony.ownerClient.approveExecutor(name);
+    return { key, name, client: new ColoniesClient({ url, prvkey: key.prvkey, colonyname: colony.colonyname }) };
+  }
+
+  async function colony(colonyname: string): Promise<ColonyFixture> {
+    const owner = generateKeyPair();
+    const user = generateKeyPair();
+    await serverClient.addColony(colonyname, owner.id);
+    const ownerClient = new ColoniesClient({ url, prvkey: owner.prvkey, colonyname });
+    await ownerClient.addUser('alice', user.id);
+    const c: ColonyFixture = {
+      colonyname,
+      owner,
+      user,
+      ownerClient,
+      userClient: new ColoniesClient({ url, prvkey: user.prvkey, colonyname }),
+      executortype: 'test-executor',
+      executorname: '',
+      executor: owner,
+      executorClient: ownerClient,
+    };
+    const e = await addExecutor('test-executor', c);
+    c.executor = e.key;
+    c.executorname = e.name;
+    c.executorClient = e.client;
+    return c;
+  }
+
+  const a = await colony('colony-a');
+  const b = await colony('colony-b');
+  return {
+    server,
+    url,
+    testDb,
+    serverKey,
+    serverClient,
+    a,
+    b,
+    addExecutor: (type, c = a) => addExecutor(type, c),
+    async close() {
+      await server.close();
+      if (!opts.testDb) await testDb.drop();
+    },
+  };
+}
