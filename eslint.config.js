@@ -31,6 +31,16 @@ export default tseslint.config(
     },
   },
   {
+    // The two commands that run a server are its composition: they may load server/main.ts and config.ts only.
+    files: ['cli/server.ts', 'cli/dev.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/server/**', '!**/server/main.ts', '!**/server/config.ts', '!**/server/log.ts'], message: 'only server/main.ts, config.ts and log.ts' }] },
+      ],
+    },
+  },
+  {
     files: ['server/services/**/*.ts'],
     rules: {
       'no-restricted-imports': [
