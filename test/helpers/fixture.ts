@@ -3,7 +3,7 @@
  * with an owner, a user and an approved executor, and SDK clients for every identity.
  */
 import { createColoniesServer, type ColoniesServer } from '../../server/main.ts';
-import { loadServerConfig } from '../../server/config.ts';
+import { loadServerConfig, type ServerConfig } from '../../server/config.ts';
 import { createLogger, silentLogger } from '../../server/log.ts';
 import type { Clock } from '../../server/clock.ts';
 import { ColoniesClient } from '../../executor/client.ts';
@@ -37,12 +37,28 @@ export interface Fixture {
 
 let counter = 0;
 
-export async function startFixture(opts: { clock?: Clock; loops?: boolean; testDb?: TestDb } = {}): Promise<Fixture> {
+export interface FixtureOptions {
+  clock?: Clock;
+  /** Clock for signature freshness (defaults to `clock`); pass systemClock when `clock` is a ManualClock far from now. */
+  authClock?: Clock;
+  loops?: boolean;
+  testDb?: TestDb;
+  /** Overrides of the server config (e.g. a short deadlineIntervalMs with loops: true). */
+  config?: Partial<ServerConfig>;
+}
+
+export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> {
   const testDb = opts.testDb ?? (await openTestDb());
   const serverKey = generateKeyPair();
-  const config = { ...loadServerConfig({}), host: '127.0.0.1', port: 0, serverId: serverKey.id, logLevel: 'silent' as const };
+  const config = { ...loadServerConfig({}), host: '127.0.0.1', port: 0, serverId: serverKey.id, logLevel: 'silent' as const, ...opts.config };
   const log = process.env.COLONIES_TEST_LOG ? createLogger('debug') : silentLogger;
-  const server = await createColoniesServer(config, { db: testDb.db, log, loops: opts.loops ?? false, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const server = await createColoniesServer(config, {
+    db: testDb.db,
+    log,
+    loops: opts.loops ?? false,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.authClock ? { authClock: opts.authClock } : {}),
+  });
   const url = await server.listen();
   const serverClient = new ColoniesClient({ url, prvkey: serverKey.prvkey });
 
