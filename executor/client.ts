@@ -1,6 +1,7 @@
 /** The typed Colonies client: one method per API operation, bound to a key and (usually) a colony. */
 import { createTransport, ColoniesError, type Transport } from './transport.ts';
 import { Workflow } from './workflow.ts';
+import { Subscriber, type SubscriptionMessage } from './subscriber.ts';
 import type { Colony, ColonyStats, Executor, LogEntry, Process, ProcessGraph, ProcessGraphWithProcesses, User } from '../protocol/types.ts';
 import type { ProcessState } from '../protocol/states.ts';
 import { FINISHED_STATES } from '../protocol/states.ts';
@@ -39,10 +40,35 @@ export function serverUrl(o: { url?: string | undefined; host?: string | undefin
 export class ColoniesClient {
   readonly transport: Transport;
   readonly colonyname: string | undefined;
+  readonly #prvkey: string;
 
   constructor(opts: ClientOptions) {
     this.transport = createTransport({ url: serverUrl(opts), prvkey: opts.prvkey, ...(opts.now ? { now: opts.now } : {}) });
     this.colonyname = opts.colonyname;
+    this.#prvkey = opts.prvkey;
+  }
+
+  /** Opens a live connection (WebSocket) signed with this client's key. */
+  connect(): Promise<Subscriber> {
+    return Subscriber.connect(this.transport.url, this.#prvkey);
+  }
+
+  /**
+   * Subscribes to a process, a graph or (with neither) the whole colony. The handler gets a snapshot
+   * of the current state first, then every change. Resolves to a function that ends it.
+   */
+  async subscribe(target: { processid?: string; processgraphid?: string }, handler: (m: SubscriptionMessage) => void): Promise<() => void> {
+    const sub = await this.connect();
+    try {
+      const off = await sub.subscribe({ colonyname: this.requireColony(), ...target }, handler);
+      return () => {
+        off();
+        sub.close();
+      };
+    } catch (err) {
+      sub.close();
+      throw err;
+    }
   }
 
   /** The caller's id (public key). */
@@ -55,9 +81,13 @@ export class ColoniesClient {
     return new ColoniesClient({ url: this.transport.url, prvkey, ...(this.colonyname ? { colonyname: this.colonyname } : {}) });
   }
 
-  private c(): string {
+  private requireColony(): string {
     if (!this.colonyname) throw new ColoniesError('VALIDATION_FAILED', 'no colony name: pass colonyname (or set COLONIES_COLONY_NAME)');
-    return `/colonies/${enc(this.colonyname)}`;
+    return this.colonyname;
+  }
+
+  private c(): string {
+    return `/colonies/${enc(this.requireColony())}`;
   }
 
   private req<T>(method: string, path: string, body?: unknown, query?: Record<string, string | number | boolean | undefined>, signal?: AbortSignal) {
@@ -205,35 +235,61 @@ export class ColoniesClient {
     return this.req<Process[]>('POST', `${this.c()}/processgraphs/${enc(processgraphid)}/children/batch`, { parentprocessid, children });
   }
 
-  /** Resolves with the process once it has finished (SUCCESS, FAILED or CANCELLED). */
+  /** Resolves with the process once it has finished (SUCCESS, FAILED or CANCELLED). Uses the live connection, not polling. */
   async waitForProcess(processid: string, timeoutMs = 60_000): Promise<Process> {
-    return waitUntil(
-      () => this.getProcess(processid),
-      (p) => FINISHED_STATES.includes(p.state),
-      timeoutMs,
-      `process ${processid}`,
-    );
+    const finished = (m: SubscriptionMessage) =>
+      m.type === 'snapshot'
+        ? m.snapshot.of === 'process' && isFinished(m.snapshot.process.state)
+        : m.event.type === 'process' && m.event.processid === processid && isFinished(m.event.state);
+    return this.waitFor({ processid }, finished, () => this.getProcess(processid), timeoutMs, `process ${processid}`);
   }
 
   /** Resolves with the graph (and its processes) once it has finished. */
   async waitForProcessGraph(processgraphid: string, timeoutMs = 60_000): Promise<ProcessGraphWithProcesses> {
-    return waitUntil(
-      () => this.getProcessGraph(processgraphid),
-      (g) => FINISHED_STATES.includes(g.state),
-      timeoutMs,
-      `process graph ${processgraphid}`,
-    );
+    const finished = (m: SubscriptionMessage) =>
+      m.type === 'snapshot'
+        ? m.snapshot.of === 'processgraph' && isFinished(m.snapshot.processgraph.state)
+        : m.event.type === 'processgraph' && isFinished(m.event.state);
+    return this.waitFor({ processgraphid }, finished, () => this.getProcessGraph(processgraphid), timeoutMs, `process graph ${processgraphid}`);
+  }
+
+  /** Subscribes and resolves when `done` says so; reconnects (a new snapshot) if the connection drops. */
+  private async waitFor<T>(
+    target: { processid?: string; processgraphid?: string },
+    done: (m: SubscriptionMessage) => boolean,
+    fetch: () => Promise<T>,
+    timeoutMs: number,
+    what: string,
+  ): Promise<T> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      let stop: (() => void) | undefined;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          timer = setTimeout(
+            () => reject(new ColoniesError('TIMEOUT', `${what} did not finish within ${timeoutMs} ms`)),
+            Math.max(0, until - Date.now()),
+          );
+          this.connect()
+            .then(async (sub) => {
+              sub.onClose(reject);
+              stop = () => sub.close();
+              await sub.subscribe({ colonyname: this.requireColony(), ...target }, (m) => done(m) && resolve());
+            })
+            .catch(reject);
+        });
+        return await fetch();
+      } catch (err) {
+        const retry = err instanceof ColoniesError && err.code === 'UNREACHABLE' && Date.now() < until - 200;
+        if (!retry) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      } finally {
+        clearTimeout(timer);
+        stop?.();
+      }
+    }
   }
 }
 
-async function waitUntil<T>(get: () => Promise<T>, done: (t: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let delay = 20;
-  for (;;) {
-    const t = await get();
-    if (done(t)) return t;
-    if (Date.now() >= until) throw new ColoniesError('TIMEOUT', `${what} did not finish within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, until - Date.now()))));
-    delay = Math.min(delay * 1.5, 500);
-  }
-}
+const isFinished = (s: ProcessState) => FINISHED_STATES.includes(s);

@@ -18,11 +18,13 @@ import { createVerifier } from './auth/verify.ts';
 import { createApp } from './http/app.ts';
 import type { Services } from './http/context.ts';
 import { startDeadlineLoop } from './loops/deadlines.ts';
+import { attachWsHub } from './ws/hub.ts';
 import { startMaintenanceLoop } from './loops/maintenance.ts';
 import { randomNonce } from '../protocol/crypto.ts';
-import type { ReadyWork } from './store/sql/processes.ts';
+import { createBus } from './services/bus.ts';
 
-const READY_CHANNEL = 'colonies_ready';
+const BUS_CHANNEL = 'colonies_bus';
+const SHUTDOWN_GRACE_MS = 10_000;
 
 export async function openDb(config: Pick<ServerConfig, 'databaseUrl' | 'dataDir' | 'dbPoolSize'>): Promise<Db> {
   const db = config.databaseUrl ? createPgDb({ connectionString: config.databaseUrl, max: config.dbPoolSize }) : await createPgliteDb(config.dataDir);
@@ -59,38 +61,34 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
   const wake = new WakeHub();
   const replica = randomNonce();
 
+  // Ready work and events cross replicas on one NOTIFY channel (PostgreSQL only: PGlite is one process).
   let unlisten: (() => Promise<void>) | undefined;
-  let publishReady: (work: ReadyWork[]) => void = () => {};
-  if (db.engine === 'postgres') {
-    // Long-polls on other replicas learn of ready work through NOTIFY (delivered on commit).
-    unlisten = await db.listen(READY_CHANNEL, (payload) => {
-      try {
-        const msg = JSON.parse(payload) as { r: string; w: ReadyWork[] };
-        if (msg.r === replica) return;
-        for (const w of msg.w) wake.notify(WakeHub.key(w.colonyname, w.executortype), w.n);
-      } catch {
-        log.warn('ignored a malformed ready notification');
-      }
-    });
-    publishReady = (work) => {
-      db.query('SELECT pg_notify($1, $2)', [READY_CHANNEL, JSON.stringify({ r: replica, w: work })]).catch((err: unknown) =>
-        log.warn('could not publish ready work', { err: String(err) }),
-      );
-    };
-  }
+  const bus = createBus(
+    log,
+    db.engine === 'postgres'
+      ? { replica, send: async (payload) => void (await db.query('SELECT pg_notify($1, $2)', [BUS_CHANNEL, payload])) }
+      : undefined,
+  );
+  if (db.engine === 'postgres') unlisten = await db.listen(BUS_CHANNEL, (payload) => bus.receive(payload));
+  bus.onReady((work) => {
+    for (const w of work) wake.notify(WakeHub.key(w.colonyname, w.executortype), w.n);
+  });
 
-  const deps: ServiceDeps = { db, clock, log, wake, publishReady: (w) => publishReady(w) };
+  const deps: ServiceDeps = { db, clock, log, wake, bus };
   const services: Services = { colonies: createColonyService(deps), processes: createProcessService(deps), graphs: createGraphService(deps) };
+  const authorize = createAuthorizer(services.colonies, config.serverId);
+  const verify = createVerifier(config.signatureWindowMs, opts.authClock ?? clock);
   const app = createApp({
     services,
-    authorize: createAuthorizer(services.colonies, config.serverId),
-    verify: createVerifier(config.signatureWindowMs, opts.authClock ?? clock),
+    authorize,
+    verify,
     log,
     maxBodyBytes: config.maxBodyBytes,
     engine: db.engine,
   });
 
   let http: Server | undefined;
+  let ws: { close(): Promise<void> } | undefined;
   const loops: { stop(): Promise<void> }[] = [];
 
   return {
@@ -102,6 +100,7 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
       // Long-polls hold requests for up to two minutes; keep idle sockets a little longer than clients do.
       http.keepAliveTimeout = 65_000;
       http.requestTimeout = 0;
+      ws = attachWsHub(http, { verify, authorize, services, bus, log });
       await new Promise<void>((resolve, reject) => {
         http!.once('error', reject);
         http!.listen(config.port, config.host, () => resolve());
@@ -118,12 +117,18 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
     },
     async close() {
       services.processes.stop();
+      await ws?.close();
       if (http) {
+        // In-flight requests finish; keep-alive connections are closed as soon as they fall idle,
+        // and anything still open after the grace period is cut.
         const server = http;
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const sweep = setInterval(() => server.closeIdleConnections(), 25);
+        const hard = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+        server.closeIdleConnections();
+        await closed;
+        clearInterval(sweep);
+        clearTimeout(hard);
       }
       await Promise.all(loops.splice(0).map((l) => l.stop()));
       await unlisten?.();

@@ -3,18 +3,22 @@ import type { Logger } from '../log.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { SQLSTATE, sqlState } from '../store/db.ts';
 import { AppError } from '../errors.ts';
-import type { ReadyWork } from '../store/sql/processes.ts';
-import { WakeHub } from './wake.ts';
+import type { ChangedRow } from '../store/sql/processes.ts';
+import type { WakeHub } from './wake.ts';
+import type { Bus } from './bus.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
+import type { ProcessState } from '../../protocol/states.ts';
+import type { ColonyEvent } from '../../protocol/events.ts';
 
 /** What every service is built from: the store, time and a logger. Nothing about HTTP. */
 export interface ServiceDeps {
   db: Db;
   clock: Clock;
   log: Logger;
+  /** Where assign long-polls wait; fed by the bus. */
   wake: WakeHub;
-  /** Publishes ready work to the other replicas (PostgreSQL NOTIFY); a no-op on the embedded store. */
-  publishReady(work: ReadyWork[]): void;
+  /** Ready work and live events, to this replica and (PostgreSQL) the others. Called after commit. */
+  bus: Bus;
 }
 
 const RETRYABLE = new Set<string>([SQLSTATE.deadlockDetected, SQLSTATE.serializationFailure]);
@@ -41,9 +45,22 @@ export async function uniquely<T>(what: string, fn: () => Promise<T>, code: Erro
   }
 }
 
-/** Wakes local long-polls and tells the other replicas. */
-export function announceReady(deps: ServiceDeps, work: ReadyWork[]): void {
-  if (work.length === 0) return;
-  for (const w of work) deps.wake.notify(WakeHub.key(w.colonyname, w.executortype), w.n);
-  deps.publishReady(work);
+export function processEvent(r: ChangedRow, time: Date): ColonyEvent {
+  return {
+    type: 'process',
+    colonyname: r.colonyname,
+    processid: r.processid,
+    processgraphid: r.processgraphid,
+    nodename: r.nodename,
+    funcname: r.funcname,
+    executortype: r.executortype,
+    state: r.state,
+    retries: r.retries,
+    assignedexecutorid: r.assignedexecutorid,
+    time: time.toISOString(),
+  };
+}
+
+export function graphEvent(colonyname: string, processgraphid: string, state: ProcessState, time: Date): ColonyEvent {
+  return { type: 'processgraph', colonyname, processgraphid, state, time: time.toISOString() };
 }

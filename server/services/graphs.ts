@@ -3,7 +3,7 @@ import { AppError } from '../errors.ts';
 import { processesSql, type NewProcess } from '../store/sql/processes.ts';
 import { graphsSql } from '../store/sql/graphs.ts';
 import { toProcess, toProcessGraph } from '../store/rows.ts';
-import { announceReady, inTransaction, uniquely, type ServiceDeps } from './context.ts';
+import { graphEvent, inTransaction, processEvent, uniquely, type ServiceDeps } from './context.ts';
 import { newProcess } from './processes.ts';
 import { checkDag } from '../../protocol/dag.ts';
 import { randomId } from '../../protocol/crypto.ts';
@@ -54,7 +54,8 @@ export function createGraphService(deps: ServiceDeps) {
         await graphsSql.insert(tx, { processgraphid, colonyname, initiatorid, processcount: rows.length, submissiontime: now });
         await processesSql.insert(tx, rows, now);
       });
-      announceReady(deps, readyRoots(rows));
+      deps.bus.ready(readyRoots(rows));
+      deps.bus.emit([graphEvent(colonyname, processgraphid, 'WAITING', now)]);
       return requireGraph(colonyname, processgraphid);
     },
 
@@ -83,14 +84,15 @@ export function createGraphService(deps: ServiceDeps) {
 
     async cancel(colonyname: string, processgraphid: string): Promise<ProcessGraph> {
       const now = clock.now();
-      await inTransaction(db, async (tx) => {
+      const cancelled = await inTransaction(db, async (tx) => {
         const g = await graphsSql.lockForUpdate(tx, colonyname, processgraphid);
         if (!g) throw new AppError('PROCESSGRAPH_NOT_FOUND', `process graph ${processgraphid} is not in colony "${colonyname}"`);
         if (!(await graphsSql.finish(tx, processgraphid, 'CANCELLED', 'cancelled by user', now))) {
           throw new AppError('PROCESS_FINISHED', `process graph ${processgraphid} is already ${g.state}`);
         }
-        await processesSql.cancelInGraph(tx, processgraphid, true, 'cancelled by user', now);
+        return processesSql.cancelInGraph(tx, processgraphid, true, 'cancelled by user', now);
       });
+      deps.bus.emit([graphEvent(colonyname, processgraphid, 'CANCELLED', now), ...cancelled.map((c) => processEvent(c, now))]);
       return requireGraph(colonyname, processgraphid);
     },
 
@@ -195,6 +197,7 @@ export function createGraphService(deps: ServiceDeps) {
         await graphsSql.addProcessCount(tx, processgraphid, news.size);
         return [...news.keys()];
       });
+      deps.bus.emit([{ type: 'processes-added', colonyname, processgraphid, parentprocessid, count: created.length, time: now.toISOString() }]);
       return (await processesSql.getMany(db, colonyname, created)).map(toProcess);
     },
   };

@@ -6,7 +6,8 @@ import { graphsSql } from '../store/sql/graphs.ts';
 import { executorsSql } from '../store/sql/colonies.ts';
 import { logsSql } from '../store/sql/logs.ts';
 import { toLogEntry, toProcess, type ProcessRow } from '../store/rows.ts';
-import { announceReady, inTransaction, type ServiceDeps } from './context.ts';
+import { graphEvent, inTransaction, processEvent, type ServiceDeps } from './context.ts';
+import type { ColonyEvent } from '../../protocol/events.ts';
 import { WakeHub } from './wake.ts';
 import { randomId } from '../../protocol/crypto.ts';
 import type { FunctionSpec } from '../../protocol/schemas.ts';
@@ -81,15 +82,21 @@ export function createProcessService(deps: ServiceDeps) {
     });
   }
 
-  /** A process failed for good: its graph fails and whatever still waits in it is cancelled. */
-  async function failGraphs(tx: Queryable, outcomes: AttemptOutcome[], now: Date): Promise<void> {
+  /**
+   * Processes whose attempt failed: those that failed for good fail their graph, and whatever still
+   * waits in it is cancelled. Returns the events of every change.
+   */
+  async function settleFailures(tx: Queryable, outcomes: AttemptOutcome[], now: Date): Promise<ColonyEvent[]> {
+    const events = outcomes.map((o) => processEvent(o, now));
     for (const o of outcomes) {
       if (o.state !== 'FAILED' || !o.processgraphid) continue;
       const reason = `process ${o.processid} failed: ${o.errors[o.errors.length - 1] ?? 'failed'}`;
       if (await graphsSql.finish(tx, o.processgraphid, 'FAILED', reason, now)) {
-        await processesSql.cancelInGraph(tx, o.processgraphid, false, reason, now);
+        events.push(graphEvent(o.colonyname, o.processgraphid, 'FAILED', now));
+        for (const c of await processesSql.cancelInGraph(tx, o.processgraphid, false, reason, now)) events.push(processEvent(c, now));
       }
     }
+    return events;
   }
 
   function retried(outcomes: AttemptOutcome[]): ReadyWork[] {
@@ -107,8 +114,10 @@ export function createProcessService(deps: ServiceDeps) {
       const now = clock.now();
       const p = newProcess(colonyname, spec, initiatorid, now);
       await processesSql.insert(db, [p], now);
-      announceReady(deps, [{ colonyname, executortype: spec.executortype, n: 1 }]);
-      return toProcess((await processesSql.get(db, colonyname, p.processid))!);
+      const process = toProcess((await processesSql.get(db, colonyname, p.processid))!);
+      deps.bus.ready([{ colonyname, executortype: spec.executortype, n: 1 }]);
+      deps.bus.emit([processEvent({ ...p, ...spec, state: 'WAITING', retries: 0, assignedexecutorid: null }, now)]);
+      return process;
     },
 
     async get(colonyname: string, processid: string): Promise<Process> {
@@ -131,13 +140,20 @@ export function createProcessService(deps: ServiceDeps) {
       for (;;) {
         const generation = deps.wake.generation(key);
         if (signal?.aborted) return [];
-        const rows = await processesSql.assign(db, colonyname, executor.executortype, executor.id, count, clock.now());
+        const now = clock.now();
+        const rows = await processesSql.assign(db, colonyname, executor.executortype, executor.id, count, now);
         if (rows.length > 0) {
           if (signal?.aborted) {
             // The caller left while we claimed: give the work back at once rather than after maxexectime.
-            await this.requeue(colonyname, executor.id, rows, 'executor disconnected before receiving the process');
+            await this.requeue(colonyname, executor.id, rows);
             return [];
           }
+          const events: ColonyEvent[] = [];
+          for (const r of rows) {
+            events.push(processEvent({ ...r, ...r.spec, retries: r.retries }, now));
+            if (r.graphstarted && r.processgraphid) events.push(graphEvent(colonyname, r.processgraphid, 'RUNNING', now));
+          }
+          deps.bus.emit(events);
           return rows.map(toProcess);
         }
         if (closing) return [];
@@ -147,14 +163,17 @@ export function createProcessService(deps: ServiceDeps) {
     },
 
     /** Returns claimed-but-undelivered processes to the queue without counting a retry. */
-    async requeue(colonyname: string, executorid: string, rows: ProcessRow[], reason: string): Promise<void> {
-      await db.query(
-        `UPDATE processes SET state = 'WAITING', assignedexecutorid = NULL, starttime = NULL, execdeadline = NULL
-          WHERE processid = ANY($1::text[]) AND colonyname = $2 AND assignedexecutorid = $3 AND state = 'RUNNING'`,
-        [rows.map((r) => r.processid), colonyname, executorid],
+    async requeue(colonyname: string, executorid: string, rows: ProcessRow[]): Promise<void> {
+      const now = clock.now();
+      const back = await processesSql.requeue(
+        db,
+        colonyname,
+        executorid,
+        rows.map((r) => r.processid),
       );
-      deps.log.debug(reason, { n: rows.length });
-      announceReady(deps, [{ colonyname, executortype: rows[0]!.spec.executortype, n: rows.length }]);
+      deps.log.debug('executor left before receiving its processes; requeued', { n: back.length });
+      deps.bus.ready(back.map((r) => ({ colonyname, executortype: r.executortype, n: 1 })));
+      deps.bus.emit(back.map((r) => processEvent(r, now)));
     },
 
     /**
@@ -163,7 +182,7 @@ export function createProcessService(deps: ServiceDeps) {
      */
     async closeMany(colonyname: string, executorid: string, closes: Close[]): Promise<Set<string>> {
       const now = clock.now();
-      const { closed, ready } = await inTransaction(db, async (tx) => {
+      const { closed, ready, events } = await inTransaction(db, async (tx) => {
         const rows = await processesSql.close(
           tx,
           colonyname,
@@ -177,14 +196,17 @@ export function createProcessService(deps: ServiceDeps) {
         );
         const perGraph = new Map<string, number>();
         for (const r of rows) if (r.processgraphid) perGraph.set(r.processgraphid, (perGraph.get(r.processgraphid) ?? 0) + 1);
-        await graphsSql.addSuccesses(
+        const finished = await graphsSql.addSuccesses(
           tx,
           [...perGraph].map(([id, n]) => ({ id, n })),
           now,
         );
-        return { closed: new Set(rows.map((r) => r.processid)), ready };
+        const events = rows.map((r) => processEvent(r, now));
+        for (const g of finished) events.push(graphEvent(g.colonyname, g.processgraphid, 'SUCCESS', now));
+        return { closed: new Set(rows.map((r) => r.processid)), ready, events };
       });
-      announceReady(deps, ready);
+      deps.bus.ready(ready);
+      deps.bus.emit(events);
       return closed;
     },
 
@@ -196,13 +218,13 @@ export function createProcessService(deps: ServiceDeps) {
     /** A failed attempt: retried while retries remain, else FAILED (and its graph with it). */
     async fail(colonyname: string, executorid: string, processid: string, attempt: number, errors: string[]): Promise<Process> {
       const now = clock.now();
-      const outcome = await inTransaction(db, async (tx) => {
+      const result = await inTransaction(db, async (tx) => {
         const o = await processesSql.fail(tx, colonyname, processid, executorid, attempt, errors, now);
-        if (o) await failGraphs(tx, [o], now);
-        return o;
+        return o ? { outcome: o, events: await settleFailures(tx, [o], now) } : undefined;
       });
-      if (!outcome) throw await whyNotRunning(db, colonyname, processid, executorid, attempt);
-      announceReady(deps, retried([outcome]));
+      if (!result) throw await whyNotRunning(db, colonyname, processid, executorid, attempt);
+      deps.bus.ready(retried([result.outcome]));
+      deps.bus.emit(result.events);
       return this.get(colonyname, processid);
     },
 
@@ -213,12 +235,12 @@ export function createProcessService(deps: ServiceDeps) {
       for (const expire of [processesSql.expireExecutions, processesSql.expireWaits]) {
         for (;;) {
           const now = clock.now();
-          const outcomes = await inTransaction(db, async (tx) => {
+          const { outcomes, events } = await inTransaction(db, async (tx) => {
             const o = await expire(tx, now, batch);
-            await failGraphs(tx, o, now);
-            return o;
+            return { outcomes: o, events: await settleFailures(tx, o, now) };
           });
-          announceReady(deps, retried(outcomes));
+          deps.bus.ready(retried(outcomes));
+          deps.bus.emit(events);
           if (expire === processesSql.expireExecutions) exec += outcomes.length;
           else wait += outcomes.length;
           if (outcomes.length < batch) break;
@@ -257,8 +279,12 @@ export function createProcessService(deps: ServiceDeps) {
     },
 
     async addLog(colonyname: string, executorid: string, processid: string, message: string): Promise<void> {
-      const ok = await logsSql.insert(db, { processid, colonyname, executorid, message, time: clock.now() });
-      if (!ok) throw await whyNotRunning(db, colonyname, processid, executorid);
+      const time = clock.now();
+      const row = await logsSql.insert(db, { processid, colonyname, executorid, message, time });
+      if (!row) throw await whyNotRunning(db, colonyname, processid, executorid);
+      deps.bus.emit([
+        { type: 'log', colonyname, processgraphid: row.processgraphid, processid, executorid, message, time: time.toISOString(), seq: row.seq },
+      ]);
     },
 
     async logs(colonyname: string, processid: string, since: number, count: number): Promise<LogEntry[]> {

@@ -30,6 +30,20 @@ export interface ReadyWork {
 
 const jsonParam = (v: unknown) => JSON.stringify(v);
 
+/** What a live event needs to know of a process that changed state. */
+export interface ChangedRow {
+  processid: string;
+  colonyname: string;
+  processgraphid: string | null;
+  nodename: string;
+  funcname: string;
+  executortype: string;
+  state: ProcessState;
+  retries: number;
+  assignedexecutorid: string | null;
+}
+const CHANGED = 'p.processid, p.colonyname, p.processgraphid, p.nodename, p.funcname, p.executortype, p.state, p.retries, p.assignedexecutorid';
+
 const INSERT_SQL = `
 INSERT INTO processes (processid, colonyname, processgraphid, nodename, funcname, executortype, label, spec, state,
   prioritytime, input, maxretries, maxwaittime, maxexectime, waitingparents, parents, children, initiatorid,
@@ -64,15 +78,16 @@ WITH picked AS (
 ), started AS (
   UPDATE processgraphs g SET state = 'RUNNING', starttime = $5
    WHERE g.processgraphid IN (SELECT processgraphid FROM assigned WHERE processgraphid IS NOT NULL) AND g.state = 'WAITING'
+  RETURNING g.processgraphid
 )
-SELECT ${PROCESS_COLUMNS} FROM assigned`;
+SELECT ${PROCESS_COLUMNS}, (processgraphid IN (SELECT processgraphid FROM started)) AS graphstarted FROM assigned`;
 
 const CLOSE_SQL = `
 UPDATE processes p SET state = 'SUCCESS', output = c.out, endtime = $3, execdeadline = NULL
   FROM jsonb_to_recordset($1::jsonb) AS c(processid text, executorid text, attempt int, out jsonb)
  WHERE p.processid = c.processid AND p.colonyname = $2 AND p.state = 'RUNNING'
    AND p.assignedexecutorid = c.executorid AND p.attempt = c.attempt
-RETURNING p.processid, p.processgraphid, p.children`;
+RETURNING ${CHANGED}, p.children`;
 
 // A child's input is its parents' outputs concatenated in parent order (DESIGN §6).
 const RELEASE_CHILDREN_SQL = `
@@ -103,7 +118,7 @@ const RETRY_OR_FAIL_SET = `
   waitdeadline = CASE WHEN p.retries < p.maxretries AND p.maxwaittime > 0
                       THEN $1::timestamptz + make_interval(secs => p.maxwaittime) END,
   execdeadline = NULL`;
-const RETRY_OR_FAIL_RETURNING = 'RETURNING p.processid, p.state, p.processgraphid, p.colonyname, p.executortype, p.errors';
+const RETRY_OR_FAIL_RETURNING = `RETURNING ${CHANGED}, p.errors`;
 
 const FAIL_SQL = `
 WITH t AS (
@@ -137,14 +152,9 @@ UPDATE processes p
    SET state = 'FAILED', endtime = $1, waitdeadline = NULL,
        errors = p.errors || jsonb_build_array(format('maxwaittime of %s s exceeded: no executor was assigned in time', p.maxwaittime))
   FROM t WHERE p.processid = t.processid
-RETURNING p.processid, p.state, p.processgraphid, p.colonyname, p.executortype, p.errors`;
+${RETRY_OR_FAIL_RETURNING}`;
 
-export interface AttemptOutcome {
-  processid: string;
-  state: ProcessState;
-  processgraphid: string | null;
-  colonyname: string;
-  executortype: string;
+export interface AttemptOutcome extends ChangedRow {
   errors: string[];
 }
 
@@ -196,11 +206,11 @@ export const processesSql = {
     q.query<ProcessRow>(`SELECT ${PROCESS_COLUMNS} FROM processes WHERE processgraphid = $1 ORDER BY seq`, [processgraphid]),
 
   assign: (q: Queryable, colonyname: string, executortype: string, executorid: string, count: number, now: Date) =>
-    q.query<ProcessRow>(ASSIGN_SQL, [colonyname, executortype, executorid, count, now]),
+    q.query<ProcessRow & { graphstarted: boolean }>(ASSIGN_SQL, [colonyname, executortype, executorid, count, now]),
 
   /** Marks RUNNING processes SUCCESS; returns those that matched (executor and attempt fencing). */
   close: (q: Queryable, colonyname: string, closes: { processid: string; executorid: string; attempt: number; out: unknown[] }[], now: Date) =>
-    q.query<{ processid: string; processgraphid: string | null; children: string[] }>(CLOSE_SQL, [jsonParam(closes), colonyname, now]),
+    q.query<ChangedRow & { children: string[] }>(CLOSE_SQL, [jsonParam(closes), colonyname, now]),
 
   /** One parent of each listed child succeeded (a child may be listed once per parent). */
   releaseChildren: async (q: Queryable, childIds: string[], now: Date): Promise<ReadyWork[]> => {
@@ -219,19 +229,27 @@ export const processesSql = {
   /** Cancels one process that has not finished; returns its graph id (or null), undefined if nothing changed. */
   cancel: async (q: Queryable, colonyname: string, processid: string, reason: string, now: Date) =>
     (
-      await q.query<{ processgraphid: string | null }>(
-        `UPDATE processes SET state = 'CANCELLED', endtime = $3, waitdeadline = NULL, execdeadline = NULL, errors = errors || $4::jsonb
-          WHERE processid = $1 AND colonyname = $2 AND state IN ('WAITING', 'RUNNING') RETURNING processgraphid`,
+      await q.query<ChangedRow>(
+        `UPDATE processes p SET state = 'CANCELLED', endtime = $3, waitdeadline = NULL, execdeadline = NULL, errors = errors || $4::jsonb
+          WHERE processid = $1 AND colonyname = $2 AND state IN ('WAITING', 'RUNNING') RETURNING ${CHANGED}`,
         [processid, colonyname, now, jsonParam([reason])],
       )
     )[0],
 
   /** Cancels what is left of a graph: WAITING processes, and RUNNING ones too when asked. */
   cancelInGraph: (q: Queryable, processgraphid: string, alsoRunning: boolean, reason: string, now: Date) =>
-    q.query(
-      `UPDATE processes SET state = 'CANCELLED', endtime = $2, waitdeadline = NULL, execdeadline = NULL, errors = errors || $3::jsonb
-        WHERE processgraphid = $1 AND (state = 'WAITING' OR ($4 AND state = 'RUNNING'))`,
+    q.query<ChangedRow>(
+      `UPDATE processes p SET state = 'CANCELLED', endtime = $2, waitdeadline = NULL, execdeadline = NULL, errors = errors || $3::jsonb
+        WHERE processgraphid = $1 AND (state = 'WAITING' OR ($4 AND state = 'RUNNING')) RETURNING ${CHANGED}`,
       [processgraphid, now, jsonParam([reason]), alsoRunning],
+    ),
+
+  /** Puts claimed-but-undelivered processes back without counting a retry. */
+  requeue: (q: Queryable, colonyname: string, executorid: string, processids: string[]) =>
+    q.query<ChangedRow>(
+      `UPDATE processes p SET state = 'WAITING', assignedexecutorid = NULL, starttime = NULL, execdeadline = NULL
+        WHERE processid = ANY($1::text[]) AND colonyname = $2 AND assignedexecutorid = $3 AND state = 'RUNNING' RETURNING ${CHANGED}`,
+      [processids, colonyname, executorid],
     ),
 
   remove: async (q: Queryable, colonyname: string, processid: string) =>

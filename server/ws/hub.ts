@@ -1,0 +1,178 @@
+/**
+ * WebSocket at /api/v1/ws. A connection starts with a signed hello; then it subscribes to a process,
+ * a process graph or a whole colony. Each subscription first gets a snapshot of the current state
+ * (so a late subscriber misses nothing), then every event in order. Events are filtered to the
+ * subscriber's colony; subscribing to another colony is refused like an HTTP request would be.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { AppError, isAppError } from '../errors.ts';
+import type { Verifier } from '../auth/verify.ts';
+import type { Authorizer } from '../auth/authorize.ts';
+import type { Services } from '../http/context.ts';
+import type { Bus } from '../services/bus.ts';
+import type { Logger } from '../log.ts';
+import { WS_PATH, WsClientMessage, type ColonyEvent, type WsServerMessage, type WsSnapshot } from '../../protocol/events.ts';
+
+interface Subscription {
+  sub: string;
+  colonyname: string;
+  processid?: string | undefined;
+  processgraphid?: string | undefined;
+  /** Events that arrived while the snapshot was being read; sent right after it. */
+  backlog: ColonyEvent[] | null;
+}
+
+interface Connection {
+  socket: WebSocket;
+  id: string | null;
+  subs: Map<string, Subscription>;
+  alive: boolean;
+}
+
+const HEARTBEAT_MS = 30_000;
+const MAX_SUBSCRIPTIONS = 100;
+
+export interface WsHubDeps {
+  verify: Verifier;
+  authorize: Authorizer;
+  services: Services;
+  bus: Bus;
+  log: Logger;
+}
+
+function matches(s: Subscription, e: ColonyEvent): boolean {
+  if (e.colonyname !== s.colonyname) return false;
+  if (s.processid) return e.type !== 'processgraph' && e.type !== 'processes-added' && e.processid === s.processid;
+  if (s.processgraphid) return e.processgraphid === s.processgraphid;
+  return true;
+}
+
+export function attachWsHub(server: Server, deps: WsHubDeps): { close(): Promise<void> } {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const connections = new Set<Connection>();
+
+  const send = (c: Connection, m: WsServerMessage) => {
+    if (c.socket.readyState === c.socket.OPEN) c.socket.send(JSON.stringify(m));
+  };
+  const sendError = (c: Connection, err: unknown, sub?: string) => {
+    const e = isAppError(err) ? err : new AppError('INTERNAL', 'internal server error');
+    if (!isAppError(err)) deps.log.error('websocket error', { err: String(err) });
+    send(c, { type: 'error', ...(sub ? { sub } : {}), error: { code: e.code, message: e.message } });
+  };
+
+  const offEvents = deps.bus.onEvents((events) => {
+    for (const c of connections) {
+      for (const s of c.subs.values()) {
+        for (const e of events) {
+          if (!matches(s, e)) continue;
+          if (s.backlog) s.backlog.push(e);
+          else send(c, { type: 'event', sub: s.sub, event: e });
+        }
+      }
+    }
+  });
+
+  async function snapshot(s: Subscription): Promise<WsSnapshot> {
+    const { processes, graphs, colonies } = deps.services;
+    if (s.processid) {
+      return {
+        of: 'process',
+        process: await processes.get(s.colonyname, s.processid),
+        logs: await processes.logs(s.colonyname, s.processid, 0, 1000),
+      };
+    }
+    if (s.processgraphid) return { of: 'processgraph', processgraph: await graphs.getWithProcesses(s.colonyname, s.processgraphid) };
+    const [p, g, e] = await Promise.all([processes.stats(s.colonyname), graphs.stats(s.colonyname), colonies.listExecutors(s.colonyname)]);
+    return { of: 'colony', stats: { processes: p, processgraphs: g, executors: e.length } };
+  }
+
+  async function onMessage(c: Connection, raw: string): Promise<void> {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      throw new AppError('MALFORMED_JSON', 'messages are JSON objects');
+    }
+    const parsed = WsClientMessage.safeParse(json);
+    if (!parsed.success) throw new AppError('VALIDATION_FAILED', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const m = parsed.data;
+    if (m.type === 'hello') {
+      if (c.id) throw new AppError('VALIDATION_FAILED', 'hello was already sent');
+      c.id = deps.verify({
+        method: 'WS',
+        pathWithQuery: WS_PATH,
+        header: (n) =>
+          ({ 'x-colonies-id': m.id, 'x-colonies-timestamp': m.timestamp, 'x-colonies-nonce': m.nonce, 'x-colonies-signature': m.signature })[n],
+        body: Buffer.alloc(0),
+      });
+      send(c, { type: 'welcome', id: c.id });
+      return;
+    }
+    if (!c.id) throw new AppError('UNAUTHENTICATED', 'send a signed hello first');
+    if (m.type === 'unsubscribe') {
+      c.subs.delete(m.sub);
+      return;
+    }
+    if (c.subs.has(m.sub)) throw new AppError('ALREADY_EXISTS', `subscription "${m.sub}" exists`);
+    if (c.subs.size >= MAX_SUBSCRIPTIONS) throw new AppError('VALIDATION_FAILED', `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
+    await deps.authorize.colony(m.colonyname, c.id, 'member');
+    const s: Subscription = { sub: m.sub, colonyname: m.colonyname, processid: m.processid, processgraphid: m.processgraphid, backlog: [] };
+    c.subs.set(m.sub, s);
+    try {
+      const snap = await snapshot(s);
+      send(c, { type: 'subscribed', sub: s.sub });
+      send(c, { type: 'snapshot', sub: s.sub, snapshot: snap });
+      for (const e of s.backlog ?? []) send(c, { type: 'event', sub: s.sub, event: e });
+      s.backlog = null;
+    } catch (err) {
+      c.subs.delete(m.sub);
+      throw err;
+    }
+  }
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(req.url ?? '/', 'http://x').pathname !== WS_PATH) return; // not ours
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const c: Connection = { socket: ws, id: null, subs: new Map(), alive: true };
+      connections.add(c);
+      ws.on('pong', () => (c.alive = true));
+      // Messages of one connection are handled in order, so a subscribe's snapshot precedes later ones.
+      let queue = Promise.resolve();
+      ws.on('message', (data, isBinary) => {
+        const text = isBinary ? '' : (data as Buffer).toString('utf8');
+        const sub = /"sub"\s*:\s*"([^"]{1,100})"/.exec(text)?.[1];
+        queue = queue.then(() => onMessage(c, text).catch((err: unknown) => sendError(c, err, sub)));
+      });
+      ws.on('close', () => connections.delete(c));
+      ws.on('error', () => connections.delete(c));
+    });
+  };
+  server.on('upgrade', onUpgrade);
+
+  const heartbeat = setInterval(() => {
+    for (const c of connections) {
+      if (!c.alive) {
+        c.socket.terminate();
+        connections.delete(c);
+        continue;
+      }
+      c.alive = false;
+      c.socket.ping();
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  return {
+    async close() {
+      clearInterval(heartbeat);
+      offEvents();
+      server.off('upgrade', onUpgrade);
+      for (const c of connections) c.socket.close(1001, 'server shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      for (const c of connections) c.socket.terminate();
+      connections.clear();
+    },
+  };
+}
