@@ -24,7 +24,7 @@ export class Subscriber {
   private readonly closeListeners = new Set<(err: Error) => void>();
 
   private constructor(private readonly socket: WebSocket) {
-    socket.on('message', (data) => this.onMessage(String(data)));
+    socket.on('message', (data) => this.onMessage((data as Buffer).toString('utf8')));
     socket.on('close', (code, reason) => this.fail(new ColoniesError('UNREACHABLE', `live connection closed (${code} ${String(reason)})`)));
     socket.on('error', (err) => this.fail(new ColoniesError('UNREACHABLE', `live connection failed: ${err.message}`)));
   }
@@ -43,7 +43,7 @@ export class Subscriber {
     const signature = signer.sign(canonicalRequest('WS', WS_PATH, timestamp, nonce, sha256Hex('')));
     const welcome = new Promise<void>((resolve, reject) => {
       socket.once('message', (data) => {
-        const m = JSON.parse(String(data)) as WsServerMessage;
+        const m = JSON.parse((data as Buffer).toString('utf8')) as WsServerMessage;
         if (m.type === 'welcome') resolve();
         else if (m.type === 'error') reject(new ColoniesError(m.error.code, m.error.message));
         else reject(new ColoniesError('BAD_RESPONSE', `expected welcome, got ${m.type}`));
