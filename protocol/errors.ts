@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: { status: 400, description: 'The request does not match its schema; details lists each issue with its path.' },
   DEPENDENCY_CYCLE: { status: 400, description: 'The workflow has a cycle; details.cycle lists its nodes in order.' },
   UNKNOWN_DEPENDENCY: { status: 400, description: 'A dependency names a node that is not in the workflow.' },
+  INVALID_CRON_EXPRESSION: { status: 400, description: 'The cron expression does not parse; details lists each field error.' },
   DUPLICATE_NODENAME: { status: 400, description: 'Two function specs of one workflow share a nodename.' },
   // 401: who are you?
   UNAUTHENTICATED: { status: 401, description: 'Signature headers are missing or garbled.' },
@@ -25,6 +26,7 @@ export const ERROR_CODES = {
   EXECUTOR_NOT_FOUND: { status: 404, description: 'No such executor in this colony.' },
   USER_NOT_FOUND: { status: 404, description: 'No such user in this colony.' },
   PROCESS_NOT_FOUND: { status: 404, description: 'No such process in this colony.' },
+  CRON_NOT_FOUND: { status: 404, description: 'No such cron in this colony.' },
   PROCESSGRAPH_NOT_FOUND: { status: 404, description: 'No such process graph in this colony.' },
   // 409: state does not allow it
   ALREADY_EXISTS: { status: 409, description: 'An object with this name or id already exists.' },

@@ -134,3 +134,19 @@ export const AddChildrenRequest = z.object({
     .min(1)
     .max(LIMITS.maxChildrenPerBatch),
 });
+
+/** A cron: a workflow submitted on a cron expression (5 fields, or 6 with seconds) or every `interval` seconds. */
+export const AddCronRequest = z
+  .object({
+    name: resourceName,
+    workflow: WorkflowSpec,
+    cronexpression: z.string().max(LIMITS.maxNameLength).optional(),
+    interval: z.number().int().min(1).max(LIMITS.maxDeadlineSeconds).optional(),
+    /** Skip a firing while the previous run's graph is still waiting or running. */
+    waitforprevprocessgraph: z.boolean().default(false),
+  })
+  .refine((c) => (c.cronexpression ? 1 : 0) + (c.interval ? 1 : 0) === 1, {
+    message: 'give exactly one of cronexpression and interval',
+    path: ['cronexpression'],
+  });
+export type AddCronInput = z.input<typeof AddCronRequest>;

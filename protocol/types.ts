@@ -86,3 +86,24 @@ export interface ColonyStats {
   processgraphs: StateCounts;
   executors: number;
 }
+
+export interface Cron {
+  cronid: string;
+  colonyname: string;
+  name: string;
+  functionspecs: FunctionSpec[];
+  cronexpression: string;
+  /** Seconds between firings (0 when a cron expression is used). */
+  interval: number;
+  waitforprevprocessgraph: boolean;
+  initiatorid: string;
+  created: string;
+  nextrun: string;
+  lastrun: string | null;
+  lastprocessgraphid: string | null;
+  /** How late the last firing was, in ms (large when the server was down at the due time). */
+  lastrunlatems: number;
+  runs: number;
+  skips: number;
+  lastskipreason: string;
+}

@@ -17,6 +17,8 @@ export interface ServerConfig {
   dbPoolSize: number;
   /** How often the deadline loop runs. */
   deadlineIntervalMs: number;
+  /** How often due crons are looked for. */
+  cronIntervalMs: number;
   maxBodyBytes: number;
 }
 
@@ -31,6 +33,7 @@ export const ENV_VARS = {
   COLONIES_SIGNATURE_WINDOW_MS: 'Accepted clock skew of signed requests (default 60000).',
   COLONIES_DB_POOL_SIZE: 'PostgreSQL connections per server (default 12).',
   COLONIES_DEADLINE_INTERVAL_MS: 'Period of the deadline loop (default 1000).',
+  COLONIES_CRON_INTERVAL_MS: 'Period of the cron sweep (default 1000).',
   COLONIES_MAX_BODY_BYTES: 'Largest request body (default 16 MiB).',
 } as const;
 
@@ -59,6 +62,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     signatureWindowMs: int(env, 'COLONIES_SIGNATURE_WINDOW_MS', 60_000),
     dbPoolSize: int(env, 'COLONIES_DB_POOL_SIZE', 12),
     deadlineIntervalMs: int(env, 'COLONIES_DEADLINE_INTERVAL_MS', 1000),
+    cronIntervalMs: int(env, 'COLONIES_CRON_INTERVAL_MS', 1000),
     maxBodyBytes: int(env, 'COLONIES_MAX_BODY_BYTES', 16 * 1024 * 1024),
   };
 }

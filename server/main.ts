@@ -13,11 +13,13 @@ import type { ServiceDeps } from './services/context.ts';
 import { createColonyService } from './services/colonies.ts';
 import { createProcessService } from './services/processes.ts';
 import { createGraphService } from './services/graphs.ts';
+import { createCronService } from './services/crons.ts';
 import { createAuthorizer } from './auth/authorize.ts';
 import { createVerifier } from './auth/verify.ts';
 import { createApp } from './http/app.ts';
 import type { Services } from './http/context.ts';
 import { startDeadlineLoop } from './loops/deadlines.ts';
+import { startCronLoop } from './loops/crons.ts';
 import { attachWsHub } from './ws/hub.ts';
 import { startMaintenanceLoop } from './loops/maintenance.ts';
 import { randomNonce } from '../protocol/crypto.ts';
@@ -75,7 +77,12 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
   });
 
   const deps: ServiceDeps = { db, clock, log, wake, bus };
-  const services: Services = { colonies: createColonyService(deps), processes: createProcessService(deps), graphs: createGraphService(deps) };
+  const services: Services = {
+    colonies: createColonyService(deps),
+    processes: createProcessService(deps),
+    graphs: createGraphService(deps),
+    crons: createCronService(deps),
+  };
   const authorize = createAuthorizer(services.colonies, config.serverId);
   const verify = createVerifier(config.signatureWindowMs, opts.authClock ?? clock);
   const app = createApp({
@@ -107,6 +114,7 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
       });
       if (opts.loops !== false) {
         loops.push(startDeadlineLoop(services.processes, config.deadlineIntervalMs, log));
+        loops.push(startCronLoop(services.crons, config.cronIntervalMs, log));
         if (db.engine === 'pglite') loops.push(startMaintenanceLoop(db, 60_000, log));
       }
       const addr = http.address() as AddressInfo;

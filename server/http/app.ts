@@ -7,6 +7,7 @@ import { isConnectionError } from '../store/db.ts';
 import { coloniesRouter } from './colonies.ts';
 import { processesRouter } from './processes.ts';
 import { graphsRouter } from './graphs.ts';
+import { cronsRouter } from './crons.ts';
 import type { RouteDeps } from './context.ts';
 import type { ErrorBody } from '../../protocol/errors.ts';
 
@@ -53,7 +54,7 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   };
   app.use(API_PREFIX, authenticate);
-  app.use(API_PREFIX, coloniesRouter(deps), processesRouter(deps), graphsRouter(deps));
+  app.use(API_PREFIX, coloniesRouter(deps), processesRouter(deps), graphsRouter(deps), cronsRouter(deps));
   app.use((req) => {
     throw new AppError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`);
   });

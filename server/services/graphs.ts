@@ -1,5 +1,6 @@
 /** Process graphs (workflows): expansion of a spec into processes, reading, cancelling, add_child. */
 import { AppError } from '../errors.ts';
+import type { Queryable } from '../store/db.ts';
 import { processesSql, type NewProcess } from '../store/sql/processes.ts';
 import { graphsSql } from '../store/sql/graphs.ts';
 import { toProcess, toProcessGraph } from '../store/rows.ts';
@@ -30,33 +31,11 @@ export function createGraphService(deps: ServiceDeps) {
   return {
     /** Validates the whole spec before any write, then writes the graph and all its processes in one transaction. */
     async submit(colonyname: string, specs: FunctionSpec[], initiatorid: string): Promise<ProcessGraph> {
-      const problem = checkDag(specs.map((s) => ({ nodename: s.nodename, dependencies: s.conditions.dependencies })));
-      if (problem) throw new AppError(problem.code, problem.message, problem.details);
-
       const now = clock.now();
-      const processgraphid = randomId();
-      const ids = new Map<string, string>();
-      for (const s of specs) ids.set(s.nodename, randomId());
-      const children = new Map<string, string[]>();
-      for (const s of specs) for (const d of s.conditions.dependencies) children.set(d, [...(children.get(d) ?? []), ids.get(s.nodename)!]);
-      const rows: NewProcess[] = specs.map((s) => {
-        const parents = s.conditions.dependencies.map((d) => ids.get(d)!);
-        return newProcess(colonyname, s, initiatorid, now, {
-          processid: ids.get(s.nodename)!,
-          processgraphid,
-          parents,
-          children: children.get(s.nodename) ?? [],
-          waitingparents: parents.length,
-          input: parents.length === 0 ? s.args : [],
-        });
-      });
-      await inTransaction(db, async (tx) => {
-        await graphsSql.insert(tx, { processgraphid, colonyname, initiatorid, processcount: rows.length, submissiontime: now });
-        await processesSql.insert(tx, rows, now);
-      });
-      deps.bus.ready(readyRoots(rows));
-      deps.bus.emit([graphEvent(colonyname, processgraphid, 'WAITING', now)]);
-      return requireGraph(colonyname, processgraphid);
+      const planned = planGraph(colonyname, specs, initiatorid, now);
+      await inTransaction(db, (tx) => writeGraph(tx, planned, now));
+      announceGraph(deps, planned, now);
+      return requireGraph(colonyname, planned.processgraphid);
     },
 
     get: requireGraph,
@@ -201,6 +180,57 @@ export function createGraphService(deps: ServiceDeps) {
       return (await processesSql.getMany(db, colonyname, created)).map(toProcess);
     },
   };
+}
+
+export interface PlannedGraph {
+  processgraphid: string;
+  colonyname: string;
+  initiatorid: string;
+  rows: NewProcess[];
+}
+
+/**
+ * Expands a workflow into its processes (ids, edges, roots' input) after checking it is a DAG.
+ * Pure: nothing is written. `rootInput` replaces the roots' args (a cron chaining its previous run).
+ */
+export function planGraph(colonyname: string, specs: FunctionSpec[], initiatorid: string, now: Date, rootInput?: unknown[]): PlannedGraph {
+  const problem = checkDag(specs.map((s) => ({ nodename: s.nodename, dependencies: s.conditions.dependencies })));
+  if (problem) throw new AppError(problem.code, problem.message, problem.details);
+  const processgraphid = randomId();
+  const ids = new Map<string, string>();
+  for (const s of specs) ids.set(s.nodename, randomId());
+  const children = new Map<string, string[]>();
+  for (const s of specs) for (const d of s.conditions.dependencies) children.set(d, [...(children.get(d) ?? []), ids.get(s.nodename)!]);
+  const rows = specs.map((s) => {
+    const parents = s.conditions.dependencies.map((d) => ids.get(d)!);
+    return newProcess(colonyname, s, initiatorid, now, {
+      processid: ids.get(s.nodename)!,
+      processgraphid,
+      parents,
+      children: children.get(s.nodename) ?? [],
+      waitingparents: parents.length,
+      input: parents.length > 0 ? [] : (rootInput ?? s.args),
+    });
+  });
+  return { processgraphid, colonyname, initiatorid, rows };
+}
+
+/** Writes a planned graph inside the caller's transaction. */
+export async function writeGraph(tx: Queryable, g: PlannedGraph, now: Date): Promise<void> {
+  await graphsSql.insert(tx, {
+    processgraphid: g.processgraphid,
+    colonyname: g.colonyname,
+    initiatorid: g.initiatorid,
+    processcount: g.rows.length,
+    submissiontime: now,
+  });
+  await processesSql.insert(tx, g.rows, now);
+}
+
+/** After the commit: wake executors for the roots, tell subscribers. */
+export function announceGraph(deps: ServiceDeps, g: PlannedGraph, now: Date): void {
+  deps.bus.ready(readyRoots(g.rows));
+  deps.bus.emit([graphEvent(g.colonyname, g.processgraphid, 'WAITING', now)]);
 }
 
 function readyRoots(rows: NewProcess[]) {
