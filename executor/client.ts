@@ -2,7 +2,7 @@
 import { createTransport, ColoniesError, type Transport } from './transport.ts';
 import { Workflow } from './workflow.ts';
 import { Subscriber, type SubscriptionMessage } from './subscriber.ts';
-import type { Colony, ColonyStats, Executor, LogEntry, Process, ProcessGraph, ProcessGraphWithProcesses, User } from '../protocol/types.ts';
+import type { Colony, ColonyStats, Cron, Executor, LogEntry, Process, ProcessGraph, ProcessGraphWithProcesses, User } from '../protocol/types.ts';
 import type { ProcessState } from '../protocol/states.ts';
 import { FINISHED_STATES } from '../protocol/states.ts';
 import type { FunctionSpecInput, WorkflowSpecInput } from '../protocol/schemas.ts';
@@ -233,6 +233,30 @@ export class ColoniesClient {
   /** Many children in one transaction (fan-outs of thousands). */
   addChildren(processgraphid: string, parentprocessid: string, children: ChildOptions[]) {
     return this.req<Process[]>('POST', `${this.c()}/processgraphs/${enc(processgraphid)}/children/batch`, { parentprocessid, children });
+  }
+
+  // Crons
+  addCron(c: {
+    name: string;
+    workflow: Workflow | WorkflowSpecInput;
+    cronexpression?: string;
+    interval?: number;
+    waitforprevprocessgraph?: boolean;
+  }) {
+    return this.req<Cron>('POST', `${this.c()}/crons`, { ...c, workflow: c.workflow instanceof Workflow ? c.workflow.toJSON() : c.workflow });
+  }
+  listCrons() {
+    return this.req<Cron[]>('GET', `${this.c()}/crons`);
+  }
+  getCron(name: string) {
+    return this.req<Cron>('GET', `${this.c()}/crons/${enc(name)}`);
+  }
+  removeCron(name: string) {
+    return this.req<void>('DELETE', `${this.c()}/crons/${enc(name)}`);
+  }
+  /** Fires the cron now; `skipped` says why nothing was submitted (waitforprevprocessgraph). */
+  runCron(name: string) {
+    return this.req<{ cron: Cron; processgraph: ProcessGraph | null; skipped: string | null }>('POST', `${this.c()}/crons/${enc(name)}/run`);
   }
 
   /** Resolves with the process once it has finished (SUCCESS, FAILED or CANCELLED). Uses the live connection, not polling. */
