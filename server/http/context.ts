@@ -51,7 +51,9 @@ function flattenIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[]): { path: P
 export function parse<S extends z.ZodType>(schema: S, data: unknown, where = 'body'): z.output<S> {
   const r = schema.safeParse(data);
   if (r.success) return r.data;
-  const issues = r.error.issues.flatMap((i) => flattenIssue(i, [])).map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+  const issues = r.error.issues
+    .flatMap((i) => flattenIssue(i, []))
+    .map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
   const first = issues[0]!;
   throw new AppError('VALIDATION_FAILED', `${first.path}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, {
     issues,

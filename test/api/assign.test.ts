@@ -1,0 +1,231 @@
+/** HTTP API: the assign long-poll — priority order, prompt wake-up, timeouts, no double hand-out, shutdown. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import { openTestDb, type TestDb } from '../helpers/db.ts';
+import { expectError, issuePaths, signedAgent, type SignedAgent } from '../helpers/signed-agent.ts';
+import { createColoniesServer } from '../../server/main.ts';
+import { loadServerConfig } from '../../server/config.ts';
+import { silentLogger } from '../../server/log.ts';
+import type { Db } from '../../server/store/db.ts';
+import { LIMITS } from '../../protocol/schemas.ts';
+import type { Process } from '../../protocol/types.ts';
+
+const A = '/colonies/colony-a';
+
+/**
+ * Reports each finished claim query (executortype, rows claimed), so a test knows that a long-poll
+ * found nothing and is about to wait — instead of sleeping and hoping.
+ */
+const claims = new EventEmitter();
+function observeClaims(db: Db): Db {
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'query') {
+        return async (sql: string, params?: readonly unknown[]) => {
+          const rows = await target.query(sql, params);
+          if (/WITH picked AS/.test(sql) && /SKIP LOCKED/.test(sql)) claims.emit('claim', params?.[1], rows.length);
+          return rows;
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** Resolves once `n` claims of this executor type have come back empty (the polls are now waiting). */
+function emptyClaims(executortype: string, n = 1): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (type: unknown, found: number) => {
+      if (type === executortype && found === 0 && --n === 0) {
+        claims.off('claim', on);
+        setImmediate(resolve);
+      }
+    };
+    claims.on('claim', on);
+  });
+}
+
+let testDb: TestDb;
+let f: Fixture;
+let user: SignedAgent;
+
+before(async () => {
+  const opened = await openTestDb();
+  testDb = { ...opened, db: observeClaims(opened.db) };
+  f = await startFixture({ testDb });
+  user = signedAgent(f.url, f.a.user.prvkey);
+});
+after(async () => {
+  await f.close();
+  await testDb.drop();
+});
+
+async function worker(type: string): Promise<{ agent: SignedAgent; id: string }> {
+  const e = await f.addExecutor(type);
+  return { agent: signedAgent(f.url, e.key.prvkey), id: e.key.id };
+}
+
+async function submit(spec: Record<string, unknown>): Promise<Process> {
+  return (await user.post(`${A}/processes`, spec).expect(201)).body as Process;
+}
+
+function assign(w: { agent: SignedAgent }, body: unknown) {
+  return w.agent.post(`${A}/processes/assign`, body);
+}
+
+const processesOf = (res: { body: unknown }) => (res.body as { processes: Process[] }).processes;
+
+test('assign hands out the highest priority first, FIFO within a priority', async () => {
+  const w = await worker('t-prio');
+  const low1 = await submit({ funcname: 'low1', executortype: 't-prio' });
+  const high = await submit({ funcname: 'high', executortype: 't-prio', priority: 5 });
+  const low2 = await submit({ funcname: 'low2', executortype: 't-prio' });
+  const mid = await submit({ funcname: 'mid', executortype: 't-prio', priority: 1 });
+  const neg = await submit({ funcname: 'neg', executortype: 't-prio', priority: -1 });
+  const order: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const [p] = processesOf(await assign(w, { timeout: 0 }).expect(200));
+    assert.ok(p);
+    assert.equal(p.state, 'RUNNING');
+    assert.equal(p.assignedexecutorid, w.id);
+    order.push(p.processid);
+  }
+  assert.deepEqual(
+    order,
+    [high, mid, low1, low2, neg].map((p) => p.processid),
+  );
+  assert.deepEqual((await assign(w, { timeout: 0 }).expect(200)).body, { processes: [] });
+});
+
+test('assign with count hands out up to count processes at once', async () => {
+  const w = await worker('t-count');
+  const ids = new Set<string>();
+  for (let i = 0; i < 5; i++) ids.add((await submit({ funcname: 'f', executortype: 't-count' })).processid);
+  const first = processesOf(await assign(w, { timeout: 0, count: 3 }).expect(200));
+  assert.equal(first.length, 3);
+  const rest = processesOf(await assign(w, { timeout: 0, count: 10 }).expect(200));
+  assert.equal(rest.length, 2);
+  assert.deepEqual(new Set([...first, ...rest].map((p) => p.processid)), ids);
+});
+
+test('assign refuses bad requests precisely', async () => {
+  const w = await worker('t-bad-assign');
+  await submit({ funcname: 'f', executortype: 't-bad-assign' });
+  const cases: [unknown, string][] = [
+    [{ timeout: -1 }, 'body.timeout'],
+    [{ timeout: LIMITS.maxAssignTimeoutSeconds + 1 }, 'body.timeout'],
+    [{ timeout: '1' }, 'body.timeout'],
+    [{ timeout: 0, count: 0 }, 'body.count'],
+    [{ timeout: 0, count: LIMITS.maxAssignCount + 1 }, 'body.count'],
+    [{ timeout: 0, count: 1.5 }, 'body.count'],
+  ];
+  for (const [body, path] of cases) {
+    assert.deepEqual(issuePaths(expectError(await assign(w, body), 400, 'VALIDATION_FAILED')), [path], JSON.stringify(body));
+  }
+  expectError(await w.agent.post(`${A}/processes/assign`, undefined, { raw: '{"timeout":' }), 400, 'MALFORMED_JSON');
+  // Nothing was claimed by the refused requests.
+  assert.equal(processesOf(await assign(w, { timeout: 0 }).expect(200)).length, 1);
+});
+
+test('an empty long-poll answers {processes: []} when its timeout ends', async () => {
+  const w = await worker('t-empty');
+  let t0 = Date.now();
+  assert.deepEqual((await assign(w, { timeout: 0 }).expect(200)).body, { processes: [] });
+  assert.ok(Date.now() - t0 < 1000, 'timeout 0 answers at once');
+  t0 = Date.now();
+  assert.deepEqual((await assign(w, { timeout: 0.3 }).expect(200)).body, { processes: [] });
+  const waited = Date.now() - t0;
+  assert.ok(waited >= 250, `waited ${waited} ms`);
+  assert.ok(waited < 5000, `waited ${waited} ms`);
+});
+
+test('a waiting long-poll wakes as soon as a process is submitted, long before its timeout', async () => {
+  const w = await worker('t-wake');
+  const waiting = emptyClaims('t-wake');
+  const t0 = Date.now();
+  const polled = assign(w, { timeout: 20 }).then((r) => r);
+  await waiting;
+  const p = await submit({ funcname: 'f', executortype: 't-wake' });
+  const res = await polled;
+  const elapsed = Date.now() - t0;
+  assert.equal(res.status, 200);
+  assert.deepEqual(
+    processesOf(res).map((x) => x.processid),
+    [p.processid],
+  );
+  assert.ok(elapsed < 5000, `answered after ${elapsed} ms of a 20 s poll`);
+  // Work of another type or colony does not wake it (and is not handed to it).
+  const waiting2 = emptyClaims('t-wake');
+  const polled2 = assign(w, { timeout: 0.5 }).then((r) => r);
+  await waiting2;
+  await submit({ funcname: 'f', executortype: 't-other' });
+  await f.b.userClient.submit({ funcname: 'f', executortype: 't-wake' });
+  assert.deepEqual((await polled2).body, { processes: [] });
+});
+
+test('20 concurrent long-polls and 10 new processes: each process goes to exactly one executor', async () => {
+  const workers = await Promise.all(Array.from({ length: 20 }, () => worker('t-race')));
+  const allWaiting = emptyClaims('t-race', 20);
+  const polls = workers.map((w) => assign(w, { timeout: 1.5 }).then((r) => r));
+  await allWaiting;
+  const submitted = await Promise.all(Array.from({ length: 10 }, (_, i) => submit({ funcname: `f${i}`, executortype: 't-race' })));
+  const replies = await Promise.all(polls);
+
+  const handed = new Map<string, string>();
+  replies.forEach((res, i) => {
+    assert.equal(res.status, 200);
+    const list = processesOf(res);
+    assert.ok(list.length <= 1);
+    for (const p of list) {
+      assert.equal(handed.has(p.processid), false, `process ${p.processid} handed out twice`);
+      assert.equal(p.assignedexecutorid, workers[i]!.id);
+      handed.set(p.processid, workers[i]!.id);
+    }
+  });
+  assert.deepEqual(new Set(handed.keys()), new Set(submitted.map((p) => p.processid)));
+  for (const [processid, executorid] of handed) {
+    const p = (await user.get(`${A}/processes/${processid}`).expect(200)).body as Process;
+    assert.equal(p.state, 'RUNNING');
+    assert.equal(p.attempt, 1);
+    assert.equal(p.assignedexecutorid, executorid);
+  }
+});
+
+test('20 concurrent assigns over 10 queued processes: 10 distinct ids, 10 empty replies', async () => {
+  const workers = await Promise.all(Array.from({ length: 20 }, () => worker('t-race2')));
+  const submitted = await Promise.all(Array.from({ length: 10 }, (_, i) => submit({ funcname: `f${i}`, executortype: 't-race2' })));
+  const replies = await Promise.all(workers.map((w) => assign(w, { timeout: 0 }).expect(200)));
+  const ids = replies.flatMap((r) => processesOf(r).map((p) => p.processid));
+  assert.equal(ids.length, 10);
+  assert.deepEqual(new Set(ids), new Set(submitted.map((p) => p.processid)));
+  assert.equal(replies.filter((r) => processesOf(r).length === 0).length, 10);
+});
+
+test('graceful shutdown releases a pending long-poll at once', async () => {
+  const config = { ...loadServerConfig({}), host: '127.0.0.1', port: 0, serverId: f.serverKey.id, logLevel: 'silent' as const };
+  const server = await createColoniesServer(config, { db: testDb.db, log: silentLogger, loops: false });
+  const url = await server.listen();
+  const e = await f.addExecutor('t-shutdown');
+  const agent = signedAgent(url, e.key.prvkey);
+
+  const waiting = emptyClaims('t-shutdown');
+  const t0 = Date.now();
+  const polled = agent.post(`${A}/processes/assign`, { timeout: 60 }).then((r) => r);
+  await waiting;
+  await server.close();
+  const res = await polled;
+  const elapsed = Date.now() - t0;
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.body, { processes: [] });
+  assert.ok(elapsed < 5000, `released after ${elapsed} ms of a 60 s poll`);
+  // The closed server takes no more requests; the shared database is still open for the fixture.
+  await assert.rejects(
+    signedAgent(url, e.key.prvkey)
+      .get(A)
+      .then((r) => r),
+  );
+  await f.a.userClient.getColony();
+});
