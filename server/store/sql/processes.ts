@@ -89,23 +89,28 @@ UPDATE processes p SET state = 'SUCCESS', output = c.out, endtime = $3, execdead
    AND p.assignedexecutorid = c.executorid AND p.attempt = c.attempt
 RETURNING ${CHANGED}, p.children`;
 
-// A child's input is its parents' outputs concatenated in parent order (DESIGN §6).
-const RELEASE_CHILDREN_SQL = `
+// One parent of each listed child succeeded. A child listed n times had n parents succeed.
+const DECREMENT_PARENTS_SQL = `
 WITH d AS (SELECT id, count(*)::int AS n FROM unnest($1::text[]) AS id GROUP BY id)
+UPDATE processes c SET waitingparents = c.waitingparents - d.n
+  FROM d
+ WHERE c.processid = d.id
+RETURNING c.processid, c.colonyname, c.executortype, (c.waitingparents = 0 AND c.state = 'WAITING') AS ready`;
+
+// A ready child's input is its parents' outputs concatenated in parent order (DESIGN §6). This must be
+// its own statement: under READ COMMITTED a statement that waited for a sibling's row lock still reads
+// other rows with the snapshot it started with, and would miss that sibling's just-committed output.
+const FILL_INPUT_SQL = `
 UPDATE processes c
-   SET waitingparents = c.waitingparents - d.n,
-       readytime = CASE WHEN c.waitingparents - d.n = 0 AND c.state = 'WAITING' THEN $2::timestamptz ELSE c.readytime END,
-       waitdeadline = CASE WHEN c.waitingparents - d.n = 0 AND c.state = 'WAITING' AND c.maxwaittime > 0
-                           THEN $2::timestamptz + make_interval(secs => c.maxwaittime) ELSE c.waitdeadline END,
-       input = CASE WHEN c.waitingparents - d.n = 0 AND c.state = 'WAITING' THEN (
+   SET readytime = $2::timestamptz,
+       waitdeadline = CASE WHEN c.maxwaittime > 0 THEN $2::timestamptz + make_interval(secs => c.maxwaittime) END,
+       input = (
          SELECT coalesce(jsonb_agg(e.v ORDER BY p.ord, e.ord), '[]'::jsonb)
            FROM unnest(c.parents) WITH ORDINALITY AS p(id, ord)
            JOIN processes pp ON pp.processid = p.id
            CROSS JOIN LATERAL jsonb_array_elements(pp.output) WITH ORDINALITY AS e(v, ord)
-       ) ELSE c.input END
-  FROM d
- WHERE c.processid = d.id
-RETURNING c.colonyname, c.executortype, (c.waitingparents = 0 AND c.state = 'WAITING') AS ready`;
+       )
+ WHERE c.processid = ANY($1::text[]) AND c.state = 'WAITING' AND c.waitingparents = 0`;
 
 // One failed attempt: back to WAITING while retries remain, else FAILED. Shared by fail and exec timeouts.
 const RETRY_OR_FAIL_SET = `
@@ -215,8 +220,10 @@ export const processesSql = {
   /** One parent of each listed child succeeded (a child may be listed once per parent). */
   releaseChildren: async (q: Queryable, childIds: string[], now: Date): Promise<ReadyWork[]> => {
     if (childIds.length === 0) return [];
-    const rows = await q.query<{ colonyname: string; executortype: string; ready: boolean }>(RELEASE_CHILDREN_SQL, [childIds, now]);
-    return countReady(rows.filter((r) => r.ready));
+    const rows = await q.query<{ processid: string; colonyname: string; executortype: string; ready: boolean }>(DECREMENT_PARENTS_SQL, [childIds]);
+    const ready = rows.filter((r) => r.ready);
+    if (ready.length > 0) await q.query(FILL_INPUT_SQL, [ready.map((r) => r.processid), now]);
+    return countReady(ready);
   },
 
   fail: async (q: Queryable, colonyname: string, processid: string, executorid: string, attempt: number, errors: string[], now: Date) =>

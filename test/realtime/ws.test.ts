@@ -1,0 +1,242 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import { Executor, type ExecutionContext } from '../../executor/executor.ts';
+import { ColoniesClient } from '../../executor/client.ts';
+import { Subscriber, type SubscriptionMessage } from '../../executor/subscriber.ts';
+import { ColoniesError } from '../../executor/transport.ts';
+import { createColoniesServer } from '../../server/main.ts';
+import { loadServerConfig } from '../../server/config.ts';
+import { createPgDb } from '../../server/store/pg-db.ts';
+import { silentLogger } from '../../server/log.ts';
+import type { ColonyEvent } from '../../protocol/events.ts';
+
+const mapReduce = {
+  functionspecs: [
+    { funcname: 'map', executortype: 'mr' },
+    { funcname: 'reduce', executortype: 'mr', conditions: { dependencies: ['map'] } },
+  ],
+};
+
+const functions = {
+  async map(ctx: ExecutionContext) {
+    const reduce = await ctx.client.findProcess(ctx.process.processgraphid!, 'reduce');
+    for (let i = 0; i < 5; i++) {
+      await ctx.addChild(
+        { funcname: 'gen_nums', executortype: 'mr' },
+        `gen_nums_${i}`,
+        i === 0 ? { insert: true } : { childprocessid: reduce.processid },
+      );
+    }
+  },
+  gen_nums: () => [1, 2],
+  reduce: (_ctx: ExecutionContext, ...nums: number[]) => nums.reduce((a, b) => a + b, 0),
+  talk: async (ctx: ExecutionContext) => {
+    await ctx.log('hello from talk');
+    return 'ok';
+  },
+};
+
+function collector() {
+  const messages: SubscriptionMessage[] = [];
+  const waiters: { pred: (e: ColonyEvent) => boolean; resolve(): void }[] = [];
+  return {
+    messages,
+    handler: (m: SubscriptionMessage) => {
+      messages.push(m);
+      if (m.type === 'event') for (const w of waiters.filter((w) => w.pred(m.event))) w.resolve();
+    },
+    events: () => messages.flatMap((m) => (m.type === 'event' ? [m.event] : [])),
+    until: (pred: (e: ColonyEvent) => boolean, ms = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        if (messages.some((m) => m.type === 'event' && pred(m.event))) return resolve();
+        const t = setTimeout(() => reject(new Error('event did not arrive')), ms);
+        waiters.push({ pred, resolve: () => (clearTimeout(t), resolve()) });
+      }),
+  };
+}
+
+describe('live events over WebSocket', () => {
+  let f: Fixture;
+  let executor: Executor;
+  before(async () => {
+    f = await startFixture();
+    executor = new Executor({
+      url: f.url,
+      colonyname: f.a.colonyname,
+      executortype: 'mr',
+      colonyPrvkey: f.a.owner.prvkey,
+      functions,
+      concurrency: 4,
+      assignTimeout: 2,
+    });
+    await executor.start();
+  });
+  after(async () => {
+    await executor.stop(1000);
+    await f.close();
+  });
+
+  test('a graph subscriber sees every state change of a map-reduce, in order', async () => {
+    const client = f.a.userClient;
+    // Subscribe to the whole colony first, so no event of the new graph can be missed.
+    const c = collector();
+    const stop = await client.subscribe({}, c.handler);
+    try {
+      const g = await client.submitWorkflow(mapReduce);
+      await c.until((e) => e.type === 'processgraph' && e.processgraphid === g.processgraphid && e.state === 'SUCCESS');
+      const events = c.events().filter((e) => 'processgraphid' in e && e.processgraphid === g.processgraphid);
+      const graphStates = events.flatMap((e) => (e.type === 'processgraph' ? [e.state] : []));
+      assert.deepEqual(graphStates, ['WAITING', 'RUNNING', 'SUCCESS']);
+      const perProcess = new Map<string, string[]>();
+      for (const e of events) if (e.type === 'process') perProcess.set(e.nodename, [...(perProcess.get(e.nodename) ?? []), e.state]);
+      assert.deepEqual([...perProcess.keys()].sort(), ['gen_nums_0', 'gen_nums_1', 'gen_nums_2', 'gen_nums_3', 'gen_nums_4', 'map', 'reduce']);
+      for (const [node, states] of perProcess) assert.deepEqual(states, ['RUNNING', 'SUCCESS'], node);
+      assert.equal(events.filter((e) => e.type === 'processes-added').length, 5);
+      assert.equal(events[events.length - 1]!.type, 'processgraph', 'the graph SUCCESS comes last');
+      const reduceDone = events.findIndex((e) => e.type === 'process' && e.nodename === 'reduce' && e.state === 'SUCCESS');
+      const lastGen = Math.max(
+        ...events.map((e, i) => (e.type === 'process' && e.nodename.startsWith('gen_nums') && e.state === 'SUCCESS' ? i : -1)),
+      );
+      assert.ok(lastGen < reduceDone, 'reduce finishes after every gen_nums');
+      const result = await client.findProcess(g.processgraphid, 'reduce');
+      assert.deepEqual(result.out, [15]);
+    } finally {
+      stop();
+    }
+  });
+
+  test('a subscriber that connects after the fact gets the current state at once', async () => {
+    const client = f.a.userClient;
+    const g = await client.submitWorkflow(mapReduce);
+    await client.waitForProcessGraph(g.processgraphid, 10_000);
+    const c = collector();
+    const stop = await client.subscribe({ processgraphid: g.processgraphid }, c.handler);
+    stop();
+    const snap = c.messages[0];
+    assert.equal(snap?.type, 'snapshot');
+    assert.ok(snap.type === 'snapshot' && snap.snapshot.of === 'processgraph');
+    assert.equal(snap.snapshot.processgraph.state, 'SUCCESS');
+    assert.equal(snap.snapshot.processgraph.processes.length, 7);
+  });
+
+  test('process subscribers get log lines live', async () => {
+    const client = f.a.userClient;
+    const c = collector();
+    const stop = await client.subscribe({}, c.handler);
+    try {
+      const p = await client.submit({ funcname: 'talk', executortype: 'mr' });
+      await c.until((e) => e.type === 'process' && e.processid === p.processid && e.state === 'SUCCESS');
+      const logs = c.events().filter((e) => e.type === 'log' && e.processid === p.processid);
+      assert.deepEqual(
+        logs.map((l) => l.type === 'log' && l.message),
+        ['hello from talk'],
+      );
+      // A late subscriber to the process gets the lines in its snapshot.
+      const late = collector();
+      (await client.subscribe({ processid: p.processid }, late.handler))();
+      const snap = late.messages[0];
+      assert.ok(snap?.type === 'snapshot' && snap.snapshot.of === 'process');
+      assert.deepEqual(
+        snap.snapshot.logs.map((l) => l.message),
+        ['hello from talk'],
+      );
+    } finally {
+      stop();
+    }
+  });
+
+  test('a client of colony A sees nothing of colony B and cannot subscribe to it', async () => {
+    const c = collector();
+    const stop = await f.a.userClient.subscribe({}, c.handler);
+    try {
+      const bExec = await f.addExecutor('mr', f.b);
+      const p = await f.b.userClient.submit({ funcname: 'gen_nums', executortype: 'mr' });
+      const [got] = await bExec.client.assign({ timeout: 2 });
+      await bExec.client.close(got!.processid, got!.attempt, [1]);
+      // A marker in colony A: once it arrives, B's events (earlier) would have arrived too.
+      const marker = await f.a.userClient.submit({ funcname: 'nobody', executortype: 'marker' });
+      await c.until((e) => e.type === 'process' && e.processid === marker.processid);
+      assert.ok(
+        c.events().every((e) => e.colonyname === f.a.colonyname),
+        'only colony A events',
+      );
+      assert.ok(!c.events().some((e) => 'processid' in e && e.processid === p.processid));
+      await f.a.userClient.cancelProcess(marker.processid);
+    } finally {
+      stop();
+    }
+    const sub = await f.a.userClient.connect();
+    try {
+      await assert.rejects(
+        sub.subscribe({ colonyname: f.b.colonyname }, () => {}),
+        (err: ColoniesError) => err.code === 'NOT_A_MEMBER',
+      );
+    } finally {
+      sub.close();
+    }
+  });
+
+  test('the hello must be signed and come first', async () => {
+    const ws = new WebSocket(f.url.replace('http', 'ws') + '/api/v1/ws');
+    await new Promise((r) => ws.once('open', r));
+    const next = () =>
+      new Promise<{ type: string; error?: { code: string } }>((r) => ws.once('message', (d) => r(JSON.parse((d as Buffer).toString('utf8')))));
+    ws.send(JSON.stringify({ type: 'subscribe', sub: 'x', colonyname: f.a.colonyname }));
+    assert.equal((await next()).error?.code, 'UNAUTHENTICATED');
+    ws.send(JSON.stringify({ type: 'hello', id: f.a.user.id, timestamp: String(Date.now()), nonce: 'ab'.repeat(16), signature: '00'.repeat(64) }));
+    assert.equal((await next()).error?.code, 'BAD_SIGNATURE');
+    ws.send('not json');
+    assert.equal((await next()).error?.code, 'MALFORMED_JSON');
+    ws.close();
+    await assert.rejects(
+      Subscriber.connect(f.url, '11'.repeat(32)).then((s) => s.subscribe({ colonyname: f.a.colonyname }, () => {})),
+      (err: ColoniesError) => ['NOT_A_MEMBER'].includes(err.code),
+    );
+  });
+});
+
+describe('WebSocket lifecycle', () => {
+  test('server shutdown closes live connections cleanly', async () => {
+    const f = await startFixture();
+    const sub = await f.a.userClient.connect();
+    const closed = new Promise<Error>((r) => sub.onClose(r));
+    await sub.subscribe({ colonyname: f.a.colonyname }, () => {});
+    await f.close();
+    assert.match((await closed).message, /1001/);
+  });
+
+  test('events cross replicas sharing one PostgreSQL database', async (t) => {
+    if (process.env.COLONIES_TEST_ENGINE !== 'postgres') {
+      t.skip('needs PostgreSQL (two servers on one database)');
+      return;
+    }
+    const f = await startFixture();
+    const second = await createColoniesServer(
+      { ...loadServerConfig({}), host: '127.0.0.1', port: 0, logLevel: 'silent' },
+      { db: createPgDb({ connectionString: f.testDb.url!, max: 4 }), log: silentLogger, loops: false },
+    );
+    const url2 = await second.listen();
+    try {
+      const onSecond = new ColoniesClient({ url: url2, prvkey: f.a.user.prvkey, colonyname: f.a.colonyname });
+      const c = collector();
+      const stop = await onSecond.subscribe({}, c.handler);
+      // An executor long-polling on replica 2 is woken by a submit on replica 1.
+      const execOnSecond = new ColoniesClient({ url: url2, prvkey: f.a.executor.prvkey, colonyname: f.a.colonyname });
+      const assigned = execOnSecond.assign({ timeout: 10 });
+      const p = await f.a.userClient.submit({ funcname: 'x', executortype: 'test-executor' });
+      const [got] = await assigned;
+      assert.equal(got!.processid, p.processid);
+      await execOnSecond.close(got!.processid, got!.attempt, ['done']);
+      await c.until((e) => e.type === 'process' && e.processid === p.processid && e.state === 'SUCCESS');
+      const states = c.events().flatMap((e) => (e.type === 'process' && e.processid === p.processid ? [e.state] : []));
+      assert.deepEqual(states, ['WAITING', 'RUNNING', 'SUCCESS']);
+      stop();
+    } finally {
+      await second.close();
+      await second.db.close();
+      await f.close();
+    }
+  });
+});
