@@ -5,7 +5,7 @@ import { startFixture, type Fixture } from '../helpers/fixture.ts';
 import { Executor, type ExecutionContext } from '../../executor/executor.ts';
 import { ColoniesClient } from '../../executor/client.ts';
 import { Subscriber, type SubscriptionMessage } from '../../executor/subscriber.ts';
-import { ColoniesError } from '../../executor/transport.ts';
+import type { ColoniesError } from '../../executor/transport.ts';
 import { createColoniesServer } from '../../server/main.ts';
 import { loadServerConfig } from '../../server/config.ts';
 import { createPgDb } from '../../server/store/pg-db.ts';
@@ -182,7 +182,9 @@ describe('live events over WebSocket', () => {
     const ws = new WebSocket(f.url.replace('http', 'ws') + '/api/v1/ws');
     await new Promise((r) => ws.once('open', r));
     const next = () =>
-      new Promise<{ type: string; error?: { code: string } }>((r) => ws.once('message', (d) => r(JSON.parse((d as Buffer).toString('utf8')))));
+      new Promise<{ type: string; error?: { code: string } }>((r) =>
+        ws.once('message', (d) => r(JSON.parse((d as Buffer).toString('utf8')) as { type: string; error?: { code: string } })),
+      );
     ws.send(JSON.stringify({ type: 'subscribe', sub: 'x', colonyname: f.a.colonyname }));
     assert.equal((await next()).error?.code, 'UNAUTHENTICATED');
     ws.send(JSON.stringify({ type: 'hello', id: f.a.user.id, timestamp: String(Date.now()), nonce: 'ab'.repeat(16), signature: '00'.repeat(64) }));
