@@ -178,6 +178,10 @@ export class ColoniesClient {
   close(processid: string, attempt: number, out: unknown[]) {
     return this.req<void>('POST', `${this.c()}/processes/${enc(processid)}/close`, { attempt, out });
   }
+  /** Closes many processes in one request (one transaction); `refused` lists those no longer this executor's. */
+  closeMany(closes: { processid: string; attempt: number; out: unknown[] }[]) {
+    return this.req<{ closed: string[]; refused: string[] }>('POST', `${this.c()}/processes/close`, { closes });
+  }
   fail(processid: string, attempt: number, errors: string[]) {
     return this.req<Process>('POST', `${this.c()}/processes/${enc(processid)}/fail`, { attempt, errors });
   }

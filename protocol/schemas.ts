@@ -91,6 +91,14 @@ export const AssignRequest = z.object({
 });
 
 export const CloseRequest = z.object({ attempt: z.number().int().min(1), out: z.array(z.unknown()).default([]) });
+/** Batch close: many processes of the calling executor in one request and one transaction. */
+export const CloseManyRequest = z.object({
+  closes: z
+    .array(z.object({ processid: processId, attempt: z.number().int().min(1), out: z.array(z.unknown()).default([]) }))
+    .min(1)
+    .max(LIMITS.maxAssignCount),
+});
+
 export const FailRequest = z.object({
   attempt: z.number().int().min(1),
   errors: z.array(z.string().max(LIMITS.maxLogMessageLength)).min(1).default(['failed']),

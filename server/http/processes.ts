@@ -1,6 +1,7 @@
 import { Router, type Response } from 'express';
 import {
   AssignRequest,
+  CloseManyRequest,
   CloseRequest,
   FailRequest,
   ForceQuery,
@@ -52,6 +53,13 @@ export function processesRouter(deps: RouteDeps): Router {
       clientGone(res),
     );
     res.json({ processes: list });
+  });
+  r.post('/colonies/:colony/processes/close', async (req, res) => {
+    const m = await inColony(deps, req, 'executor');
+    const body = parse(CloseManyRequest, req.body);
+    const closed = await processes.closeMany(m.colonyname, m.id, body.closes);
+    // Whatever did not close was not RUNNING on this attempt of this executor (timed out, cancelled…).
+    res.json({ closed: [...closed], refused: body.closes.filter((c) => !closed.has(c.processid)).map((c) => c.processid) });
   });
   r.get('/colonies/:colony/processes/:id', async (req, res) => {
     const m = await inColony(deps, req, 'member');
