@@ -1,6 +1,6 @@
 /** Composition root: config → store → services → HTTP → loops. Returns a handle to start and stop it. */
 import { createServer as createHttpServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { systemClock, type Clock } from './clock.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { ServerConfig } from './config.ts';
@@ -97,6 +97,10 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
   let http: Server | undefined;
   let ws: { close(): Promise<void> } | undefined;
   const loops: { stop(): Promise<void> }[] = [];
+  // Requests in flight per connection. closeIdleConnections() skips connections that never sent a
+  // request (undici opens a spare one right after an aborted request), which would hold close() for
+  // the whole grace period; on close every connection with nothing in flight is cut.
+  const connections = new Map<Socket, number>();
 
   return {
     services,
@@ -107,6 +111,17 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
       // Long-polls hold requests for up to two minutes; keep idle sockets a little longer than clients do.
       http.keepAliveTimeout = 65_000;
       http.requestTimeout = 0;
+      http.on('connection', (socket) => {
+        connections.set(socket, 0);
+        socket.once('close', () => connections.delete(socket));
+      });
+      http.on('request', (req, res) => {
+        const socket = req.socket;
+        connections.set(socket, (connections.get(socket) ?? 0) + 1);
+        res.once('close', () => {
+          if (connections.has(socket)) connections.set(socket, connections.get(socket)! - 1);
+        });
+      });
       ws = attachWsHub(http, { verify, authorize, services, bus, log });
       await new Promise<void>((resolve, reject) => {
         http!.once('error', reject);
@@ -131,9 +146,13 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
         // and anything still open after the grace period is cut.
         const server = http;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        const sweep = setInterval(() => server.closeIdleConnections(), 25);
+        const closeIdle = () => {
+          server.closeIdleConnections();
+          for (const [socket, inFlight] of connections) if (inFlight === 0) socket.destroy();
+        };
+        const sweep = setInterval(closeIdle, 25);
         const hard = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-        server.closeIdleConnections();
+        closeIdle();
         await closed;
         clearInterval(sweep);
         clearTimeout(hard);
