@@ -3,7 +3,7 @@ import { AppError } from '../errors.ts';
 import type { Queryable } from '../store/db.ts';
 import { processesSql, type AttemptOutcome, type ListFilter, type NewProcess, type ReadyWork } from '../store/sql/processes.ts';
 import { graphsSql } from '../store/sql/graphs.ts';
-import { executorsSql } from '../store/sql/colonies.ts';
+import { executorsSql, membershipSql } from '../store/sql/colonies.ts';
 import { logsSql } from '../store/sql/logs.ts';
 import { toLogEntry, toProcess, type ProcessRow } from '../store/rows.ts';
 import { graphEvent, inTransaction, processEvent, type ServiceDeps } from './context.ts';
@@ -159,6 +159,8 @@ export function createProcessService(deps: ServiceDeps) {
         if (closing) return [];
         const woken = await deps.wake.wait(key, generation, until - Date.now(), signal);
         if (!woken || closing) return [];
+        // Authorized when the poll began; the executor may have been rejected or removed while it waited.
+        if ((await membershipSql.lookup(db, colonyname, executor.id))?.executorstate !== 'APPROVED') return [];
       }
     },
 

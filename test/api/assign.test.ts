@@ -8,26 +8,33 @@ import { expectError, issuePaths, signedAgent, type SignedAgent } from '../helpe
 import { createColoniesServer } from '../../server/main.ts';
 import { loadServerConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
-import type { Db } from '../../server/store/db.ts';
+import type { Db, Queryable } from '../../server/store/db.ts';
 import { LIMITS } from '../../protocol/schemas.ts';
 import type { Process } from '../../protocol/types.ts';
 
 const A = '/colonies/colony-a';
 
 /**
- * Reports each finished claim query (executortype, rows claimed), so a test knows that a long-poll
- * found nothing and is about to wait — instead of sleeping and hoping.
+ * Reports each finished claim query (executortype, empty slots), so a test knows that its long-polls
+ * found nothing and are about to wait, instead of sleeping and hoping. A claim is the statement that
+ * picks WAITING processes with SKIP LOCKED; $2 is the executor type, $3 the executor id or one id
+ * per slot when the server coalesces several callers into one claim.
  */
 const claims = new EventEmitter();
-function observeClaims(db: Db): Db {
-  return new Proxy(db, {
+const CLAIM = /picked AS[\s\S]*SKIP LOCKED/;
+
+function observeQueries<Q extends Queryable>(q: Q): Q {
+  return new Proxy(q, {
     get(target, prop) {
       if (prop === 'query') {
         return async (sql: string, params?: readonly unknown[]) => {
           const rows = await target.query(sql, params);
-          if (/WITH picked AS/.test(sql) && /SKIP LOCKED/.test(sql)) claims.emit('claim', params?.[1], rows.length);
+          if (CLAIM.test(sql) && rows.length === 0) claims.emit('claim', params?.[1], Array.isArray(params?.[2]) ? params[2].length : 1);
           return rows;
         };
+      }
+      if (prop === 'transaction') {
+        return (fn: (tx: Queryable) => Promise<unknown>) => (target as unknown as Db).transaction((tx) => fn(observeQueries(tx)));
       }
       const v: unknown = Reflect.get(target, prop, target);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
@@ -35,14 +42,20 @@ function observeClaims(db: Db): Db {
   });
 }
 
-/** Resolves once `n` claims of this executor type have come back empty (the polls are now waiting). */
+/** Resolves once `n` callers' claims of this executor type have come back empty (they now wait). */
 function emptyClaims(executortype: string, n = 1): Promise<void> {
-  return new Promise((resolve) => {
-    const on = (type: unknown, found: number) => {
-      if (type === executortype && found === 0 && --n === 0) {
-        claims.off('claim', on);
-        setImmediate(resolve);
-      }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      claims.off('claim', on);
+      reject(new Error(`saw no empty claim for ${executortype}: has the claim statement changed? (see CLAIM in this file)`));
+    }, 15_000);
+    const on = (type: unknown, slots: number) => {
+      if (type !== executortype) return;
+      n -= slots;
+      if (n > 0) return;
+      clearTimeout(timer);
+      claims.off('claim', on);
+      setImmediate(resolve);
     };
     claims.on('claim', on);
   });
@@ -54,7 +67,7 @@ let user: SignedAgent;
 
 before(async () => {
   const opened = await openTestDb();
-  testDb = { ...opened, db: observeClaims(opened.db) };
+  testDb = { ...opened, db: observeQueries(opened.db) };
   f = await startFixture({ testDb });
   user = signedAgent(f.url, f.a.user.prvkey);
 });
@@ -202,6 +215,34 @@ test('20 concurrent assigns over 10 queued processes: 10 distinct ids, 10 empty 
   assert.equal(ids.length, 10);
   assert.deepEqual(new Set(ids), new Set(submitted.map((p) => p.processid)));
   assert.equal(replies.filter((r) => processesOf(r).length === 0).length, 10);
+});
+
+test('an executor rejected or removed while its long-poll waits is handed nothing', async () => {
+  const owner = signedAgent(f.url, f.a.owner.prvkey);
+  for (const [how, revoke, code] of [
+    ['rejected', (name: string) => owner.post(`${A}/executors/${name}/reject`).expect(200), 'EXECUTOR_NOT_APPROVED'],
+    ['removed', (name: string) => owner.delete(`${A}/executors/${name}`).expect(204), 'NOT_A_MEMBER'],
+  ] as const) {
+    const type = `t-revoked-${how}`;
+    const e = await f.addExecutor(type);
+    const agent = signedAgent(f.url, e.key.prvkey);
+    const waiting = emptyClaims(type);
+    const polled = agent.post(`${A}/processes/assign`, { timeout: 20 }).then((r) => r);
+    await waiting;
+    await revoke(e.name);
+    const p = await submit({ funcname: 'f', executortype: type });
+    const res = await polled;
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { processes: [] }, `a ${how} executor got work`);
+    assert.equal(((await user.get(`${A}/processes/${p.processid}`).expect(200)).body as Process).state, 'WAITING');
+    expectError(await agent.post(`${A}/processes/assign`, { timeout: 0 }), 403, code);
+    // The process is still there for an approved executor.
+    const other = await worker(type);
+    assert.deepEqual(
+      processesOf(await assign(other, { timeout: 0 }).expect(200)).map((x) => x.processid),
+      [p.processid],
+    );
+  }
 });
 
 test('graceful shutdown releases a pending long-poll at once', async () => {

@@ -223,6 +223,43 @@ test('close stores out and ends SUCCESS; refused closes change nothing', async (
   assert.deepEqual(await get(p.processid), done);
 });
 
+test('batch close: closes what runs on this executor and attempt, names the rest as refused', async () => {
+  const w = await worker('t-batch');
+  const other = await worker('t-batch');
+  for (let i = 0; i < 4; i++) await submit({ funcname: `f${i}`, executortype: 't-batch' });
+  const mine = ((await w.agent.post(`${A}/processes/assign`, { timeout: 0, count: 3 }).expect(200)).body as { processes: Process[] }).processes;
+  assert.equal(mine.length, 3);
+  const theirs = await assignOne(other);
+  const ghost = randomId();
+  const [p0, p1, p2] = mine as [Process, Process, Process];
+  const closes = [
+    { processid: p0.processid, attempt: 1, out: ['zero'] },
+    { processid: p1.processid, attempt: 2, out: ['stale attempt'] },
+    { processid: theirs.processid, attempt: 1, out: ['not mine'] },
+    { processid: p2.processid, attempt: 1 },
+    { processid: ghost, attempt: 1, out: [] },
+  ];
+  const bad: [unknown, string][] = [
+    [{ closes: [] }, 'body.closes'],
+    [{ closes: [{ processid: 'x', attempt: 1 }] }, 'body.closes.0.processid'],
+    [{ closes: [{ processid: ghost, attempt: 0 }] }, 'body.closes.0.attempt'],
+    [{ closes: Array.from({ length: LIMITS.maxAssignCount + 1 }, () => ({ processid: ghost, attempt: 1 })) }, 'body.closes'],
+  ];
+  for (const [body, path] of bad) {
+    assert.deepEqual(issuePaths(expectError(await w.agent.post(`${A}/processes/close`, body), 400, 'VALIDATION_FAILED')), [path]);
+  }
+  assert.equal((await get(p0.processid)).state, 'RUNNING', 'a refused batch closes nothing');
+
+  const res = await w.agent.post(`${A}/processes/close`, { closes }).expect(200);
+  const body = res.body as { closed: string[]; refused: string[] };
+  assert.deepEqual(new Set(body.closed), new Set([p0.processid, p2.processid]));
+  assert.deepEqual(new Set(body.refused), new Set([p1.processid, theirs.processid, ghost]));
+  assert.deepEqual((await get(p0.processid)).out, ['zero']);
+  assert.equal((await get(p2.processid)).state, 'SUCCESS');
+  assert.deepEqual((await get(p1.processid)).state, 'RUNNING');
+  assert.deepEqual(await get(theirs.processid), theirs);
+});
+
 test('fencing: after an exec timeout the old attempt can neither close nor fail', async () => {
   const w = await worker('t-fence');
   const { processid } = await submit({ funcname: 'f', executortype: 't-fence', maxexectime: 10, maxretries: 1 });

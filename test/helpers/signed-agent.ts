@@ -8,6 +8,7 @@
  *   timeShiftMs shift the signed timestamp away from the clock
  *   signBody    sign these bytes/this value but send the real body (body changed after signing)
  *   signPath    sign this path but send the real one (path changed after signing)
+ *   signMethod  sign this method but send the real one
  *   key         sign with another private key but claim this agent's id (wrong key)
  * Paths are relative to /api/v1 and may carry a query string.
  */
@@ -32,6 +33,7 @@ export interface Tamper {
   timeShiftMs?: number;
   signBody?: unknown;
   signPath?: string;
+  signMethod?: string;
   key?: string;
   /** Send these exact bytes (e.g. malformed JSON) instead of JSON.stringify(body). */
   raw?: string | Buffer;
@@ -79,7 +81,7 @@ export function signedAgent(target: App, prvkey: string, opts: { now?: () => num
     const sent = t.raw !== undefined ? bytesOf(t.raw) : bytesOf(body);
     const signedBytes = t.signBody !== undefined ? bytesOf(t.signBody) : sent;
     const signingKey = t.key ? createSigner(t.key) : signer;
-    const h = signHeaders(signingKey, method, t.signPath !== undefined ? API + t.signPath : full, signedBytes, {
+    const h = signHeaders(signingKey, t.signMethod ?? method, t.signPath !== undefined ? API + t.signPath : full, signedBytes, {
       timestamp: now() + (t.timeShiftMs ?? 0),
       ...(t.nonce ? { nonce: t.nonce } : {}),
     });

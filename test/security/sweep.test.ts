@@ -1,0 +1,427 @@
+/**
+ * Security sweep over EVERY route of the HTTP API (the WebSocket hello is tested with the hub):
+ * missing or garbled signature headers, bad signatures, tampered body/path/method, stale timestamps,
+ * replayed nonces, other colonies' members, wrong roles, unapproved executors, and other colonies'
+ * objects reached through one's own colony path. A test fails when the app has a route this table lacks.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import { API, expectError, signedAgent, type Method, type SignedAgent, type Tamper } from '../helpers/signed-agent.ts';
+import { generateKeyPair, randomId, randomNonce } from '../../protocol/crypto.ts';
+import type { Process, ProcessGraph } from '../../protocol/types.ts';
+
+type Role = 'server' | 'owner' | 'member' | 'executor';
+type Foreign = 'process' | 'graph' | 'executor' | 'user' | 'cron' | 'executorid';
+
+interface Route {
+  method: Method;
+  /** Template under /api/v1, as declared in server/http/*.ts. */
+  path: string;
+  /** The least role that may call it (DESIGN §5). */
+  role: Role;
+  /** A harmless call by an allowed identity and the answer it gets: proves the request got past auth. */
+  probe: { params?: Record<string, string>; query?: string; body?: unknown; status: number; code?: string };
+  /** What the route's last parameter names, for the cross-colony check. */
+  foreign?: Foreign;
+}
+
+const C = '/colonies/:colony';
+const ROUTES: Route[] = [
+  // server/http/colonies.ts
+  { method: 'POST', path: '/colonies', role: 'server', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
+  { method: 'GET', path: '/colonies', role: 'server', probe: { status: 200 } },
+  { method: 'DELETE', path: C, role: 'server', probe: { params: { colony: 'no-such-colony' }, status: 404, code: 'COLONY_NOT_FOUND' } },
+  { method: 'GET', path: C, role: 'member', probe: { status: 200 } },
+  { method: 'GET', path: `${C}/stats`, role: 'member', probe: { status: 200 } },
+  { method: 'GET', path: `${C}/executors`, role: 'member', probe: { status: 200 } },
+  { method: 'GET', path: `${C}/executors/:name`, role: 'member', probe: { status: 404, code: 'EXECUTOR_NOT_FOUND' }, foreign: 'executor' },
+  { method: 'POST', path: `${C}/executors`, role: 'owner', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
+  { method: 'POST', path: `${C}/executors/:name/approve`, role: 'owner', probe: { status: 404, code: 'EXECUTOR_NOT_FOUND' }, foreign: 'executor' },
+  { method: 'POST', path: `${C}/executors/:name/reject`, role: 'owner', probe: { status: 404, code: 'EXECUTOR_NOT_FOUND' }, foreign: 'executor' },
+  { method: 'DELETE', path: `${C}/executors/:name`, role: 'owner', probe: { status: 404, code: 'EXECUTOR_NOT_FOUND' }, foreign: 'executor' },
+  { method: 'POST', path: `${C}/users`, role: 'owner', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
+  { method: 'GET', path: `${C}/users`, role: 'member', probe: { status: 200 } },
+  { method: 'DELETE', path: `${C}/users/:name`, role: 'owner', probe: { status: 404, code: 'USER_NOT_FOUND' }, foreign: 'user' },
+  // server/http/processes.ts
+  { method: 'POST', path: `${C}/processes`, role: 'member', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
+  { method: 'GET', path: `${C}/processes`, role: 'member', probe: { status: 200 } },
+  { method: 'DELETE', path: `${C}/processes`, role: 'member', probe: { query: 'state=BOGUS', status: 400, code: 'VALIDATION_FAILED' } },
+  { method: 'POST', path: `${C}/processes/assign`, role: 'executor', probe: { body: { timeout: -1 }, status: 400, code: 'VALIDATION_FAILED' } },
+  {
+    method: 'POST',
+    path: `${C}/processes/close`,
+    role: 'executor',
+    probe: { body: { closes: [] }, status: 400, code: 'VALIDATION_FAILED' },
+  },
+  { method: 'GET', path: `${C}/processes/:id`, role: 'member', probe: { status: 404, code: 'PROCESS_NOT_FOUND' }, foreign: 'process' },
+  { method: 'DELETE', path: `${C}/processes/:id`, role: 'member', probe: { status: 404, code: 'PROCESS_NOT_FOUND' }, foreign: 'process' },
+  { method: 'POST', path: `${C}/processes/:id/cancel`, role: 'member', probe: { status: 404, code: 'PROCESS_NOT_FOUND' }, foreign: 'process' },
+  {
+    method: 'POST',
+    path: `${C}/processes/:id/close`,
+    role: 'executor',
+    probe: { body: { attempt: 1, out: [] }, status: 404, code: 'PROCESS_NOT_FOUND' },
+    foreign: 'process',
+  },
+  {
+    method: 'POST',
+    path: `${C}/processes/:id/fail`,
+    role: 'executor',
+    probe: { body: { attempt: 1, errors: ['x'] }, status: 404, code: 'PROCESS_NOT_FOUND' },
+    foreign: 'process',
+  },
+  {
+    method: 'POST',
+    path: `${C}/processes/:id/logs`,
+    role: 'executor',
+    probe: { body: { message: 'x' }, status: 404, code: 'PROCESS_NOT_FOUND' },
+    foreign: 'process',
+  },
+  { method: 'GET', path: `${C}/processes/:id/logs`, role: 'member', probe: { status: 404, code: 'PROCESS_NOT_FOUND' }, foreign: 'process' },
+  { method: 'GET', path: `${C}/executors/:executorid/logs`, role: 'member', probe: { status: 200 }, foreign: 'executorid' },
+  // server/http/graphs.ts
+  { method: 'POST', path: `${C}/processgraphs`, role: 'member', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
+  { method: 'GET', path: `${C}/processgraphs`, role: 'member', probe: { status: 200 } },
+  { method: 'DELETE', path: `${C}/processgraphs`, role: 'member', probe: { query: 'state=BOGUS', status: 400, code: 'VALIDATION_FAILED' } },
+  { method: 'GET', path: `${C}/processgraphs/:id`, role: 'member', probe: { status: 404, code: 'PROCESSGRAPH_NOT_FOUND' }, foreign: 'graph' },
+  {
+    method: 'GET',
+    path: `${C}/processgraphs/:id/nodes/:nodename`,
+    role: 'member',
+    probe: { status: 404, code: 'PROCESSGRAPH_NOT_FOUND' },
+    foreign: 'graph',
+  },
+  { method: 'POST', path: `${C}/processgraphs/:id/cancel`, role: 'member', probe: { status: 404, code: 'PROCESSGRAPH_NOT_FOUND' }, foreign: 'graph' },
+  { method: 'DELETE', path: `${C}/processgraphs/:id`, role: 'member', probe: { status: 404, code: 'PROCESSGRAPH_NOT_FOUND' }, foreign: 'graph' },
+  {
+    method: 'POST',
+    path: `${C}/processgraphs/:id/children`,
+    role: 'executor',
+    probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' },
+    foreign: 'graph',
+  },
+  {
+    method: 'POST',
+    path: `${C}/processgraphs/:id/children/batch`,
+    role: 'executor',
+    probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' },
+    foreign: 'graph',
+  },
+  // server/http/crons.ts
+  { method: 'POST', path: `${C}/crons`, role: 'member', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
+  { method: 'GET', path: `${C}/crons`, role: 'member', probe: { status: 200 } },
+  { method: 'GET', path: `${C}/crons/:name`, role: 'member', probe: { status: 404, code: 'CRON_NOT_FOUND' }, foreign: 'cron' },
+  { method: 'DELETE', path: `${C}/crons/:name`, role: 'member', probe: { status: 404, code: 'CRON_NOT_FOUND' }, foreign: 'cron' },
+  { method: 'POST', path: `${C}/crons/:name/run`, role: 'member', probe: { status: 404, code: 'CRON_NOT_FOUND' }, foreign: 'cron' },
+];
+
+/** Unauthenticated routes, outside the signed API. */
+const PUBLIC = [
+  { method: 'GET', path: '/health' },
+  { method: 'GET', path: `${API}/version` },
+];
+
+let f: Fixture;
+const agents = {} as Record<
+  'server' | 'ownerA' | 'userA' | 'executorA' | 'pendingA' | 'rejectedA' | 'ownerB' | 'userB' | 'executorB' | 'outsider',
+  SignedAgent
+>;
+/** Colony B's objects, reached through colony A's paths in the cross-colony check. */
+const b = { processid: '', graphid: '', graphprocessid: '', executorname: '', executorid: '', username: 'bob-b', cron: 'b-cron' };
+let snapshotBefore: unknown;
+
+before(async () => {
+  f = await startFixture();
+  const pending = generateKeyPair();
+  const rejected = generateKeyPair();
+  await f.a.ownerClient.addExecutor({ executorname: 'pending', executorid: pending.id, executortype: 'test-executor' });
+  await f.a.ownerClient.addExecutor({ executorname: 'rejected', executorid: rejected.id, executortype: 'test-executor' });
+  await f.a.ownerClient.rejectExecutor('rejected');
+  const agent = (prvkey: string) => signedAgent(f.url, prvkey);
+  Object.assign(agents, {
+    server: agent(f.serverKey.prvkey),
+    ownerA: agent(f.a.owner.prvkey),
+    userA: agent(f.a.user.prvkey),
+    executorA: agent(f.a.executor.prvkey),
+    pendingA: agent(pending.prvkey),
+    rejectedA: agent(rejected.prvkey),
+    ownerB: agent(f.b.owner.prvkey),
+    userB: agent(f.b.user.prvkey),
+    executorB: agent(f.b.executor.prvkey),
+    outsider: agent(generateKeyPair().prvkey),
+  });
+
+  // Colony A has something of everything, so that "changes nothing" means something.
+  await f.a.userClient.submit({ funcname: 'idle', executortype: 'a-idle' });
+  await f.a.userClient.submitWorkflow([{ nodename: 'n1', funcname: 'f', executortype: 'a-idle' }]);
+  await f.a.userClient.addCron({ name: 'a-cron', workflow: [{ funcname: 'f', executortype: 'a-idle' }], interval: 3600 });
+
+  // Colony B: a running process with a log line, a graph with a running process, a user, a cron.
+  await f.b.ownerClient.addUser(b.username, generateKeyPair().id);
+  await f.b.userClient.submit({ funcname: 'f', executortype: 'test-executor' });
+  const [running] = await f.b.executorClient.assign({ timeout: 0 });
+  b.processid = running!.processid;
+  await f.b.executorClient.addLog(b.processid, 'colony B secret');
+  const gw = await f.addExecutor('b-graph', f.b);
+  const g: ProcessGraph = await f.b.userClient.submitWorkflow([
+    { nodename: 'n1', funcname: 'f', executortype: 'b-graph' },
+    { nodename: 'n2', funcname: 'f', executortype: 'b-graph', conditions: { dependencies: ['n1'] } },
+  ]);
+  b.graphid = g.processgraphid;
+  const [gp] = await gw.client.assign({ timeout: 0 });
+  b.graphprocessid = gp!.processid;
+  b.executorname = f.b.executorname;
+  b.executorid = f.b.executor.id;
+  await f.b.userClient.addCron({ name: b.cron, workflow: [{ funcname: 'f', executortype: 'b-graph' }], interval: 3600 });
+  snapshotBefore = await snapshot();
+});
+after(() => f.close());
+
+/** Everything both colonies hold, as their owners see it. */
+async function snapshot(): Promise<unknown> {
+  const colonies = await f.serverClient.listColonies();
+  const of = async (c: Fixture['a']) => ({
+    colony: await c.ownerClient.getColony(),
+    // lastheardfrom is a heartbeat written in the background, not state the sweep could change.
+    executors: (await c.ownerClient.listExecutors()).map((e) => ({ ...e, lastheardfrom: null })),
+    users: await c.ownerClient.listUsers(),
+    processes: await c.ownerClient.listProcesses({ count: 10_000 }),
+    graphs: await c.ownerClient.listProcessGraphs({ count: 10_000 }),
+    crons: await c.ownerClient.listCrons(),
+    stats: await c.ownerClient.stats(),
+  });
+  return { colonies, a: await of(f.a), b: await of(f.b) };
+}
+
+function fill(route: Route, params: Record<string, string> = {}): string {
+  const values: Record<string, string> = { colony: 'colony-a', name: 'ghost', nodename: 'ghost', id: randomId(), executorid: randomId(), ...params };
+  return route.path.replace(/:(\w+)/g, (_, k: string) => encodeURIComponent(values[k]!));
+}
+
+/** The probe request's path (with query) and body. */
+function probePath(route: Route, params: Record<string, string> = {}): string {
+  return fill(route, { ...route.probe.params, ...params }) + (route.probe.query ? `?${route.probe.query}` : '');
+}
+
+function allowed(route: Route): SignedAgent[] {
+  switch (route.role) {
+    case 'server':
+      return [agents.server];
+    case 'owner':
+      return [agents.ownerA];
+    case 'member':
+      return [agents.ownerA, agents.userA, agents.executorA];
+    case 'executor':
+      return [agents.executorA];
+  }
+}
+
+/** Who is refused, and with which code. */
+function refused(route: Route): [string, SignedAgent, number, string][] {
+  const notMember = (who: string, a: SignedAgent): [string, SignedAgent, number, string] => [who, a, 403, 'NOT_A_MEMBER'];
+  if (route.role === 'server') {
+    return (['ownerA', 'userA', 'executorA', 'pendingA', 'ownerB', 'outsider'] as const).map((w) => [w, agents[w], 403, 'FORBIDDEN']);
+  }
+  const list: [string, SignedAgent, number, string][] = [
+    notMember('ownerB', agents.ownerB),
+    notMember('userB', agents.userB),
+    notMember('executorB', agents.executorB),
+    notMember('outsider', agents.outsider),
+    notMember('server owner', agents.server),
+  ];
+  if (route.role === 'owner') {
+    for (const w of ['userA', 'executorA', 'pendingA', 'rejectedA'] as const) list.push([w, agents[w], 403, 'FORBIDDEN']);
+  } else {
+    list.push(['pendingA', agents.pendingA, 403, 'EXECUTOR_NOT_APPROVED'], ['rejectedA', agents.rejectedA, 403, 'EXECUTOR_NOT_APPROVED']);
+    if (route.role === 'executor') list.push(['userA', agents.userA, 403, 'FORBIDDEN'], ['ownerA', agents.ownerA, 403, 'FORBIDDEN']);
+  }
+  return list;
+}
+
+function expectReply(what: string, res: { status: number; body: unknown; text?: string }, status: number, code?: string): void {
+  try {
+    if (code) expectError(res, status, code);
+    else assert.equal(res.status, status);
+  } catch (err) {
+    throw new Error(`${what}: ${(err as Error).message}`);
+  }
+}
+
+const label = (r: Route) => `${r.method} ${r.path}`;
+
+test('the table lists every route of the app, and only those', () => {
+  type Layer = { rawPath?: string; route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: Layer[] } };
+  const found = new Set<string>();
+  const walk = (stack: Layer[], prefix: string) => {
+    for (const layer of stack) {
+      const base = prefix + (layer.rawPath && layer.rawPath !== '/' ? layer.rawPath : '');
+      if (layer.route) {
+        for (const [m, on] of Object.entries(layer.route.methods))
+          if (on && m !== '_all') found.add(`${m.toUpperCase()} ${prefix}${layer.route.path}`);
+      } else if (layer.handle.stack) walk(layer.handle.stack, base);
+    }
+  };
+  walk((f.server.app as unknown as { router: { stack: Layer[] } }).router.stack, '');
+  const table = new Set([...ROUTES.map((r) => `${r.method} ${API}${r.path}`), ...PUBLIC.map((r) => `${r.method} ${r.path}`)]);
+  assert.equal(table.size, ROUTES.length + PUBLIC.length, 'no route is listed twice');
+  assert.deepEqual([...found].filter((r) => !table.has(r)).sort(), [], 'routes missing from the sweep table');
+  assert.deepEqual([...table].filter((r) => !found.has(r)).sort(), [], 'table entries that are not routes');
+});
+
+test('unauthenticated: /health and /api/v1/version answer without a signature', async () => {
+  const health = await request(f.url).get('/health').expect(200);
+  assert.equal((health.body as { status: string }).status, 'ok');
+  const version = await request(f.url).get(`${API}/version`).expect(200);
+  assert.deepEqual(Object.keys(version.body as object).sort(), ['api', 'version']);
+  // Everything else under the API needs a signature, even a route that does not exist.
+  expectError(await request(f.url).get(`${API}/nope`), 401, 'UNAUTHENTICATED');
+  expectError(await agents.userA.get('/nope'), 404, 'ROUTE_NOT_FOUND');
+  expectError(await request(f.url).get('/nope'), 404, 'ROUTE_NOT_FOUND');
+});
+
+for (const route of ROUTES) {
+  test(`signature checks: ${label(route)}`, async () => {
+    const caller = allowed(route)[0]!;
+    const path = probePath(route);
+    const body = route.probe.body;
+    const send = (t: Tamper, a: SignedAgent = caller, p = path) => a.request(route.method, p, body, t);
+    const checks: [string, Promise<{ status: number; body: unknown }>, number, string][] = [];
+    const check = (what: string, res: Promise<{ status: number; body: unknown }>, status: number, code: string) =>
+      checks.push([what, res, status, code]);
+
+    // No headers at all.
+    const m = route.method.toLowerCase() as 'get' | 'post' | 'delete';
+    let raw = request(f.url)[m](API + path);
+    if (body !== undefined) raw = raw.set('content-type', 'application/json').send(JSON.stringify(body));
+    check(
+      'unsigned',
+      raw.then((r) => r),
+      401,
+      'UNAUTHENTICATED',
+    );
+    for (const h of ['id', 'timestamp', 'nonce', 'signature'] as const) check(`without ${h}`, send({ omit: [h] }), 401, 'UNAUTHENTICATED');
+    // Garbled headers.
+    const garbled: [string, Tamper][] = [
+      ['id not hex', { headers: { id: 'not-a-key' } }],
+      ['id in upper case', { headers: { id: caller.id.toUpperCase() } }],
+      ['timestamp not a number', { headers: { timestamp: 'yesterday' } }],
+      ['timestamp negative', { headers: { timestamp: '-1000' } }],
+      ['nonce too short', { headers: { nonce: 'abc' } }],
+      ['nonce not hex', { headers: { nonce: 'z'.repeat(32) } }],
+      ['signature too short', { headers: { signature: 'ab'.repeat(10) } }],
+    ];
+    for (const [what, t] of garbled) check(what, send(t), 401, 'UNAUTHENTICATED');
+    // Signatures that do not match.
+    const other = generateKeyPair();
+    check('signature of another message', send({ signature: 'wrong' }), 401, 'BAD_SIGNATURE');
+    check('signed by another key', send({ key: other.prvkey }), 401, 'BAD_SIGNATURE');
+    check('body changed after signing', send({ signBody: { changed: true } }), 401, 'BAD_SIGNATURE');
+    check(
+      'path changed after signing',
+      send({ signPath: path.replace('colony-a', 'colony-b') + (path.includes('colony-a') ? '' : '/x') }),
+      401,
+      'BAD_SIGNATURE',
+    );
+    check('query changed after signing', send({ signPath: path + (path.includes('?') ? '&' : '?') + 'count=1' }), 401, 'BAD_SIGNATURE');
+    check('method changed after signing', send({ signMethod: route.method === 'GET' ? 'DELETE' : 'GET' }), 401, 'BAD_SIGNATURE');
+    // Outside the ±60 s window.
+    check('61 s old', send({ timeShiftMs: -61_000 }), 401, 'STALE_REQUEST');
+    check('61 s ahead', send({ timeShiftMs: 61_000 }), 401, 'STALE_REQUEST');
+    check('an hour old', send({ timeShiftMs: -3_600_000 }), 401, 'STALE_REQUEST');
+
+    const results = await Promise.all(checks.map(([, p]) => p));
+    results.forEach((res, i) => {
+      const [what, , status, code] = checks[i]!;
+      expectReply(`${label(route)} ${what}`, res, status, code);
+    });
+
+    // Inside the window, the same request gets through to the route (probe answer).
+    expectReply('30 s old', await send({ timeShiftMs: -30_000 }), route.probe.status, route.probe.code);
+    // A replayed nonce is refused even though the first use was good.
+    const nonce = randomNonce();
+    expectReply('first use of a nonce', await send({ nonce }), route.probe.status, route.probe.code);
+    expectReply('replayed nonce', await send({ nonce }), 401, 'REPLAYED_REQUEST');
+    // A nonce is per identity: another identity may use the same one.
+    if (route.role === 'member') expectReply('same nonce, other identity', await send({ nonce }, agents.userA), route.probe.status, route.probe.code);
+  });
+
+  test(`roles: ${label(route)}`, async () => {
+    const path = probePath(route, route.role === 'server' && route.path === C ? { colony: 'colony-a' } : {});
+    const refusals = refused(route);
+    const replies = await Promise.all(refusals.map(([, a]) => a.request(route.method, path, route.probe.body).then((r) => r)));
+    replies.forEach((res, i) => {
+      const [who, , status, code] = refusals[i]!;
+      expectReply(`${label(route)} as ${who}`, res, status, code);
+    });
+    // Every allowed identity gets through to the route itself.
+    for (const a of allowed(route)) {
+      expectReply(
+        `${label(route)} as allowed ${a.id.slice(0, 8)}`,
+        await a.request(route.method, probePath(route), route.probe.body),
+        route.probe.status,
+        route.probe.code,
+      );
+    }
+  });
+}
+
+test("another colony's objects are not found through one's own colony path", async () => {
+  const foreignParams: Record<Foreign, Record<string, string>> = {
+    process: { id: b.processid },
+    graph: { id: b.graphid, nodename: 'n1' },
+    executor: { name: b.executorname },
+    user: { name: b.username },
+    cron: { name: b.cron },
+    executorid: { executorid: b.executorid },
+  };
+  const expected: Record<Foreign, [number, string | undefined]> = {
+    process: [404, 'PROCESS_NOT_FOUND'],
+    graph: [404, 'PROCESSGRAPH_NOT_FOUND'],
+    executor: [404, 'EXECUTOR_NOT_FOUND'],
+    user: [404, 'USER_NOT_FOUND'],
+    cron: [404, 'CRON_NOT_FOUND'],
+    executorid: [200, undefined],
+  };
+  const crossRoutes = ROUTES.filter((r) => r.foreign);
+  assert.ok(crossRoutes.length >= 20);
+  for (const route of crossRoutes) {
+    const kind = route.foreign!;
+    let [status, code] = expected[kind];
+    let body = route.probe.body;
+    if (route.path.endsWith('/children')) {
+      // The parent is colony B's running graph process: the lookup is scoped to colony A.
+      body = { parentprocessid: b.graphprocessid, spec: { funcname: 'f', executortype: 'b-graph' }, nodename: 'x' };
+      [status, code] = [404, 'PROCESS_NOT_FOUND'];
+    } else if (route.path.endsWith('/children/batch')) {
+      body = { parentprocessid: b.graphprocessid, children: [{ spec: { funcname: 'f', executortype: 'b-graph' }, nodename: 'x' }] };
+      [status, code] = [404, 'PROCESS_NOT_FOUND'];
+    }
+    const path =
+      fill(route, foreignParams[kind]) +
+      (route.method === 'DELETE' && kind !== 'executor' && kind !== 'user' && kind !== 'cron' ? '?force=true' : '');
+    for (const a of allowed(route)) {
+      const res = await a.request(route.method, path, body);
+      expectReply(`${label(route)} with colony B's ${kind}`, res, status, code);
+      if (kind === 'executorid') assert.deepEqual(res.body, [], "colony B's logs do not leak into colony A");
+    }
+  }
+  // Batch close names processes in the body: colony B's is refused, not closed.
+  const batch = await agents.executorA
+    .post('/colonies/colony-a/processes/close', { closes: [{ processid: b.processid, attempt: 1, out: [] }] })
+    .expect(200);
+  assert.deepEqual(batch.body, { closed: [], refused: [b.processid] });
+  // The same objects are there for colony B's members.
+  const bPath = (p: string) => p.replace('colony-a', 'colony-b');
+  await agents.userB.get(bPath(`/colonies/colony-a/processes/${b.processid}`)).expect(200);
+  await agents.userB.get(bPath(`/colonies/colony-a/processgraphs/${b.graphid}`)).expect(200);
+  const logs = await agents.userB.get(bPath(`/colonies/colony-a/executors/${b.executorid}/logs`)).expect(200);
+  assert.equal((logs.body as { message: string }[]).length, 1);
+  const p = (await agents.userB.get(bPath(`/colonies/colony-a/processes/${b.processid}`)).expect(200)).body as Process;
+  assert.equal(p.state, 'RUNNING');
+});
+
+test('after the sweep, both colonies hold exactly what they held before', async () => {
+  assert.deepEqual(await snapshot(), snapshotBefore);
+});
