@@ -66,13 +66,25 @@ export function errorBody(err: AppError): ErrorBody {
   return { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
 }
 
+function isClientHttpError(err: unknown): err is Error & { status: number } {
+  const status = (err as { status?: unknown } | null)?.status;
+  return err instanceof Error && typeof status === 'number' && status >= 400 && status < 500;
+}
+
 function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     let e: AppError;
     if (isAppError(err)) e = err;
     else if ((err as { type?: string }).type === 'entity.too.large')
       e = new AppError('PAYLOAD_TOO_LARGE', 'request body is larger than the server accepts');
-    else if (isConnectionError(err)) {
+    else if (isClientHttpError(err)) {
+      // Thrown by express itself on the client's mistake (router: a path that is not valid percent-encoding;
+      // body reader: a bad or unsupported content-encoding, a body shorter than its content-length).
+      e =
+        err instanceof URIError
+          ? new AppError('VALIDATION_FAILED', `the path is not valid percent-encoding: ${err.message}`)
+          : new AppError('MALFORMED_JSON', `the request body could not be read: ${err.message}`);
+    } else if (isConnectionError(err)) {
       log.warn('database unavailable', { err: String(err) });
       e = new AppError('UNAVAILABLE', 'the database is unreachable; retry shortly');
     } else {

@@ -144,6 +144,20 @@ test('submit refuses bad specs with precise codes and writes nothing', async () 
   await user.post(`${A}/processes`, { funcname: 'f', executortype: 't-big', args: ['x'.repeat(MAX_BODY - 200)] }).expect(201);
 });
 
+test('requests express cannot read are client errors with a code, not 500s, and change nothing', async () => {
+  const before = (await listIds('executortype=t-unreadable')).length;
+  const spec = { funcname: 'f', executortype: 't-unreadable' };
+  for (const encoding of ['gzip', 'deflate', 'br']) {
+    const res = await user.post(`${A}/processes`, spec).set('content-encoding', encoding);
+    expectError(res, 400, 'MALFORMED_JSON');
+  }
+  expectError(await user.post(`${A}/processes`, spec).set('content-encoding', 'x-unknown'), 400, 'MALFORMED_JSON');
+  for (const path of [`${A}/processes/%ZZ`, '/colonies/colony-a%E0%A4%A']) {
+    expectError(await user.get(path), 400, 'VALIDATION_FAILED');
+  }
+  assert.equal((await listIds('executortype=t-unreadable')).length, before);
+});
+
 test('get: an unknown id is PROCESS_NOT_FOUND, a malformed one VALIDATION_FAILED on path.id', async () => {
   expectError(await user.get(`${A}/processes/${randomId()}`), 404, 'PROCESS_NOT_FOUND');
   const d = expectError(await user.get(`${A}/processes/not-an-id`), 400, 'VALIDATION_FAILED');
