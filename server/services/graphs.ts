@@ -173,7 +173,11 @@ export function createGraphService(deps: ServiceDeps) {
         }
         await uniquely('a process with this nodename in the graph', () => processesSql.insert(tx, [...news.values()], now));
         await processesSql.updateEdges(tx, [...edges.values()]);
-        await graphsSql.addProcessCount(tx, processgraphid, news.size);
+        // Last, under the graph's row lock: a graph that failed (or was cancelled) meanwhile takes no new
+        // work, and one that fails after us cancels our new WAITING processes with the rest.
+        if (!(await graphsSql.addProcessCount(tx, processgraphid, news.size))) {
+          throw new AppError('INVALID_GRAPH_CHANGE', `process graph ${processgraphid} has finished; nothing can be added to it`);
+        }
         return [...news.keys()];
       });
       deps.bus.emit([{ type: 'processes-added', colonyname, processgraphid, parentprocessid, count: created.length, time: now.toISOString() }]);

@@ -62,8 +62,14 @@ export const graphsSql = {
       )
     ).length > 0,
 
-  addProcessCount: (q: Queryable, processgraphid: string, n: number) =>
-    q.query('UPDATE processgraphs SET processcount = processcount + $2 WHERE processgraphid = $1', [processgraphid, n]),
+  /** Counts processes added to a graph that is still going; false when it has finished (nothing may be added then). */
+  addProcessCount: async (q: Queryable, processgraphid: string, n: number) =>
+    (
+      await q.query(
+        `UPDATE processgraphs SET processcount = processcount + $2 WHERE processgraphid = $1 AND state IN ('WAITING', 'RUNNING') RETURNING processgraphid`,
+        [processgraphid, n],
+      )
+    ).length > 0,
 
   remove: async (q: Queryable, colonyname: string, processgraphid: string) =>
     (await q.query('DELETE FROM processgraphs WHERE processgraphid = $1 AND colonyname = $2 RETURNING processgraphid', [processgraphid, colonyname]))
