@@ -1,9 +1,18 @@
 /** The process lifecycle: submit → (ready) → assign → close | fail → retry or finish. */
 import { AppError } from '../errors.ts';
 import type { Queryable } from '../store/db.ts';
-import { processesSql, type AttemptOutcome, type ListFilter, type NewProcess, type ReadyWork } from '../store/sql/processes.ts';
+import {
+  countReady,
+  processesSql,
+  type AttemptOutcome,
+  type CloseRow,
+  type ListFilter,
+  type NewProcess,
+  type ReadyWork,
+} from '../store/sql/processes.ts';
+import { Batcher } from './batcher.ts';
 import { graphsSql } from '../store/sql/graphs.ts';
-import { executorsSql, membershipSql } from '../store/sql/colonies.ts';
+import { executorsSql } from '../store/sql/colonies.ts';
 import { logsSql } from '../store/sql/logs.ts';
 import { toLogEntry, toProcess, type ProcessRow } from '../store/rows.ts';
 import { graphEvent, inTransaction, processEvent, type ServiceDeps } from './context.ts';
@@ -34,6 +43,34 @@ export function newProcess(colonyname: string, spec: FunctionSpec, initiatorid: 
     children: [],
     initiatorid,
     ...graph,
+  };
+}
+
+/** The wire form of a process just written from `p` (what reading it back would return, without the read). */
+export function freshProcess(p: NewProcess, now: Date): Process {
+  const ready = p.waitingparents === 0;
+  return {
+    processid: p.processid,
+    colonyname: p.colonyname,
+    processgraphid: p.processgraphid,
+    spec: p.spec,
+    state: 'WAITING',
+    ready,
+    in: p.input,
+    out: [],
+    errors: [],
+    retries: 0,
+    attempt: 0,
+    parents: p.parents,
+    children: p.children,
+    initiatorid: p.initiatorid,
+    assignedexecutorid: null,
+    submissiontime: now.toISOString(),
+    readytime: ready ? now.toISOString() : null,
+    starttime: null,
+    endtime: null,
+    waitdeadline: ready && p.spec.maxwaittime > 0 ? new Date(now.getTime() + p.spec.maxwaittime * 1000).toISOString() : null,
+    execdeadline: null,
   };
 }
 
@@ -99,6 +136,81 @@ export function createProcessService(deps: ServiceDeps) {
     return events;
   }
 
+  /**
+   * SUCCESS for each row that is still RUNNING on that executor and attempt, in one transaction:
+   * children whose last parent this was become ready with their input, and graphs whose every
+   * process succeeded finish. Returns, per row, whether it closed.
+   */
+  async function closeRows(items: CloseRow[]): Promise<boolean[]> {
+    const now = clock.now();
+    const { closed, ready, events } = await inTransaction(db, async (tx) => {
+      const rows = await processesSql.close(tx, items, now);
+      const ready = await processesSql.releaseChildren(
+        tx,
+        rows.flatMap((r) => r.children),
+        now,
+      );
+      const perGraph = new Map<string, number>();
+      for (const r of rows) if (r.processgraphid) perGraph.set(r.processgraphid, (perGraph.get(r.processgraphid) ?? 0) + 1);
+      const finished = await graphsSql.addSuccesses(
+        tx,
+        [...perGraph].map(([id, n]) => ({ id, n })),
+        now,
+      );
+      const events = rows.map((r) => processEvent(r, now));
+      for (const g of finished) events.push(graphEvent(g.colonyname, g.processgraphid, 'SUCCESS', now));
+      return { closed: new Set(rows.map((r) => r.processid)), ready, events };
+    });
+    deps.bus.ready(ready);
+    deps.bus.emit(events);
+    return items.map((i) => closed.has(i.processid));
+  }
+  const closes = new Batcher<CloseRow, boolean>(closeRows, { maxBatch: 200, concurrency: 2 });
+
+  const submits = new Batcher<{ p: NewProcess; now: Date }, void>(
+    async (items) => {
+      const now = items[0]!.now;
+      await processesSql.insert(
+        db,
+        items.map((i) => i.p),
+        now,
+      );
+      deps.bus.ready(countReady(items.map((i) => ({ colonyname: i.p.colonyname, executortype: i.p.spec.executortype }))));
+      deps.bus.emit(items.map(({ p }) => processEvent({ ...p, ...p.spec, state: 'WAITING', retries: 0, assignedexecutorid: null }, now)));
+      return items.map(() => undefined);
+    },
+    { maxBatch: 500, concurrency: 2 },
+  );
+
+  /** Long-polls of one colony and executor type claim together: one statement, rows dealt out in queue order. */
+  const claimers = new Map<string, Batcher<{ executorid: string; count: number }, ProcessRow[]>>();
+  function claimer(colonyname: string, executortype: string) {
+    const key = WakeHub.key(colonyname, executortype);
+    let b = claimers.get(key);
+    if (!b) {
+      b = new Batcher(
+        async (asks) => {
+          const now = clock.now();
+          const slots = asks.flatMap((a) => Array<string>(a.count).fill(a.executorid));
+          const rows = await processesSql.assign(db, colonyname, executortype, slots, now);
+          const events: ColonyEvent[] = [];
+          for (const r of rows) {
+            events.push(processEvent({ ...r, ...r.spec }, now));
+            if (r.graphstarted && r.processgraphid) events.push(graphEvent(colonyname, r.processgraphid, 'RUNNING', now));
+          }
+          deps.bus.emit(events);
+          // Each row carries the executor its slot belonged to; deal them out to that executor's asks in order.
+          const byExecutor = new Map<string, ProcessRow[]>();
+          for (const r of rows) byExecutor.set(r.assignedexecutorid!, [...(byExecutor.get(r.assignedexecutorid!) ?? []), r]);
+          return asks.map((a) => byExecutor.get(a.executorid)?.splice(0, a.count) ?? []);
+        },
+        { maxBatch: 64, concurrency: 1 },
+      );
+      claimers.set(key, b);
+    }
+    return b;
+  }
+
   function retried(outcomes: AttemptOutcome[]): ReadyWork[] {
     return outcomes.filter((o) => o.state === 'WAITING').map((o) => ({ colonyname: o.colonyname, executortype: o.executortype, n: 1 }));
   }
@@ -110,14 +222,12 @@ export function createProcessService(deps: ServiceDeps) {
       deps.wake.wakeAll();
     },
 
+    /** Concurrent submits share one INSERT (see Batcher); the reply is built from what was written. */
     async submit(colonyname: string, spec: FunctionSpec, initiatorid: string): Promise<Process> {
       const now = clock.now();
       const p = newProcess(colonyname, spec, initiatorid, now);
-      await processesSql.insert(db, [p], now);
-      const process = toProcess((await processesSql.get(db, colonyname, p.processid))!);
-      deps.bus.ready([{ colonyname, executortype: spec.executortype, n: 1 }]);
-      deps.bus.emit([processEvent({ ...p, ...spec, state: 'WAITING', retries: 0, assignedexecutorid: null }, now)]);
-      return process;
+      await submits.run({ p, now });
+      return freshProcess(p, now);
     },
 
     async get(colonyname: string, processid: string): Promise<Process> {
@@ -140,27 +250,18 @@ export function createProcessService(deps: ServiceDeps) {
       for (;;) {
         const generation = deps.wake.generation(key);
         if (signal?.aborted) return [];
-        const now = clock.now();
-        const rows = await processesSql.assign(db, colonyname, executor.executortype, executor.id, count, now);
+        const rows = await claimer(colonyname, executor.executortype).run({ executorid: executor.id, count });
         if (rows.length > 0) {
           if (signal?.aborted) {
             // The caller left while we claimed: give the work back at once rather than after maxexectime.
             await this.requeue(colonyname, executor.id, rows);
             return [];
           }
-          const events: ColonyEvent[] = [];
-          for (const r of rows) {
-            events.push(processEvent({ ...r, ...r.spec, retries: r.retries }, now));
-            if (r.graphstarted && r.processgraphid) events.push(graphEvent(colonyname, r.processgraphid, 'RUNNING', now));
-          }
-          deps.bus.emit(events);
           return rows.map(toProcess);
         }
         if (closing) return [];
         const woken = await deps.wake.wait(key, generation, until - Date.now(), signal);
         if (!woken || closing) return [];
-        // Authorized when the poll began; the executor may have been rejected or removed while it waited.
-        if ((await membershipSql.lookup(db, colonyname, executor.id))?.executorstate !== 'APPROVED') return [];
       }
     },
 
@@ -178,43 +279,16 @@ export function createProcessService(deps: ServiceDeps) {
       deps.bus.emit(back.map((r) => processEvent(r, now)));
     },
 
-    /**
-     * Closes processes as SUCCESS in one transaction: children whose last parent this was become ready
-     * with their input, and graphs whose every process succeeded finish. Returns the ids that closed.
-     */
+    /** Closes many processes of one executor in one transaction (the batch endpoint). Returns the ids that closed. */
     async closeMany(colonyname: string, executorid: string, closes: Close[]): Promise<Set<string>> {
-      const now = clock.now();
-      const { closed, ready, events } = await inTransaction(db, async (tx) => {
-        const rows = await processesSql.close(
-          tx,
-          colonyname,
-          closes.map((c) => ({ ...c, executorid })),
-          now,
-        );
-        const ready = await processesSql.releaseChildren(
-          tx,
-          rows.flatMap((r) => r.children),
-          now,
-        );
-        const perGraph = new Map<string, number>();
-        for (const r of rows) if (r.processgraphid) perGraph.set(r.processgraphid, (perGraph.get(r.processgraphid) ?? 0) + 1);
-        const finished = await graphsSql.addSuccesses(
-          tx,
-          [...perGraph].map(([id, n]) => ({ id, n })),
-          now,
-        );
-        const events = rows.map((r) => processEvent(r, now));
-        for (const g of finished) events.push(graphEvent(g.colonyname, g.processgraphid, 'SUCCESS', now));
-        return { closed: new Set(rows.map((r) => r.processid)), ready, events };
-      });
-      deps.bus.ready(ready);
-      deps.bus.emit(events);
-      return closed;
+      const results = await closeRows(closes.map((c) => ({ ...c, colonyname, executorid })));
+      return new Set(closes.filter((_, i) => results[i]).map((c) => c.processid));
     },
 
+    /** Concurrent closes from any executors share one transaction (see Batcher). */
     async close(colonyname: string, executorid: string, c: Close): Promise<void> {
-      const closed = await this.closeMany(colonyname, executorid, [c]);
-      if (!closed.has(c.processid)) throw await whyNotRunning(db, colonyname, c.processid, executorid, c.attempt);
+      const closed = await closes.run({ ...c, colonyname, executorid });
+      if (!closed) throw await whyNotRunning(db, colonyname, c.processid, executorid, c.attempt);
     },
 
     /** A failed attempt: retried while retries remain, else FAILED (and its graph with it). */

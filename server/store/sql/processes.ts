@@ -61,31 +61,41 @@ FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (processid text, colonyname tex
   WITH ORDINALITY AS r(processid, colonyname, processgraphid, spec, prioritytime, input, waitingparents, parents, children, initiatorid, ord)
 ORDER BY r.ord`;
 
+// Claims for several waiting callers at once: $3 lists one executor id per slot (an executor asking
+// for three takes three slots), and the i-th ready process in queue order goes to the i-th slot.
+// Slots of an executor that is no longer APPROVED (rejected or removed while it waited) are dropped,
+// in the same statement, so a revoked executor is never handed work.
 const ASSIGN_SQL = `
-WITH picked AS (
-  SELECT processid FROM processes
-   WHERE colonyname = $1 AND executortype = $2 AND state = 'WAITING' AND waitingparents = 0
-   ORDER BY prioritytime, seq
-   LIMIT $4
-   FOR UPDATE SKIP LOCKED
+WITH slots AS (
+  SELECT s.executorid, row_number() OVER (ORDER BY s.ord) AS ord
+    FROM unnest($3::text[]) WITH ORDINALITY AS s(executorid, ord)
+   WHERE EXISTS (SELECT 1 FROM executors e WHERE e.colonyname = $1 AND e.executorid = s.executorid AND e.state = 'APPROVED')
+), picked AS (
+  SELECT processid, row_number() OVER (ORDER BY prioritytime, seq) AS rn FROM (
+    SELECT processid, prioritytime, seq FROM processes
+     WHERE colonyname = $1 AND executortype = $2 AND state = 'WAITING' AND waitingparents = 0
+     ORDER BY prioritytime, seq
+     LIMIT (SELECT count(*) FROM slots)
+     FOR UPDATE SKIP LOCKED
+  ) x
 ), assigned AS (
   UPDATE processes p
-     SET state = 'RUNNING', assignedexecutorid = $3, attempt = p.attempt + 1, starttime = $5, waitdeadline = NULL,
-         execdeadline = CASE WHEN p.maxexectime > 0 THEN $5::timestamptz + make_interval(secs => p.maxexectime) END
-    FROM picked
+     SET state = 'RUNNING', assignedexecutorid = slots.executorid, attempt = p.attempt + 1, starttime = $4, waitdeadline = NULL,
+         execdeadline = CASE WHEN p.maxexectime > 0 THEN $4::timestamptz + make_interval(secs => p.maxexectime) END
+    FROM picked JOIN slots ON slots.ord = picked.rn
    WHERE p.processid = picked.processid
-  RETURNING p.*
+  RETURNING p.*, picked.rn
 ), started AS (
-  UPDATE processgraphs g SET state = 'RUNNING', starttime = $5
+  UPDATE processgraphs g SET state = 'RUNNING', starttime = $4
    WHERE g.processgraphid IN (SELECT processgraphid FROM assigned WHERE processgraphid IS NOT NULL) AND g.state = 'WAITING'
   RETURNING g.processgraphid
 )
-SELECT ${PROCESS_COLUMNS}, (processgraphid IN (SELECT processgraphid FROM started)) AS graphstarted FROM assigned`;
+SELECT ${PROCESS_COLUMNS}, (processgraphid IN (SELECT processgraphid FROM started)) AS graphstarted FROM assigned ORDER BY rn`;
 
 const CLOSE_SQL = `
-UPDATE processes p SET state = 'SUCCESS', output = c.out, endtime = $3, execdeadline = NULL
-  FROM jsonb_to_recordset($1::jsonb) AS c(processid text, executorid text, attempt int, out jsonb)
- WHERE p.processid = c.processid AND p.colonyname = $2 AND p.state = 'RUNNING'
+UPDATE processes p SET state = 'SUCCESS', output = c.out, endtime = $2, execdeadline = NULL
+  FROM jsonb_to_recordset($1::jsonb) AS c(processid text, colonyname text, executorid text, attempt int, out jsonb)
+ WHERE p.processid = c.processid AND p.colonyname = c.colonyname AND p.state = 'RUNNING'
    AND p.assignedexecutorid = c.executorid AND p.attempt = c.attempt
 RETURNING ${CHANGED}, p.children`;
 
@@ -163,6 +173,14 @@ export interface AttemptOutcome extends ChangedRow {
   errors: string[];
 }
 
+export interface CloseRow {
+  processid: string;
+  colonyname: string;
+  executorid: string;
+  attempt: number;
+  out: unknown[];
+}
+
 export interface ListFilter {
   state?: ProcessState | undefined;
   executortype?: string | undefined;
@@ -210,12 +228,12 @@ export const processesSql = {
   listByGraph: (q: Queryable, processgraphid: string) =>
     q.query<ProcessRow>(`SELECT ${PROCESS_COLUMNS} FROM processes WHERE processgraphid = $1 ORDER BY seq`, [processgraphid]),
 
-  assign: (q: Queryable, colonyname: string, executortype: string, executorid: string, count: number, now: Date) =>
-    q.query<ProcessRow & { graphstarted: boolean }>(ASSIGN_SQL, [colonyname, executortype, executorid, count, now]),
+  /** Claims ready processes in queue order for the given slots (one executor id per process wanted). */
+  assign: (q: Queryable, colonyname: string, executortype: string, slots: string[], now: Date) =>
+    q.query<ProcessRow & { graphstarted: boolean }>(ASSIGN_SQL, [colonyname, executortype, slots, now]),
 
-  /** Marks RUNNING processes SUCCESS; returns those that matched (executor and attempt fencing). */
-  close: (q: Queryable, colonyname: string, closes: { processid: string; executorid: string; attempt: number; out: unknown[] }[], now: Date) =>
-    q.query<ChangedRow & { children: string[] }>(CLOSE_SQL, [jsonParam(closes), colonyname, now]),
+  /** Marks RUNNING processes SUCCESS; returns those that matched (colony, executor and attempt fencing). */
+  close: (q: Queryable, closes: CloseRow[], now: Date) => q.query<ChangedRow & { children: string[] }>(CLOSE_SQL, [jsonParam(closes), now]),
 
   /** One parent of each listed child succeeded (a child may be listed once per parent). */
   releaseChildren: async (q: Queryable, childIds: string[], now: Date): Promise<ReadyWork[]> => {
