@@ -21,7 +21,9 @@ import type { Services } from './http/context.ts';
 import { startDeadlineLoop } from './loops/deadlines.ts';
 import { startCronLoop } from './loops/crons.ts';
 import { attachWsHub } from './ws/hub.ts';
-import { startMaintenanceLoop } from './loops/maintenance.ts';
+import { startVacuumLoop, startNonceCleanup } from './loops/maintenance.ts';
+import { Batcher } from './services/batcher.ts';
+import { noncesSql } from './store/sql/nonces.ts';
 import { randomNonce } from '../protocol/crypto.ts';
 import { createBus } from './services/bus.ts';
 
@@ -84,7 +86,29 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
     crons: createCronService(deps),
   };
   const authorize = createAuthorizer(services.colonies, config.serverId);
-  const verify = createVerifier(config.signatureWindowMs, opts.authClock ?? clock);
+  // With PostgreSQL there may be other replicas: a nonce must be new to all of them, so it is also
+  // recorded in the database (concurrent requests share one INSERT).
+  const nonceBatcher =
+    db.engine === 'postgres'
+      ? new Batcher<{ nonce: string; now: Date }, boolean>(
+          async (items) => {
+            const fresh = await noncesSql.insertNew(
+              db,
+              items.map((i) => i.nonce),
+              items[0]!.now,
+            );
+            // A nonce twice in one batch: only its first occurrence is new.
+            const seen = new Set<string>();
+            return items.map((i) => fresh.has(i.nonce) && !seen.has(i.nonce) && (seen.add(i.nonce), true));
+          },
+          { maxBatch: 500, concurrency: 2 },
+        )
+      : undefined;
+  const verify = createVerifier(
+    config.signatureWindowMs,
+    opts.authClock ?? clock,
+    nonceBatcher && { remember: (nonce, now) => nonceBatcher.run({ nonce, now }) },
+  );
   const app = createApp({
     services,
     authorize,
@@ -130,7 +154,8 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
       if (opts.loops !== false) {
         loops.push(startDeadlineLoop(services.processes, config.deadlineIntervalMs, log));
         loops.push(startCronLoop(services.crons, config.cronIntervalMs, log));
-        if (db.engine === 'pglite') loops.push(startMaintenanceLoop(db, 60_000, log));
+        if (db.engine === 'pglite') loops.push(startVacuumLoop(db, 60_000, log));
+        else loops.push(startNonceCleanup(db, config.signatureWindowMs, opts.authClock ?? clock, log));
       }
       const addr = http.address() as AddressInfo;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

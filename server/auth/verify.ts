@@ -41,9 +41,15 @@ export class NonceCache {
   }
 }
 
-export function createVerifier(windowMs: number, clock: Clock) {
+/** Where nonces are remembered beyond this process (the database, shared by replicas). */
+export interface SharedNonces {
+  /** Records the nonces; resolves true when this one was not seen before. */
+  remember(nonce: string, now: Date): Promise<boolean>;
+}
+
+export function createVerifier(windowMs: number, clock: Clock, shared?: SharedNonces) {
   const nonces = new NonceCache(windowMs, clock.now().getTime());
-  return function verify(req: SignedRequest): string {
+  return async function verify(req: SignedRequest): Promise<string> {
     const id = req.header(HEADERS.id);
     const timestamp = req.header(HEADERS.timestamp);
     const nonce = req.header(HEADERS.nonce);
@@ -63,7 +69,9 @@ export function createVerifier(windowMs: number, clock: Clock) {
     const message = canonicalRequest(req.method, req.pathWithQuery, timestamp, nonce, sha256Hex(req.body));
     if (!verifySignature(message, signature, id)) throw new AppError('BAD_SIGNATURE', 'signature does not match the request and the claimed id');
     // Only a verified request consumes its nonce: garbage cannot burn someone else's nonces.
-    if (!nonces.remember(id + nonce, now)) throw new AppError('REPLAYED_REQUEST', 'this nonce was already used; every request needs a fresh nonce');
+    const replayed = () => new AppError('REPLAYED_REQUEST', 'this nonce was already used; every request needs a fresh nonce');
+    if (!nonces.remember(id + nonce, now)) throw replayed();
+    if (shared && !(await shared.remember(id + nonce, new Date(now)))) throw replayed();
     return id;
   };
 }

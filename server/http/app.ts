@@ -40,9 +40,9 @@ export function createApp(deps: AppDeps): express.Express {
 
   // The signature covers the exact body bytes, so read them raw and parse JSON only after verifying.
   app.use(API_PREFIX, express.raw({ type: () => true, limit: deps.maxBodyBytes }));
-  const authenticate: RequestHandler = (req, _res, next) => {
+  const authenticate: RequestHandler = async (req, _res, next) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : EMPTY;
-    req.callerId = deps.verify({ method: req.method, pathWithQuery: req.originalUrl, header: (n) => req.get(n), body: raw });
+    req.callerId = await deps.verify({ method: req.method, pathWithQuery: req.originalUrl, header: (n) => req.get(n), body: raw });
     if (raw.length === 0) req.body = {};
     else {
       try {

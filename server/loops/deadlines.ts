@@ -4,27 +4,16 @@
  */
 import type { Logger } from '../log.ts';
 import type { ProcessService } from '../services/processes.ts';
+import { startPeriodic, type Loop } from './periodic.ts';
 
-export function startDeadlineLoop(processes: ProcessService, intervalMs: number, log: Logger): { stop(): Promise<void> } {
-  let running: Promise<void> | null = null;
-  const tick = () => {
-    if (running) return; // a slow sweep is never overlapped by the next one
-    running = processes
-      .expireDeadlines()
-      .then((n) => {
-        if (n.exec + n.wait > 0) log.info('deadlines expired', n);
-      })
-      .catch((err: unknown) => log.warn('deadline sweep failed', { err: String(err) }))
-      .finally(() => {
-        running = null;
-      });
-  };
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+export function startDeadlineLoop(processes: ProcessService, intervalMs: number, log: Logger): Loop {
+  return startPeriodic(
+    'deadline sweep',
+    intervalMs,
+    async () => {
+      const n = await processes.expireDeadlines();
+      if (n.exec + n.wait > 0) log.info('deadlines expired', n);
     },
-  };
+    log,
+  );
 }

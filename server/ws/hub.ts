@@ -100,7 +100,7 @@ export function attachWsHub(server: Server, deps: WsHubDeps): { close(): Promise
     const m = parsed.data;
     if (m.type === 'hello') {
       if (c.id) throw new AppError('VALIDATION_FAILED', 'hello was already sent');
-      c.id = deps.verify({
+      c.id = await deps.verify({
         method: 'WS',
         pathWithQuery: WS_PATH,
         header: (n) =>
