@@ -17,12 +17,14 @@ import { createCronService } from './services/crons.ts';
 import { createAuthorizer } from './auth/authorize.ts';
 import { createVerifier } from './auth/verify.ts';
 import { createApp } from './http/app.ts';
+import { dashboardMiddleware } from './http/dashboard.ts';
 import type { Services } from './http/context.ts';
 import { startDeadlineLoop } from './loops/deadlines.ts';
 import { startCronLoop } from './loops/crons.ts';
 import { attachWsHub } from './ws/hub.ts';
 import { startVacuumLoop, startNonceCleanup } from './loops/maintenance.ts';
 import { Batcher } from './services/batcher.ts';
+import { Metrics } from './metrics.ts';
 import { noncesSql } from './store/sql/nonces.ts';
 import { randomNonce } from '../protocol/crypto.ts';
 import { createBus } from './services/bus.ts';
@@ -109,13 +111,17 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
     opts.authClock ?? clock,
     nonceBatcher && { remember: (nonce, now) => nonceBatcher.run({ nonce, now }) },
   );
+  const metrics = new Metrics({ colonies_assign_waiters: () => wake.waiterCount() });
+  bus.onEvents((events) => metrics.events(events));
   const app = createApp({
+    metrics,
     services,
     authorize,
     verify,
     log,
     maxBodyBytes: config.maxBodyBytes,
     engine: db.engine,
+    extra: (a) => a.use(dashboardMiddleware()),
   });
 
   let http: Server | undefined;

@@ -10,6 +10,7 @@ import { graphsRouter } from './graphs.ts';
 import { cronsRouter } from './crons.ts';
 import type { RouteDeps } from './context.ts';
 import type { ErrorBody } from '../../protocol/errors.ts';
+import type { Metrics } from '../metrics.ts';
 
 export const API_PREFIX = '/api/v1';
 export const VERSION = '0.1.0';
@@ -19,6 +20,7 @@ export interface AppDeps extends RouteDeps {
   log: Logger;
   maxBodyBytes: number;
   engine: string;
+  metrics?: Metrics;
   /** Extra unauthenticated routes mounted before the API (dashboard, metrics). */
   extra?: (app: express.Express) => void;
 }
@@ -36,6 +38,16 @@ export function createApp(deps: AppDeps): express.Express {
   app.get(`${API_PREFIX}/version`, (_req, res) => {
     res.json({ version: VERSION, api: 'v1' });
   });
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.get('/metrics', (_req, res) => {
+      res.type('text/plain; version=0.0.4').send(metrics.render());
+    });
+    app.use(API_PREFIX, (req, res, next) => {
+      res.on('finish', () => metrics.request(req.method, res.statusCode));
+      next();
+    });
+  }
   deps.extra?.(app);
 
   // The signature covers the exact body bytes, so read them raw and parse JSON only after verifying.

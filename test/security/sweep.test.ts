@@ -121,6 +121,7 @@ const ROUTES: Route[] = [
 const PUBLIC = [
   { method: 'GET', path: '/health' },
   { method: 'GET', path: `${API}/version` },
+  { method: 'GET', path: '/metrics' },
 ];
 
 let f: Fixture;
