@@ -1,0 +1,266 @@
+/**
+ * The SDK Executor against a real server: results come back, a throwing function fails its process
+ * with message and stack, retries, a killed executor's process is retried elsewhere once its
+ * maxexectime passes (server deadline loop running), and graceful / forced stops.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import { Executor, type ExecutionContext, type ExecutorFunction } from '../../executor/executor.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let f: Fixture;
+before(async () => {
+  // The deadline loop runs for real here, every 100 ms, so a 1 s maxexectime expires quickly.
+  f = await startFixture({ loops: true, config: { deadlineIntervalMs: 100 } });
+});
+after(async () => {
+  await f.close();
+});
+
+async function serve(type: string, functions: Record<string, ExecutorFunction>, o: { concurrency?: number } = {}): Promise<Executor> {
+  const e = await f.addExecutor(type);
+  const ex = new Executor({
+    url: f.url,
+    colonyname: f.a.colonyname,
+    executortype: type,
+    executorname: e.name,
+    prvkey: e.key.prvkey,
+    functions,
+    concurrency: o.concurrency ?? 1,
+    assignTimeout: 5,
+  });
+  await ex.start();
+  return ex;
+}
+
+/** A promise with its resolve function, to let a test wait for a function to start. */
+function signal<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+test('a function’s return value is the process output: scalars become [x], arrays stay lists; logs are kept', async () => {
+  const type = 'e2e-output';
+  const ex = await serve(type, {
+    add: async (ctx: ExecutionContext, a: number, b: number) => {
+      await ctx.log(`adding ${a} and ${b}`);
+      return a + b;
+    },
+    pair: () => ['x', { y: 1 }],
+    nothing: () => undefined,
+  });
+  try {
+    const add = await f.a.userClient.submit({ funcname: 'add', executortype: type, args: [2, 3] });
+    const pair = await f.a.userClient.submit({ funcname: 'pair', executortype: type });
+    const nothing = await f.a.userClient.submit({ funcname: 'nothing', executortype: type });
+    const added = await f.a.userClient.waitForProcess(add.processid, 20_000);
+    assert.equal(added.state, 'SUCCESS');
+    assert.deepEqual(added.out, [5]);
+    assert.equal(added.assignedexecutorid, ex.id);
+    assert.deepEqual(
+      (await f.a.userClient.getLogs(add.processid)).map((l) => l.message),
+      ['adding 2 and 3'],
+    );
+    assert.deepEqual((await f.a.userClient.waitForProcess(pair.processid, 20_000)).out, ['x', { y: 1 }]);
+    const none = await f.a.userClient.waitForProcess(nothing.processid, 20_000);
+    assert.equal(none.state, 'SUCCESS');
+    assert.deepEqual(none.out, []);
+    assert.equal(ex.stats.closed, 3);
+  } finally {
+    await ex.stop(1000);
+  }
+});
+
+test('a function that throws fails its process with the message and the stack', async () => {
+  const type = 'e2e-throws';
+  const ex = await serve(type, {
+    explode: () => {
+      throw new Error('kaput: the widget is missing');
+    },
+  });
+  try {
+    const p = await f.a.userClient.submit({ funcname: 'explode', executortype: type });
+    const done = await f.a.userClient.waitForProcess(p.processid, 20_000);
+    assert.equal(done.state, 'FAILED');
+    assert.equal(done.errors[0], 'kaput: the widget is missing');
+    assert.match(done.errors[1]!, /^Error: kaput: the widget is missing\n\s+at /, 'the second entry is the stack');
+    assert.match(done.errors[1]!, /executor\.test\.ts/, 'the stack points into the function');
+    const unknown = await f.a.userClient.submit({ funcname: 'not_served', executortype: type });
+    const refused = await f.a.userClient.waitForProcess(unknown.processid, 20_000);
+    assert.equal(refused.state, 'FAILED');
+    assert.match(refused.errors[0]!, /function "not_served" is not served by executor .*\(it serves: explode\)/);
+    assert.equal(ex.stats.failed, 2);
+  } finally {
+    await ex.stop(1000);
+  }
+});
+
+test('retries: fails twice, then succeeds with maxretries=3 → SUCCESS with retries=2', async () => {
+  const type = 'e2e-retries';
+  const calls = new Map<string, number>();
+  const ex = await serve(type, {
+    flaky: (ctx: ExecutionContext, n: number) => {
+      const call = (calls.get(ctx.process.processid) ?? 0) + 1;
+      calls.set(ctx.process.processid, call);
+      assert.equal(ctx.process.attempt, call, 'each try is a new attempt');
+      if (call <= 2) throw new Error(`try ${call} failed`);
+      return n * 2;
+    },
+  });
+  try {
+    const p = await f.a.userClient.submit({ funcname: 'flaky', executortype: type, args: [21], maxretries: 3 });
+    const done = await f.a.userClient.waitForProcess(p.processid, 20_000);
+    assert.equal(done.state, 'SUCCESS');
+    assert.equal(done.retries, 2);
+    assert.equal(done.attempt, 3);
+    assert.deepEqual(done.out, [42]);
+    assert.deepEqual(
+      done.errors.filter((e) => !e.includes('\n')),
+      ['try 1 failed', 'try 2 failed'],
+    );
+    assert.equal(calls.get(p.processid), 3);
+
+    // With too few retries the same function fails for good after maxretries+1 tries.
+    const q = await f.a.userClient.submit({ funcname: 'flaky', executortype: type, args: [1], maxretries: 1 });
+    const failed = await f.a.userClient.waitForProcess(q.processid, 20_000);
+    assert.equal(failed.state, 'FAILED');
+    assert.equal(failed.retries, 1);
+    assert.equal(calls.get(q.processid), 2);
+  } finally {
+    await ex.stop(1000);
+  }
+});
+
+test('a killed executor’s process is retried after maxexectime and then succeeds on another executor', async (t) => {
+  const type = 'e2e-killed';
+  const doomed = await f.addExecutor(type);
+  const p = await f.a.userClient.submit({ funcname: 'hang', executortype: type, maxexectime: 1, maxretries: 2 });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/executor-child.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      COLONIES_SERVER_URL: f.url,
+      COLONIES_PRVKEY: doomed.key.prvkey,
+      COLONIES_COLONY_NAME: f.a.colonyname,
+      COLONIES_EXECUTOR_TYPE: type,
+      COLONIES_EXECUTOR_NAME: doomed.name,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit');
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  let rescuer: Executor | undefined;
+  try {
+    // Wait until the child has taken the process and is stuck in it.
+    const taken = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the child executor took nothing within 20 s; stderr: ${stderr}`)), 20_000);
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => {
+        const msg = JSON.parse(line) as { taken?: string };
+        if (msg.taken) {
+          clearTimeout(timer);
+          resolve(msg.taken);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`the child executor exited (${code}); stderr: ${stderr}`)));
+    });
+    assert.equal(taken, p.processid);
+    const running = await f.a.userClient.getProcess(p.processid);
+    assert.equal(running.state, 'RUNNING');
+    assert.equal(running.assignedexecutorid, doomed.key.id);
+
+    child.kill('SIGKILL');
+    const [, sig] = await exited;
+    assert.equal(sig, 'SIGKILL');
+    const killedAt = Date.now();
+
+    rescuer = await serve(type, { hang: () => 'recovered' });
+    const done = await f.a.userClient.waitForProcess(p.processid, 20_000);
+    t.diagnostic(`recovered ${Date.now() - killedAt} ms after the kill`);
+    assert.equal(done.state, 'SUCCESS');
+    assert.deepEqual(done.out, ['recovered']);
+    assert.equal(done.retries, 1);
+    assert.equal(done.attempt, 2);
+    assert.equal(done.assignedexecutorid, rescuer.id);
+    assert.equal(done.errors.length, 1);
+    assert.match(done.errors[0]!, /maxexectime of 1 s exceeded \(attempt 1/);
+    assert.ok(done.errors[0]!.includes(doomed.key.id), 'the error names the killed executor');
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await rescuer?.stop(1000);
+  }
+});
+
+test('graceful stop: a running function finishes and its result is closed; no new work is taken', async () => {
+  const type = 'e2e-graceful';
+  const started = signal();
+  let finished = false;
+  const ex = await serve(type, {
+    slow: async () => {
+      started.resolve();
+      await sleep(300);
+      finished = true;
+      return 'finished';
+    },
+  });
+  const p = await f.a.userClient.submit({ funcname: 'slow', executortype: type });
+  await started.promise;
+  await ex.stop(10_000);
+  assert.ok(finished, 'stop waited for the function');
+  const done = await f.a.userClient.getProcess(p.processid);
+  assert.equal(done.state, 'SUCCESS', 'closed before stop resolved');
+  assert.deepEqual(done.out, ['finished']);
+  await ex.done;
+
+  const later = await f.a.userClient.submit({ funcname: 'slow', executortype: type });
+  await sleep(200);
+  assert.equal((await f.a.userClient.getProcess(later.processid)).state, 'WAITING', 'a stopped executor takes nothing');
+  await f.a.userClient.cancelProcess(later.processid);
+});
+
+test('forced stop (grace 0): the running process is failed at once so the server retries it elsewhere', async () => {
+  const type = 'e2e-forced';
+  const started = signal();
+  let sawAbort = false;
+  const ex = await serve(type, {
+    stuck: (ctx: ExecutionContext) =>
+      new Promise((resolve) => {
+        started.resolve();
+        ctx.signal.addEventListener('abort', () => {
+          sawAbort = true;
+          resolve('too late'); // returned after the stop: must not be closed
+        });
+      }),
+  });
+  const p = await f.a.userClient.submit({ funcname: 'stuck', executortype: type, maxretries: 1 });
+  await started.promise;
+  await ex.stop(0);
+  await ex.done;
+  assert.ok(sawAbort, 'the function saw ctx.signal abort');
+  const failedOnce = await f.a.userClient.getProcess(p.processid);
+  assert.equal(failedOnce.state, 'WAITING', 'back in the queue, not stuck RUNNING until maxexectime');
+  assert.equal(failedOnce.retries, 1);
+  assert.deepEqual(failedOnce.errors, ['executor stopped before the function finished']);
+  assert.deepEqual(failedOnce.out, []);
+
+  const other = await serve(type, { stuck: () => 'done elsewhere' });
+  try {
+    const done = await f.a.userClient.waitForProcess(p.processid, 20_000);
+    assert.equal(done.state, 'SUCCESS');
+    assert.deepEqual(done.out, ['done elsewhere']);
+    assert.equal(done.assignedexecutorid, other.id);
+  } finally {
+    await other.stop(1000);
+  }
+});
