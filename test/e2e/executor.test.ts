@@ -178,7 +178,7 @@ test('a killed executor’s process is retried after maxexectime and then succee
     assert.equal(running.assignedexecutorid, doomed.key.id);
 
     child.kill('SIGKILL');
-    const [, sig] = await exited;
+    const [, sig] = (await exited) as [number | null, NodeJS.Signals | null];
     assert.equal(sig, 'SIGKILL');
     const killedAt = Date.now();
 
