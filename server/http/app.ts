@@ -11,6 +11,7 @@ import { cronsRouter } from './crons.ts';
 import type { RouteDeps } from './context.ts';
 import type { ErrorBody } from '../../protocol/errors.ts';
 import type { Metrics } from '../metrics.ts';
+import { openApiDocument } from './openapi.ts';
 
 export const API_PREFIX = '/api/v1';
 export const VERSION = '0.1.0';
@@ -37,6 +38,10 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.get(`${API_PREFIX}/version`, (_req, res) => {
     res.json({ version: VERSION, api: 'v1' });
+  });
+  const openapi = openApiDocument(VERSION);
+  app.get(`${API_PREFIX}/openapi.json`, (_req, res) => {
+    res.json(openapi);
   });
   if (deps.metrics) {
     const metrics = deps.metrics;

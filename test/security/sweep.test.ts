@@ -122,6 +122,7 @@ const PUBLIC = [
   { method: 'GET', path: '/health' },
   { method: 'GET', path: `${API}/version` },
   { method: 'GET', path: '/metrics' },
+  { method: 'GET', path: `${API}/openapi.json` },
 ];
 
 let f: Fixture;
