@@ -19,6 +19,8 @@ export interface ServerConfig {
   deadlineIntervalMs: number;
   /** How often due crons are looked for. */
   cronIntervalMs: number;
+  /** Finished work older than this many seconds is removed (0 = kept forever). */
+  retentionSeconds: number;
   maxBodyBytes: number;
 }
 
@@ -34,6 +36,7 @@ export const ENV_VARS = {
   COLONIES_DB_POOL_SIZE: 'PostgreSQL connections per server (default 12).',
   COLONIES_DEADLINE_INTERVAL_MS: 'Period of the deadline loop (default 1000).',
   COLONIES_CRON_INTERVAL_MS: 'Period of the cron sweep (default 1000).',
+  COLONIES_RETENTION_SECONDS: 'Remove finished graphs, processes and their logs this long after they ended (default 0 = keep).',
   COLONIES_MAX_BODY_BYTES: 'Largest request body (default 16 MiB).',
 } as const;
 
@@ -63,6 +66,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     dbPoolSize: int(env, 'COLONIES_DB_POOL_SIZE', 12),
     deadlineIntervalMs: int(env, 'COLONIES_DEADLINE_INTERVAL_MS', 1000),
     cronIntervalMs: int(env, 'COLONIES_CRON_INTERVAL_MS', 1000),
+    retentionSeconds: int(env, 'COLONIES_RETENTION_SECONDS', 0),
     maxBodyBytes: int(env, 'COLONIES_MAX_BODY_BYTES', 16 * 1024 * 1024),
   };
 }

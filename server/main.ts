@@ -22,7 +22,7 @@ import type { Services } from './http/context.ts';
 import { startDeadlineLoop } from './loops/deadlines.ts';
 import { startCronLoop } from './loops/crons.ts';
 import { attachWsHub } from './ws/hub.ts';
-import { startVacuumLoop, startNonceCleanup } from './loops/maintenance.ts';
+import { startNonceCleanup, startRetentionLoop, startVacuumLoop } from './loops/maintenance.ts';
 import { Batcher } from './services/batcher.ts';
 import { Metrics } from './metrics.ts';
 import { noncesSql } from './store/sql/nonces.ts';
@@ -162,6 +162,7 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
         loops.push(startCronLoop(services.crons, config.cronIntervalMs, log));
         if (db.engine === 'pglite') loops.push(startVacuumLoop(db, 60_000, log));
         else loops.push(startNonceCleanup(db, config.signatureWindowMs, opts.authClock ?? clock, log));
+        if (config.retentionSeconds > 0) loops.push(startRetentionLoop(db, clock, config.retentionSeconds, log));
       }
       const addr = http.address() as AddressInfo;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

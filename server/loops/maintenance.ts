@@ -3,6 +3,7 @@ import type { Db } from '../store/db.ts';
 import type { Logger } from '../log.ts';
 import type { Clock } from '../clock.ts';
 import { noncesSql } from '../store/sql/nonces.ts';
+import { retentionSql } from '../store/sql/retention.ts';
 import { startPeriodic, type Loop } from './periodic.ts';
 
 /**
@@ -19,6 +20,31 @@ export function startNonceCleanup(db: Db, windowMs: number, clock: Clock, log: L
     'nonce cleanup',
     windowMs,
     async () => void (await noncesSql.forgetBefore(db, new Date(clock.now().getTime() - 2 * windowMs))),
+    log,
+  );
+}
+
+/**
+ * Retention: finished graphs (with their processes) and finished standalone processes whose end is
+ * older than `retentionSeconds` are removed; their logs go with them (ON DELETE CASCADE).
+ */
+export async function purgeFinished(db: Db, clock: Clock, retentionSeconds: number, batch = 5000): Promise<{ graphs: number; processes: number }> {
+  const before = new Date(clock.now().getTime() - retentionSeconds * 1000);
+  let graphs = 0;
+  let processes = 0;
+  for (let n = batch; n === batch; graphs += n) n = await retentionSql.purgeGraphs(db, before, batch);
+  for (let n = batch; n === batch; processes += n) n = await retentionSql.purgeProcesses(db, before, batch);
+  return { graphs, processes };
+}
+
+export function startRetentionLoop(db: Db, clock: Clock, retentionSeconds: number, log: Logger): Loop {
+  return startPeriodic(
+    'retention',
+    60_000,
+    async () => {
+      const n = await purgeFinished(db, clock, retentionSeconds);
+      if (n.graphs + n.processes > 0) log.info('retention removed finished work', n);
+    },
     log,
   );
 }
