@@ -7,6 +7,7 @@ export interface ClientEnv {
   serverPrvkey: string | undefined;
   executortype: string | undefined;
   executorname: string | undefined;
+  executorPrvkey: string | undefined;
 }
 
 export const CLIENT_ENV_VARS = {
@@ -19,6 +20,7 @@ export const CLIENT_ENV_VARS = {
   COLONIES_SERVER_PRVKEY: "Server owner's private key (adding and removing colonies).",
   COLONIES_EXECUTOR_TYPE: 'Executor type an executor serves.',
   COLONIES_EXECUTOR_NAME: 'Executor name.',
+  COLONIES_EXECUTOR_PRVKEY: "An executor's own private key (`colonies executor start`; `colonies dev` writes one).",
 } as const;
 
 export function clientEnv(env: NodeJS.ProcessEnv = process.env): ClientEnv {
@@ -32,5 +34,6 @@ export function clientEnv(env: NodeJS.ProcessEnv = process.env): ClientEnv {
     serverPrvkey: env.COLONIES_SERVER_PRVKEY || undefined,
     executortype: env.COLONIES_EXECUTOR_TYPE || undefined,
     executorname: env.COLONIES_EXECUTOR_NAME || undefined,
+    executorPrvkey: env.COLONIES_EXECUTOR_PRVKEY || undefined,
   };
 }

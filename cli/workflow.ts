@@ -1,0 +1,188 @@
+/** `colonies workflow submit | ps | psw | pss | psf | psc | get | cancel | remove | removeall` (a workflow is a process graph). */
+import type { Command } from 'commander';
+import type { ProcessGraph, ProcessGraphWithProcesses } from '../protocol/types.ts';
+import { confirm } from './confirm.ts';
+import { clientFor, examples, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
+import { layersOf, renderDag } from './dag.ts';
+import { usage } from './errors.ts';
+import { durationBetween, formatTime, note, print, printJson, renderSection, renderTable, style, type Cell } from './output.ts';
+import { LISTINGS, namesById, REMOVE_FLAGS, removeAllState, stateCell, timeColumn, who } from './process.ts';
+import { parseWorkflowSpec, readJsonFile } from './spec.ts';
+import { finishGraph, graphCounts, waitForGraph } from './wait.ts';
+
+type Flags = ConnectionFlags & { json?: boolean };
+type GraphFlags = Flags & { processgraphid?: string; workflowid?: string };
+
+const ROWS = 50;
+
+function graphId(o: GraphFlags): string {
+  const id = o.processgraphid ?? o.workflowid;
+  if (!id) throw usage('required option --processgraphid <id> (or -g, --workflowid) not specified');
+  return id;
+}
+
+function withGraphId(cmd: Command): Command {
+  return cmd.option('-g, --processgraphid <id>', 'process graph (workflow) id').option('--workflowid <id>', 'the same, by its user name');
+}
+
+export function graphTable(list: ProcessGraph[], state: ProcessGraph['state'], names: Map<string, string>): string {
+  const [timeHeader, time] = timeColumn(state);
+  return renderTable(
+    ['PROCESSGRAPH ID', { header: 'PROCESSES', align: 'right' }, 'SUBMISSION TIME', ...(state === 'WAITING' ? [] : [timeHeader]), 'INITIATOR'],
+    list.map((g) => [
+      g.processgraphid,
+      `${g.successcount}/${g.processcount}`,
+      formatTime(g.submissiontime),
+      ...(state === 'WAITING' ? [] : [time(g)]),
+      names.get(g.initiatorid) ?? g.initiatorid.slice(0, 12) + '…',
+    ]),
+  );
+}
+
+/** The graph's summary, its processes as a table and its DAG. */
+export function graphView(g: ProcessGraphWithProcesses, names: Map<string, string>, all: boolean): string {
+  const c = graphCounts(g);
+  const counts = (['SUCCESS', 'RUNNING', 'WAITING', 'FAILED', 'CANCELLED'] as const)
+    .filter((s) => c[s] > 0)
+    .map((s) => `${c[s]} ${s}`)
+    .join(', ');
+  const summary: [string, Cell][] = [
+    ['State', stateCell(g.state)],
+    ['Processes', `${g.processes.length}${counts ? ` (${counts})` : ''}`],
+    ['Initiator', who(g.initiatorid, names)],
+    ['Submitted', formatTime(g.submissiontime)],
+    ['Started', formatTime(g.starttime)],
+    ['Ended', formatTime(g.endtime)],
+    ['Ran', durationBetween(g.starttime, g.endtime)],
+  ];
+  if (g.errors.length > 0) summary.push(['Errors', g.errors.join('\n')]);
+  const ordered = layersOf(g.processes).flat(); // the DAG's order: roots first
+  const shown = all ? ordered : ordered.slice(0, ROWS);
+  const table = renderTable(
+    ['NODENAME', 'FUNCNAME', 'STATE', 'PROCESS ID', 'START TIME', 'END TIME'],
+    shown.map((p) => [p.spec.nodename, p.spec.funcname, stateCell(p.state), p.processid, formatTime(p.starttime), formatTime(p.endtime)]),
+  );
+  const more = g.processes.length - shown.length;
+  return [
+    renderSection(`Workflow ${g.processgraphid}`, summary),
+    `${style.bold('Processes')}\n${table}${more > 0 ? `\n… ${more} more processes (--all lists them, --json prints them all)` : ''}`,
+    renderDag(g.processes, { expand: all }),
+  ].join('\n\n');
+}
+
+export function registerWorkflow(program: Command): void {
+  const wf = program.command('workflow').description('workflows (process graphs): submit, list by state, inspect with their DAG, cancel and remove');
+
+  examples(
+    withConnection(
+      wf
+        .command('submit')
+        .description('submit a workflow; prints its id (or, with --wait, the outputs of its leaf nodes)')
+        .requiredOption('--spec <file>', 'a JSON file: an array of function specs, or {"functionspecs": [...]} ("-" reads stdin)')
+        .option('--type <type>', 'executor type for specs that name none')
+        .option('--wait', 'wait for it to finish (progress on stderr), print {nodename: out} of its leaves; exit 1 if it failed')
+        .option('--timeout <s>', 'with --wait: give up after this many seconds (exit 1)', positiveInt)
+        .option('--json', 'print the raw process graph (the final one, with its processes, with --wait)'),
+      'member',
+    ).action(async (o: Flags & { spec: string; type?: string; wait?: boolean; timeout?: number }) => {
+      const spec = parseWorkflowSpec(await readJsonFile(o.spec), o.spec, o.type);
+      const client = clientFor(o, 'member');
+      const g = await client.submitWorkflow(spec);
+      if (!o.wait) {
+        if (o.json) printJson(g);
+        else print(g.processgraphid);
+        return;
+      }
+      finishGraph(await waitForGraph(client, g.processgraphid, o.timeout), o.json === true);
+    }),
+    [
+      'colonies workflow submit --spec two-steps.json --wait      # prints {"sum_nums":[3]}',
+      'ID=$(colonies workflow submit --spec two-steps.json) && colonies workflow get -g $ID',
+      '',
+      'two-steps.json:',
+      '  [',
+      '    { "funcname": "gen_nums", "executortype": "ts-executor", "maxexectime": 100 },',
+      '    { "funcname": "sum_nums", "executortype": "ts-executor", "conditions": { "dependencies": ["gen_nums"] } }',
+      '  ]',
+    ],
+  );
+
+  for (const [name, state, word] of LISTINGS) {
+    examples(
+      withConnection(
+        wf
+          .command(name)
+          .description(`list ${word} workflows (${state}), newest first`)
+          .option('--count <n>', 'at most this many (server default 100)', positiveInt)
+          .option('--json', 'print the raw API objects'),
+        'member',
+      ).action(async (o: Flags & { count?: number }) => {
+        const client = clientFor(o, 'member');
+        const list = await client.listProcessGraphs({ state, count: o.count });
+        if (o.json) printJson(list);
+        else if (list.length === 0) note(`No ${word} workflows found`);
+        else print(graphTable(list, state, await namesById(client)));
+      }),
+      [`colonies workflow ${name}`, `colonies workflow ${name} --count 5 --json`],
+    );
+  }
+
+  examples(
+    withConnection(
+      withGraphId(wf.command('get').description('show a workflow: summary, processes table and its DAG with the state of each node'))
+        .option('--all', 'list every process and every DAG node (no fan-out summaries)')
+        .option('--json', 'print the raw API object (the graph with its processes)'),
+      'member',
+    ).action(async (o: GraphFlags & { all?: boolean }) => {
+      const client = clientFor(o, 'member');
+      const g = await client.getProcessGraph(graphId(o));
+      if (o.json) printJson(g);
+      else print(graphView(g, await namesById(client), o.all === true));
+    }),
+    [
+      'colonies workflow get --processgraphid 3f2a…',
+      'colonies workflow get -g 3f2a… --all',
+      'colonies workflow get -g 3f2a… --json | jq ".processes[].state"',
+    ],
+  );
+
+  examples(
+    withConnection(withGraphId(wf.command('cancel').description('cancel a workflow: its waiting processes are cancelled')), 'member').action(
+      async (o: GraphFlags) => {
+        const g = await clientFor(o, 'member').cancelProcessGraph(graphId(o));
+        print(`Workflow ${g.processgraphid} ${g.state}`);
+      },
+    ),
+    ['colonies workflow cancel -g 3f2a…'],
+  );
+
+  examples(
+    withConnection(
+      withGraphId(wf.command('remove').description('remove a workflow and its processes (a running one only with --force)')).option(
+        '--force',
+        'remove it even while it runs',
+      ),
+      'member',
+    ).action(async (o: GraphFlags & { force?: boolean }) => {
+      const id = graphId(o);
+      await clientFor(o, 'member').removeProcessGraph(id, { force: o.force === true });
+      print(`Workflow ${id} removed`);
+    }),
+    ['colonies workflow remove -g 3f2a…', 'colonies workflow remove -g 3f2a… --force'],
+  );
+
+  const removeAll = wf.command('removeall').description('remove every workflow of the colony that is not running, or only those in one state');
+  for (const [flag, state] of REMOVE_FLAGS) removeAll.option(`--${flag}`, `only ${state} workflows`);
+  examples(
+    withConnection(removeAll.option('--yes', 'do not ask for confirmation (required when stdin is not a terminal)'), 'member').action(
+      async (o: Flags & { yes?: boolean }) => {
+        const state = removeAllState(o);
+        const client = clientFor(o, 'member');
+        await confirm(`Remove all ${state ?? 'non-running'} workflows of colony ${client.colonyname}?`, o.yes);
+        const r = await client.removeAllProcessGraphs(state);
+        print(`Removed ${r.removed} workflows`);
+      },
+    ),
+    ['colonies workflow removeall --successful --yes', 'colonies workflow removeall                 # asks first'],
+  );
+}

@@ -1,0 +1,153 @@
+/** Running the `colonies` CLI as a subprocess (node bin/colonies.mjs …) with a clean COLONIES_* environment. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Fixture, ColonyFixture } from '../helpers/fixture.ts';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/colonies.mjs', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The parent's environment without any COLONIES_* variable, in UTC and without colour. */
+export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('COLONIES_') && k !== 'FORCE_COLOR') env[k] = v;
+  env.TZ = 'UTC';
+  env.NO_COLOR = '1';
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+/** The environment of a member (user) of a fixture colony. */
+export function userEnv(f: Fixture, c: ColonyFixture = f.a, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return baseEnv({ COLONIES_SERVER_URL: f.url, COLONIES_COLONY_NAME: c.colonyname, COLONIES_PRVKEY: c.user.prvkey, ...extra });
+}
+
+export function run(args: string[], env: NodeJS.ProcessEnv, o: { input?: string; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, cwd: o.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(o.input ?? '');
+  });
+}
+
+/** A long-running CLI command (dev, executor start): wait for lines, then stop it with a signal. */
+export interface Running {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  stop(signal?: NodeJS.Signals): Promise<CliResult>;
+}
+
+export function start(args: string[], env: NodeJS.ProcessEnv, o: { cwd?: string } = {}): Running {
+  const child = spawn(process.execPath, [BIN, ...args], { env, cwd: o.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const listeners = new Set<() => void>();
+  const notify = () => listeners.forEach((l) => l());
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    notify();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+    notify();
+  });
+  const closed = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => {
+      notify();
+      resolve({ code, signal, stdout: out, stderr: err });
+    });
+  });
+  let exited = false;
+  void closed.then(() => (exited = true));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    waitFor(pattern, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = out.match(pattern);
+          if (m) {
+            done();
+            resolve(m);
+          } else if (exited) {
+            done();
+            reject(new Error(`exited before printing ${pattern}; stdout: ${out}\nstderr: ${err}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`timed out waiting for ${pattern}; stdout: ${out}\nstderr: ${err}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      if (!exited) child.kill(signal);
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const r = await closed;
+      clearTimeout(killer);
+      return r;
+    },
+  };
+}
+
+/** A port nothing listens on (bound, then released). */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The one-line error contract: exactly one line on stderr, `error: CODE: message`. */
+export function errorLine(r: CliResult): { code: string; message: string } {
+  const lines = r.stderr.split('\n').filter(Boolean);
+  if (lines.length !== 1) throw new Error(`expected one line on stderr, got ${lines.length}: ${r.stderr}`);
+  const m = /^error: ([A-Z_]+): (.+)$/.exec(lines[0]!);
+  if (!m) throw new Error(`not an "error: CODE: message" line: ${lines[0]}`);
+  return { code: m[1]!, message: m[2]! };
+}
+
+/** The rows (│ a │ b │) of the first box table in the text, as trimmed cells, header row first. */
+export function tableRows(text: string): string[][] {
+  const lines = text.split('\n');
+  const top = lines.findIndex((l) => l.startsWith('╭─'));
+  const bottom = lines.findIndex((l, i) => i > top && l.startsWith('╰─'));
+  return lines
+    .slice(top, bottom)
+    .filter((l) => l.startsWith('│'))
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split('│')
+        .map((c) => c.trim()),
+    );
+}
