@@ -1,0 +1,178 @@
+/**
+ * Graph workloads (Colonies only; the peers have no process graphs):
+ *   map-reduce  map adds `width` children (add_child, in batches) that all feed reduce; wall time and processes/s.
+ *   chain       `length` steps, each depending on the previous; per-hop latency = start of step i − start of step i−1.
+ *   dag         a seeded random 100-node DAG submitted `count` times; wall time and per-graph duration.
+ * Wall time runs from just before the submit to the graph's end time as the server recorded it (same clock).
+ */
+import type { ColoniesClient } from '../executor/client.ts';
+import type { FunctionSpecInput } from '../protocol/schemas.ts';
+import type { ProcessGraph } from '../protocol/types.ts';
+import { now, rng, sleep, summarize, type Summary } from './common.ts';
+import type { PgAdmin } from './pg-admin.ts';
+import { EXECUTOR_TYPE } from './systems/colonies.ts';
+import { pool, type Target } from './target.ts';
+import { costMeter, type Cost, type Workers } from './workloads.ts';
+
+export interface GraphSizes {
+  mapWidth: number;
+  chainLength: number;
+  dagNodes: number;
+  dagCount: number;
+  capMs: number;
+}
+
+export interface GraphResult {
+  workload: 'map-reduce' | 'chain' | 'dag';
+  graphs: number;
+  processes: number;
+  /** Graphs that finished SUCCESS within the cap. */
+  succeeded: number;
+  wallSeconds: number;
+  processesPerSecond: number;
+  /** chain: per-hop latency; dag: per-graph duration (ms). */
+  latency: Summary | null;
+  check: string;
+  cost: Cost;
+  errors: string[];
+}
+
+const FINISHED = new Set(['SUCCESS', 'FAILED', 'CANCELLED']);
+
+/** Polls the (cheap) graph list until every id has finished or the deadline passes. */
+async function waitGraphs(client: ColoniesClient, ids: string[], deadline: number): Promise<Map<string, ProcessGraph>> {
+  const done = new Map<string, ProcessGraph>();
+  const wanted = new Set(ids);
+  while (done.size < wanted.size && now() < deadline) {
+    for (const g of await client.listProcessGraphs({ count: Math.min(10_000, ids.length + 50) })) {
+      if (wanted.has(g.processgraphid) && FINISHED.has(g.state)) done.set(g.processgraphid, g);
+    }
+    if (done.size < wanted.size) await sleep(25);
+  }
+  return done;
+}
+
+const spec = (funcname: string, nodename: string, deps: string[] = [], args: unknown[] = []): FunctionSpecInput => ({
+  funcname,
+  nodename,
+  executortype: EXECUTOR_TYPE,
+  args,
+  conditions: { dependencies: deps },
+});
+
+export function randomDag(nodes: number, seed = 7): FunctionSpecInput[] {
+  const r = rng(seed);
+  const specs: FunctionSpecInput[] = [];
+  for (let i = 0; i < nodes; i++) {
+    const deps = new Set<string>();
+    const k = i === 0 ? 0 : Math.floor(r() * 4);
+    for (let j = 0; j < k; j++) deps.add(`n${Math.max(0, i - 1 - Math.floor(r() * Math.min(i, 20)))}`);
+    specs.push(spec('noop', `n${i}`, [...deps]));
+  }
+  return specs;
+}
+
+async function measure(
+  t: Target,
+  w: Workers,
+  admin: PgAdmin,
+  client: ColoniesClient,
+  capMs: number,
+  submit: () => Promise<string[]>,
+): Promise<{ t0: number; graphs: Map<string, ProcessGraph>; ids: string[]; extras: Record<string, unknown[]>; cost: Cost; errors: string[] }> {
+  await w.start();
+  await sleep(300);
+  const meter = await costMeter(t, admin);
+  const t0 = now();
+  const ids = await submit();
+  const graphs = await waitGraphs(client, ids, t0 + capMs);
+  const reports = await w.collect();
+  const cost = await meter(reports);
+  await w.stop();
+  for (const id of ids) if (!graphs.has(id)) await client.cancelProcessGraph(id).catch(() => undefined);
+  const extras: Record<string, unknown[]> = {};
+  for (const r of reports) for (const [k, v] of Object.entries(r.extras)) (extras[k] ??= []).push(...v);
+  return { t0, graphs, ids, extras, cost, errors: reports.flatMap((r) => r.errors) };
+}
+
+function wallOf(t0: number, graphs: Map<string, ProcessGraph>): number {
+  const ends = [...graphs.values()].map((g) => (g.endtime ? Date.parse(g.endtime) : now()));
+  return ends.length ? (Math.max(...ends) - t0) / 1000 : NaN;
+}
+
+const succeeded = (graphs: Map<string, ProcessGraph>) => [...graphs.values()].filter((g) => g.state === 'SUCCESS').length;
+
+export async function runMapReduce(t: Target, w: Workers, admin: PgAdmin, client: ColoniesClient, s: GraphSizes): Promise<GraphResult> {
+  const m = await measure(t, w, admin, client, s.capMs, async () => {
+    const g = await client.submitWorkflow({ functionspecs: [spec('map', 'map', [], [s.mapWidth]), spec('reduce', 'reduce', ['map'])] });
+    return [g.processgraphid];
+  });
+  const wall = wallOf(m.t0, m.graphs);
+  const processes = s.mapWidth + 2;
+  const sums = m.extras.sums ?? [];
+  return {
+    workload: 'map-reduce',
+    graphs: 1,
+    processes,
+    succeeded: succeeded(m.graphs),
+    wallSeconds: wall,
+    processesPerSecond: processes / wall,
+    latency: null,
+    check:
+      sums.length === 1 && sums[0] === s.mapWidth
+        ? `reduce summed ${s.mapWidth} inputs`
+        : `reduce saw ${JSON.stringify(sums)} (want [${s.mapWidth}])`,
+    cost: m.cost,
+    errors: m.errors,
+  };
+}
+
+export async function runChain(t: Target, w: Workers, admin: PgAdmin, client: ColoniesClient, s: GraphSizes): Promise<GraphResult> {
+  const specs = Array.from({ length: s.chainLength }, (_, i) => spec('step', `step_${i}`, i === 0 ? [] : [`step_${i - 1}`], [i]));
+  const m = await measure(t, w, admin, client, s.capMs, async () => [(await client.submitWorkflow({ functionspecs: specs })).processgraphid]);
+  const starts = new Map<number, number>();
+  for (const h of (m.extras.hops ?? []) as [number, number][]) starts.set(h[0], h[1]);
+  const hops: number[] = [];
+  for (let i = 1; i < s.chainLength; i++) {
+    const a = starts.get(i - 1);
+    const b = starts.get(i);
+    if (a !== undefined && b !== undefined) hops.push(b - a);
+  }
+  const wall = wallOf(m.t0, m.graphs);
+  return {
+    workload: 'chain',
+    graphs: 1,
+    processes: s.chainLength,
+    succeeded: succeeded(m.graphs),
+    wallSeconds: wall,
+    processesPerSecond: s.chainLength / wall,
+    latency: summarize(hops),
+    check: `${starts.size} of ${s.chainLength} steps ran`,
+    cost: m.cost,
+    errors: m.errors,
+  };
+}
+
+export async function runDags(t: Target, w: Workers, admin: PgAdmin, client: ColoniesClient, s: GraphSizes): Promise<GraphResult> {
+  const specs = randomDag(s.dagNodes);
+  const m = await measure(t, w, admin, client, s.capMs, async () => {
+    const ids: string[] = [];
+    await pool(s.dagCount, 4, async () => void ids.push((await client.submitWorkflow({ functionspecs: specs })).processgraphid));
+    return ids;
+  });
+  const durations = [...m.graphs.values()].flatMap((g) => (g.endtime ? [Date.parse(g.endtime) - Date.parse(g.submissiontime)] : []));
+  const wall = wallOf(m.t0, m.graphs);
+  const processes = s.dagNodes * s.dagCount;
+  return {
+    workload: 'dag',
+    graphs: s.dagCount,
+    processes,
+    succeeded: succeeded(m.graphs),
+    wallSeconds: wall,
+    processesPerSecond: processes / wall,
+    latency: summarize(durations),
+    check: `${succeeded(m.graphs)} of ${s.dagCount} graphs succeeded`,
+    cost: m.cost,
+    errors: m.errors,
+  };
+}

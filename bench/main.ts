@@ -1,0 +1,217 @@
+/**
+ * npm run bench [-- --quick] [-- --only colonies,pglite,pg-boss,graphile,raw,graphs] [-- --profile]
+ *
+ * Colonies on PostgreSQL (a fresh database, created and dropped here) and then on the embedded store
+ * (PGlite), the server and the executors each in their own processes, against pg-boss, graphile-worker
+ * and a raw SQL queue on the same PostgreSQL in the same run. Prints the tables, writes
+ * bench/results/<timestamp>.json and bench/results/latest.md (latest-quick.md for --quick / --only).
+ * Needs PostgreSQL: COLONIES_BENCH_DATABASE_URL (or COLONIES_TEST_DATABASE_URL), default postgres://postgres@127.0.0.1:5432/postgres.
+ */
+import { execSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { killAllChildren, killAllChildrenNow } from './children.ts';
+import { onCleanup, runCleanup } from './cleanup.ts';
+import { errorText, now } from './common.ts';
+import { runChain, runDags, runMapReduce, type GraphSizes } from './graphs.ts';
+import { PgAdmin } from './pg-admin.ts';
+import { renderProfile, summarizeProfile } from './profile.ts';
+import { graphTable, markdown, queueTable, ratioTable, renderText, settingsList, targets, type Meta, type TargetResult } from './report.ts';
+import { coloniesTarget, startColonies, type ColoniesSystem } from './systems/colonies.ts';
+import { startGraphile, startPgBoss, startRawSql, type PeerSystem } from './systems/peers.ts';
+import type { Target } from './target.ts';
+import { runDrain, runEndToEnd, runLatency, Workers, type QueueResult, type QueueSizes } from './workloads.ts';
+
+const GROUPS = ['colonies', 'pglite', 'pg-boss', 'graphile', 'raw', 'graphs'] as const;
+type Group = (typeof GROUPS)[number];
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'batch-size': { type: 'string', default: '50' },
+    'batch-loops': { type: 'string', default: '4' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (opts.help) {
+  console.log(`usage: npm run bench -- [--quick] [--only ${GROUPS.join(',')}] [--profile] [--batch-size K] [--batch-loops L]`);
+  process.exit(0);
+}
+const groups = new Set<Group>(opts.only ? (opts.only.split(',').map((s) => s.trim()) as Group[]) : GROUPS);
+for (const g of groups) if (!GROUPS.includes(g)) throw new Error(`--only: unknown group "${g}" (known: ${GROUPS.join(', ')})`);
+
+const queueSizes: QueueSizes = opts.quick
+  ? { drain: 2000, e2e: 2000, inflight: 16, latencyCount: 60, latencyIntervalMs: 25, capMs: 8_000 }
+  : { drain: 20_000, e2e: 20_000, inflight: 16, latencyCount: 400, latencyIntervalMs: 25, capMs: 40_000 };
+const graphSizes: GraphSizes = opts.quick
+  ? { mapWidth: 1000, chainLength: 100, dagNodes: 100, dagCount: 5, capMs: 20_000 }
+  : { mapWidth: 10_000, chainLength: 1000, dagNodes: 100, dagCount: 50, capMs: 60_000 };
+const CHILDREN = 2;
+const SLOTS = 8; // per child: 16 in all
+const batchSize = Number(opts['batch-size']);
+const batchLoops = Number(opts['batch-loops']);
+
+const log = (msg: string) => process.stderr.write(`[bench ${((now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
+const started = now();
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const resultsDir = new URL('./results/', import.meta.url);
+
+// Whatever happens (error, Ctrl-C, kill), children die and databases are dropped.
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (interrupted) {
+      killAllChildrenNow();
+      process.exit(130);
+    }
+    interrupted = true;
+    log(`${sig}: stopping children and dropping the bench databases (again to force)`);
+    void killAllChildren()
+      .then(() => runCleanup(log))
+      .finally(() => process.exit(130));
+  });
+}
+process.on('exit', killAllChildrenNow);
+
+function describe(r: QueueResult): string {
+  const lat = r.latency ? ` p50 ${r.latency.p50.toFixed(1)} p99 ${r.latency.p99.toFixed(1)} ms` : '';
+  const cap = r.capped ? ` (capped: ${r.done}/${r.n})` : '';
+  const err = r.errors.length ? ` errors: ${r.errors.length} (${r.errors[0]})` : '';
+  return `${r.workload} ${r.done} in ${r.seconds.toFixed(2)} s = ${Math.round(r.rate)}/s${lat}${cap}${err}`;
+}
+
+async function runQueueTarget(t: Target, admin: PgAdmin, graphsOf?: ColoniesSystem): Promise<TargetResult> {
+  const res: TargetResult = { id: t.id, system: t.system, role: t.role, variant: t.variant, store: t.store, settings: t.settings };
+  let w: Workers | undefined;
+  const kill = onCleanup(`workers of ${t.id}`, async () => w?.kill());
+  try {
+    w = await Workers.spawn(t);
+    const profileFile = opts.profile && t.server ? new URL(`profile-${stamp}-${t.id}-drain.cpuprofile`, resultsDir) : undefined;
+    res.drain = await runDrain(t, w, admin, queueSizes, {
+      around: profileFile
+        ? async (phase) => void (await t.server!.call(phase === 'start' ? 'profile-start' : 'profile-stop', { file: profileFile.pathname }))
+        : undefined,
+    });
+    log(`${t.id}: ${describe(res.drain)}`);
+    if (profileFile) log(`${t.id}: server profile of the drain → ${profileFile.pathname}\n${renderProfile(summarizeProfile(profileFile.pathname))}`);
+    if (interrupted) return res;
+    res.e2e = await runEndToEnd(t, w, admin, queueSizes);
+    log(`${t.id}: ${describe(res.e2e)}`);
+    if (interrupted) return res;
+    res.latency = await runLatency(t, w, admin, queueSizes);
+    log(`${t.id}: ${describe(res.latency)}`);
+    if (graphsOf && groups.has('graphs') && !interrupted) {
+      res.graphs = [];
+      for (const run of [runMapReduce, runChain, runDags]) {
+        const g = await run(t, w, admin, graphsOf.user, graphSizes);
+        res.graphs.push(g);
+        const lat = g.latency ? ` p50 ${g.latency.p50.toFixed(1)} p99 ${g.latency.p99.toFixed(1)} ms` : '';
+        log(
+          `${t.id}: ${g.workload} ${g.succeeded}/${g.graphs} graphs, ${g.processes} processes in ${g.wallSeconds.toFixed(2)} s (${Math.round(g.processesPerSecond)}/s)${lat}; ${g.check}`,
+        );
+        if (interrupted) break;
+      }
+    }
+  } catch (err) {
+    res.error = errorText(err);
+    log(`${t.id} FAILED: ${res.error}`);
+  } finally {
+    await kill();
+  }
+  return res;
+}
+
+async function runColonies(store: 'PostgreSQL' | 'PGlite', admin: PgAdmin, results: TargetResult[]): Promise<void> {
+  log(`Colonies on ${store}: starting the server`);
+  const sys = await startColonies(store, admin);
+  try {
+    const single = await coloniesTarget(sys, 'single', { children: CHILDREN, slots: SLOTS, batch: 1 });
+    results.push(await runQueueTarget(single, admin, sys));
+    if (interrupted) return;
+    const batch = await coloniesTarget(sys, 'batch', { children: CHILDREN, slots: batchLoops, batch: batchSize });
+    results.push(await runQueueTarget(batch, admin, sys));
+  } finally {
+    await sys.close();
+  }
+}
+
+async function runPeer(start: () => Promise<PeerSystem>, admin: PgAdmin, results: TargetResult[]): Promise<void> {
+  let sys: PeerSystem | undefined;
+  try {
+    sys = await start();
+    for (const t of sys.targets) {
+      if (interrupted) return;
+      results.push(await runQueueTarget(t, admin));
+    }
+  } catch (err) {
+    log(`peer setup failed: ${errorText(err)}`);
+  } finally {
+    await sys?.close();
+  }
+}
+
+function git(cmd: string): string {
+  try {
+    return execSync(`git ${cmd}`, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
+async function main(): Promise<void> {
+  const admin = await PgAdmin.connect();
+  onCleanup('close admin connection', () => admin.close());
+  const stale = await admin.dropStale();
+  if (stale.length) log(`dropped ${stale.length} stale bench database(s) from an earlier killed run`);
+  const loadBefore = loadavg();
+  log(
+    `${opts.quick ? 'quick' : 'full'} run: ${[...groups].join(', ')}; PostgreSQL ${admin.version}; load ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`,
+  );
+  const results: TargetResult[] = [];
+  const shape = { children: CHILDREN, slots: SLOTS, batch: 50 };
+  if (groups.has('colonies')) await runColonies('PostgreSQL', admin, results);
+  if (groups.has('pg-boss') && !interrupted) await runPeer(() => startPgBoss(admin, shape), admin, results);
+  if (groups.has('graphile') && !interrupted) await runPeer(() => startGraphile(admin, { ...shape, localQueue: 500 }), admin, results);
+  if (groups.has('raw') && !interrupted) await runPeer(() => startRawSql(admin, { children: CHILDREN, connections: 8, batch: 50 }), admin, results);
+  if (groups.has('pglite') && !interrupted) await runColonies('PGlite', admin, results);
+
+  const meta: Meta = {
+    date: new Date().toISOString(),
+    quick: opts.quick,
+    machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+    node: process.versions.node,
+    postgres: admin.version,
+    commit: git('rev-parse --short HEAD') + (git('status --porcelain -- server executor protocol migrations') ? ' (+ uncommitted changes)' : ''),
+    loadBefore,
+    loadAfter: loadavg(),
+    durationSeconds: (now() - started) / 1000,
+    sizes: { ...queueSizes, ...graphSizes, children: CHILDREN, slotsPerChild: SLOTS, batchSize, batchLoops },
+  };
+  console.log(`\n${renderText(queueTable(results))}\n\n${renderText(ratioTable(results))}\n`);
+  if (results.some((r) => r.graphs?.length)) console.log(`${renderText(graphTable(results))}\n`);
+  console.log(targets(results).join('\n'));
+  console.log(`\nsettings:\n${settingsList(results).join('\n')}`);
+  console.log(
+    `\nload average ${meta.loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${meta.loadAfter.map((x) => x.toFixed(2)).join(' ')} after; ${meta.durationSeconds.toFixed(0)} s`,
+  );
+
+  await mkdir(resultsDir, { recursive: true });
+  const json = new URL(`${stamp}.json`, resultsDir);
+  await writeFile(json, JSON.stringify({ meta, results }, null, 2));
+  const md = new URL(opts.quick || opts.only ? 'latest-quick.md' : 'latest.md', resultsDir);
+  await writeFile(md, markdown(meta, results));
+  console.log(`\nwrote ${json.pathname} and ${md.pathname}`);
+}
+
+try {
+  await main();
+} catch (err) {
+  log(`failed: ${errorText(err)}`);
+  process.exitCode = 1;
+} finally {
+  await killAllChildren();
+  await runCleanup(log);
+}

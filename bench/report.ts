@@ -1,0 +1,263 @@
+/** Tables (terminal and markdown), ratios to the best peer, and the issue's targets as met / not met. */
+import type { Summary } from './common.ts';
+import type { GraphResult } from './graphs.ts';
+import type { Role } from './target.ts';
+import type { QueueResult } from './workloads.ts';
+
+export interface TargetResult {
+  id: string;
+  system: string;
+  role: Role;
+  variant: 'default' | 'batched';
+  store: string;
+  settings: string;
+  drain?: QueueResult;
+  e2e?: QueueResult;
+  latency?: QueueResult;
+  graphs?: GraphResult[];
+  error?: string;
+}
+
+export interface Meta {
+  date: string;
+  quick: boolean;
+  machine: string;
+  node: string;
+  postgres: string;
+  commit: string;
+  loadBefore: number[];
+  loadAfter: number[];
+  durationSeconds: number;
+  sizes: Record<string, unknown>;
+}
+
+type Table = string[][];
+
+const f0 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : Math.round(x).toLocaleString('en-US'));
+const f1 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(1));
+const ms = (s: Summary | null | undefined) => (s ? `${f1(s.p50)} / ${f1(s.p90)} / ${f1(s.p99)}` : '–');
+const capped = (r: QueueResult | undefined) => (r?.capped ? '*' : '');
+const ratio = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '–');
+
+function label(t: TargetResult): string {
+  return `${t.system} ${t.variant}`;
+}
+
+/** Total CPU ms per 1,000 jobs (server + workers + PostgreSQL backends) of a workload. */
+function cpuPerK(r: QueueResult | undefined): number | null {
+  if (!r || r.done === 0) return null;
+  const c = r.cost;
+  return (((c.serverCpuS ?? 0) + c.workerCpuS + (c.pgCpuS ?? 0)) / r.done) * 1e6;
+}
+
+export function queueTable(results: TargetResult[]): Table {
+  const rows: Table = [
+    [
+      'System',
+      'Store',
+      'Drain jobs/s',
+      'E2E jobs/s',
+      'Latency p50 / p90 / p99 ms',
+      'CPU ms/1k jobs (srv+wrk+pg)',
+      'Server CPU s',
+      'Peak RSS MB',
+      'WAL B/job',
+    ],
+  ];
+  for (const t of results) {
+    if (t.error && !t.drain) {
+      rows.push([label(t), t.store, `failed: ${t.error.split('\n')[0]!.slice(0, 60)}`, '', '', '', '', '', '']);
+      continue;
+    }
+    const d = t.drain;
+    rows.push([
+      label(t),
+      t.store,
+      f0(d?.rate) + capped(d),
+      f0(t.e2e?.rate) + capped(t.e2e),
+      ms(t.latency?.latency) + capped(t.latency),
+      f0(cpuPerK(d)),
+      f1(d?.cost.serverCpuS),
+      f0(d?.cost.serverPeakRssMB),
+      d && d.cost.walBytes !== null && d.done > 0 ? f0(d.cost.walBytes / d.done) : '–',
+    ]);
+  }
+  return rows;
+}
+
+interface Best {
+  value: number;
+  who: string;
+}
+
+function best(
+  results: TargetResult[],
+  pick: (t: TargetResult) => number | undefined,
+  higherBetter: boolean,
+  filter: (t: TargetResult) => boolean,
+): Best | null {
+  let b: Best | null = null;
+  for (const t of results) {
+    if (t.role !== 'peer' || !filter(t)) continue;
+    const v = pick(t);
+    if (v === undefined || !Number.isFinite(v)) continue;
+    if (!b || (higherBetter ? v > b.value : v < b.value)) b = { value: v, who: label(t) };
+  }
+  return b;
+}
+
+const METRICS = [
+  { name: 'drain', pick: (t: TargetResult) => t.drain?.rate, higher: true },
+  { name: 'e2e', pick: (t: TargetResult) => t.e2e?.rate, higher: true },
+  { name: 'p50', pick: (t: TargetResult) => t.latency?.latency?.p50, higher: false },
+  { name: 'p99', pick: (t: TargetResult) => t.latency?.latency?.p99, higher: false },
+] as const;
+
+/** Each of ours against the best peer (> 1 = ours better: throughput ours/best, latency best/ours). */
+export function ratioTable(results: TargetResult[]): Table {
+  const rows: Table = [['Ours', 'Store', 'vs', 'Drain', 'E2E', 'Latency p50', 'Latency p99']];
+  for (const t of results.filter((r) => r.role === 'ours')) {
+    for (const [vs, filter] of [
+      ['best peer', () => true],
+      ['best peer default', (p: TargetResult) => p.variant === 'default'],
+    ] as const) {
+      const cells = METRICS.map((m) => {
+        const b = best(results, m.pick, m.higher, filter);
+        const v = m.pick(t);
+        if (!b || v === undefined) return '–';
+        return `${ratio(m.higher ? v / b.value : b.value / v)} (${b.who})`;
+      });
+      rows.push([label(t), t.store, vs, ...cells]);
+    }
+  }
+  return rows;
+}
+
+export function graphTable(results: TargetResult[]): Table {
+  const rows: Table = [
+    [
+      'Colonies',
+      'Store',
+      'Map-reduce wall s (proc/s)',
+      'Chain hop p50 / p99 ms',
+      'DAG ×N wall s (proc/s)',
+      'DAG graph p50 / p99 ms',
+      'Server CPU s (all three)',
+    ],
+  ];
+  for (const t of results) {
+    if (!t.graphs?.length) continue;
+    const g = (w: GraphResult['workload']) => t.graphs!.find((x) => x.workload === w);
+    const mr = g('map-reduce');
+    const ch = g('chain');
+    const dag = g('dag');
+    const ok = (r: GraphResult | undefined) => (r && r.succeeded < r.graphs ? '*' : '');
+    rows.push([
+      t.variant === 'default' ? 'single' : 'batched',
+      t.store,
+      mr ? `${mr.wallSeconds.toFixed(2)} (${f0(mr.processesPerSecond)})${ok(mr)}` : '–',
+      ch?.latency ? `${f1(ch.latency.p50)} / ${f1(ch.latency.p99)}${ok(ch)}` : '–',
+      dag ? `${dag.wallSeconds.toFixed(2)} (${f0(dag.processesPerSecond)})${ok(dag)}` : '–',
+      dag?.latency ? `${f0(dag.latency.p50)} / ${f0(dag.latency.p99)}` : '–',
+      f1(t.graphs.reduce((s, r) => s + (r.cost.serverCpuS ?? 0), 0)),
+    ]);
+  }
+  return rows;
+}
+
+/** The issue's targets, each met or not, with the figure and its ratio. */
+export function targets(results: TargetResult[]): string[] {
+  const out: string[] = [];
+  const mark = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
+  const find = (id: string) => results.find((r) => r.id === id);
+  for (const store of ['postgresql', 'pglite']) {
+    const single = find(`colonies-${store}-single`);
+    const batch = find(`colonies-${store}-batch`);
+    if (!single && !batch) continue;
+    const S = store === 'postgresql' ? 'PostgreSQL' : 'PGlite';
+    for (const w of ['drain', 'e2e'] as const) {
+      const bd = best(
+        results,
+        (t) => t[w]?.rate,
+        true,
+        (p) => p.variant === 'default',
+      );
+      const v = single?.[w]?.rate;
+      if (bd && v !== undefined)
+        out.push(
+          `${mark(v >= bd.value)} ${S} ${w} (plain long-poll) ≥ best peer default: ${f0(v)}/s vs ${f0(bd.value)}/s (${bd.who}) = ${ratio(v / bd.value)}`,
+        );
+      const vb = batch?.[w]?.rate;
+      if (vb !== undefined) out.push(`${mark(vb >= 10_000)} ${S} ${w} batched ≥ 10,000/s: ${f0(vb)}/s`);
+    }
+    for (const t of [single, batch]) {
+      if (!t) continue;
+      const l = t.latency?.latency;
+      if (l) out.push(`${mark(l.p50 <= 5 && l.p99 <= 15)} ${S} ${label(t)} reaction latency p50 ≤ 5 ms, p99 ≤ 15 ms: ${f1(l.p50)} / ${f1(l.p99)} ms`);
+    }
+    for (const t of [single, batch]) {
+      if (!t) continue;
+      const mr = t.graphs?.find((g) => g.workload === 'map-reduce');
+      if (mr && store === 'postgresql')
+        out.push(
+          `${mark(mr.succeeded === 1 && mr.wallSeconds <= 10)} ${S} ${label(t)} ${f0(mr.processes - 2)}-child map-reduce ≤ 10 s: ${mr.wallSeconds.toFixed(2)} s`,
+        );
+      const ch = t.graphs?.find((g) => g.workload === 'chain');
+      if (ch?.latency) out.push(`${mark(ch.latency.p50 <= 5)} ${S} ${label(t)} chain per-hop p50 ≤ 5 ms: ${f1(ch.latency.p50)} ms`);
+    }
+  }
+  return out;
+}
+
+export function renderText(rows: Table): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+export function renderMarkdown(rows: Table): string {
+  const esc = (c: string) => c.replace(/\|/g, '\\|');
+  return [
+    `| ${rows[0]!.map(esc).join(' | ')} |`,
+    `|${rows[0]!.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...rows.slice(1).map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
+}
+
+export function settingsList(results: TargetResult[]): string[] {
+  return results.map((t) => `${label(t)} (${t.store}): ${t.settings}`);
+}
+
+export function markdown(meta: Meta, results: TargetResult[]): string {
+  return [
+    `## Benchmarks`,
+    '',
+    `${meta.date.slice(0, 10)} · ${meta.machine} · Node ${meta.node} · PostgreSQL ${meta.postgres} (fsync on) · commit ${meta.commit} · ` +
+      `load average ${meta.loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${meta.loadAfter.map((x) => x.toFixed(2)).join(' ')} after (shared machine)` +
+      (meta.quick ? ' · **quick run (small counts)**' : ''),
+    '',
+    `Independent no-op jobs, 16 worker slots in all (2 processes), everything on one machine. Drain: ${f0(Number(meta.sizes.drain))} jobs queued first; ` +
+      `E2E: ${f0(Number(meta.sizes.e2e))} jobs submitted by ${String(meta.sizes.inflight)} concurrent submitters; latency: one job every ${String(meta.sizes.latencyIntervalMs)} ms, ` +
+      `submit → function start. \`*\` = stopped at the time cap (rate of what finished).`,
+    '',
+    renderMarkdown(queueTable(results)),
+    '',
+    'Ours against the best peer in the same run (> 1× = ours better):',
+    '',
+    renderMarkdown(ratioTable(results)),
+    '',
+    `Process graphs (Colonies only): map-reduce with ${f0(Number(meta.sizes.mapWidth))} children, a ${f0(Number(meta.sizes.chainLength))}-step chain, ` +
+      `a ${String(meta.sizes.dagNodes)}-node random DAG × ${String(meta.sizes.dagCount)}.`,
+    '',
+    renderMarkdown(graphTable(results)),
+    '',
+    'Targets (issue 7):',
+    '',
+    ...targets(results).map((l) => `- ${l}`),
+    '',
+    'Settings:',
+    '',
+    ...settingsList(results).map((l) => `- ${l}`),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,104 @@
+/**
+ * A worker child: Colonies executors or a peer's workers, running no-op jobs and counting them.
+ * Commands: start (begin taking work; counters reset; answers the CPU time so far), stop (stop taking
+ * work), collect (the WorkerReport since start), exit. Progress (jobs done) is pushed every 20 ms.
+ */
+import { childArgs, fatal, progress, ready, serveParent } from './child-side.ts';
+import { errorText, now, type WorkerArgs, type WorkerReport } from './common.ts';
+
+/** What a job runner tells the counters. */
+export interface Sink {
+  /** A function started; `submittedAt` (now() in the submitter) when the job carried it. */
+  started(submittedAt?: unknown): void;
+  /** n jobs completed (acknowledged to their queue, where the runner can see it). */
+  done(n?: number): void;
+  extra(key: string, value: unknown): void;
+  error(err: unknown): void;
+}
+
+export interface JobRunner {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MAX_ERRORS = 20;
+
+function createSink() {
+  let r: WorkerReport;
+  const reset = () => {
+    r = { done: 0, firstStartAt: null, lastDoneAt: null, latencies: [], cpu: process.cpuUsage(), extras: {}, errors: [] };
+  };
+  reset();
+  const sink: Sink = {
+    started(submittedAt) {
+      const t = now();
+      r.firstStartAt ??= t;
+      if (typeof submittedAt === 'number') r.latencies.push(t - submittedAt);
+    },
+    done(n = 1) {
+      r.done += n;
+      r.lastDoneAt = now();
+    },
+    extra(key, value) {
+      (r.extras[key] ??= []).push(value);
+    },
+    error(err) {
+      if (r.errors.length < MAX_ERRORS) r.errors.push(errorText(err).split('\n').slice(0, 3).join(' | '));
+    },
+  };
+  return { sink, reset, report: () => ({ ...r, cpu: process.cpuUsage(r.cpu) }), done: () => r.done };
+}
+
+async function load(args: WorkerArgs, sink: Sink): Promise<JobRunner> {
+  switch (args.kind) {
+    case 'colonies':
+      return (await import('./workers/colonies.ts')).createColoniesRunner(args, sink);
+    case 'pg-boss':
+      return (await import('./workers/pgboss.ts')).createPgBossRunner(args, sink);
+    case 'graphile-worker':
+      return (await import('./workers/graphile.ts')).createGraphileRunner(args, sink);
+    case 'raw-sql':
+      return (await import('./workers/raw.ts')).createRawRunner(args, sink);
+  }
+}
+
+try {
+  const args = childArgs<WorkerArgs>();
+  const counters = createSink();
+  const runner = await load(args, counters.sink);
+  let sent = -1;
+  const ticker = setInterval(() => {
+    const d = counters.done();
+    if (d !== sent) {
+      sent = d;
+      progress(d);
+    }
+  }, 20);
+  let running = false;
+  serveParent(
+    {
+      start: async () => {
+        counters.reset();
+        sent = -1;
+        running = true;
+        await runner.start();
+        return true;
+      },
+      stop: async () => {
+        if (running) await runner.stop();
+        running = false;
+        return true;
+      },
+      collect: () => counters.report(),
+    },
+    async () => {
+      clearInterval(ticker);
+      if (running) await runner.stop().catch(() => undefined);
+      await runner.close();
+    },
+  );
+  ready();
+} catch (err) {
+  fatal(err);
+}

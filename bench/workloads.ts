@@ -1,0 +1,242 @@
+/**
+ * The independent-job workloads (1–3), the same for every system:
+ *   drain    n jobs already queued; workers start; jobs/s from the first function start to the last completion.
+ *   e2e      workers idle; `inflight` submitters push n jobs through the ordinary submit call; jobs/s from
+ *            the first submit to the last completion.
+ *   latency  one job every `intervalMs`; submit → function start, measured in the worker against the
+ *            submit time the job carries (same machine, same clock).
+ * Each is bounded by a time cap; a capped run reports the rate of what finished and purges the rest.
+ */
+import { Child } from './children.ts';
+import { now, sleep, summarize, type CpuTime, type Summary, type WorkerReport } from './common.ts';
+import type { PgAdmin } from './pg-admin.ts';
+import type { Target } from './target.ts';
+
+export interface Cost {
+  /** CPU seconds of the server process (systems that have one). */
+  serverCpuS: number | null;
+  /** CPU seconds of the worker/executor processes. */
+  workerCpuS: number;
+  /** CPU seconds of the PostgreSQL backends serving this target's database. */
+  pgCpuS: number | null;
+  /** Peak RSS of the server process so far (it only grows: the kernel's high-water mark). */
+  serverPeakRssMB: number | null;
+  /** WAL written (whole cluster: other users of this PostgreSQL add to it). */
+  walBytes: number | null;
+}
+
+export interface QueueResult {
+  workload: 'drain' | 'e2e' | 'latency';
+  n: number;
+  done: number;
+  seconds: number;
+  /** Jobs per second (drain, e2e). */
+  rate: number;
+  capped: boolean;
+  latency: Summary | null;
+  /** Pre-submission rate (drain) or submit rate (e2e). */
+  submitRate: number | null;
+  cost: Cost;
+  errors: string[];
+}
+
+export interface QueueSizes {
+  drain: number;
+  e2e: number;
+  inflight: number;
+  latencyCount: number;
+  latencyIntervalMs: number;
+  capMs: number;
+}
+
+const cpuSeconds = (c: CpuTime) => (c.user + c.system) / 1e6;
+
+/** The worker children of one target. */
+export class Workers {
+  private constructor(readonly children: Child[]) {}
+
+  static async spawn(t: Target): Promise<Workers> {
+    const spawned = await Promise.allSettled(t.workers.map((args, i) => Child.spawn(`${t.id} worker ${i + 1}`, './worker.ts', args)));
+    const children = spawned.flatMap((s) => (s.status === 'fulfilled' ? [s.value.child] : []));
+    const failed = spawned.find((s) => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(children.map((c) => c.kill()));
+      throw failed.reason;
+    }
+    return new Workers(children);
+  }
+
+  done(): number {
+    return this.children.reduce((s, c) => s + c.progress, 0);
+  }
+
+  async start(): Promise<void> {
+    for (const c of this.children) c.progress = 0;
+    await Promise.all(this.children.map((c) => c.call('start')));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.children.map((c) => c.call('stop', undefined, 30_000)));
+  }
+
+  async collect(): Promise<WorkerReport[]> {
+    return Promise.all(this.children.map((c) => c.call<WorkerReport>('collect')));
+  }
+
+  /** Resolves true once n jobs are done, false at the deadline (now() ms). */
+  async waitDone(n: number, deadline: number): Promise<boolean> {
+    while (this.done() < n) {
+      if (now() >= deadline) return false;
+      await sleep(5);
+    }
+    return true;
+  }
+
+  async kill(): Promise<void> {
+    await Promise.all(this.children.map((c) => c.kill()));
+  }
+}
+
+/** Measures CPU, memory and WAL over a window. */
+export async function costMeter(t: Target, admin: PgAdmin): Promise<(reports: WorkerReport[]) => Promise<Cost>> {
+  const server0 = t.server ? await t.server.call<CpuTime>('mark') : undefined;
+  const pg0 = t.db ? await admin.backendCpu(t.db.name) : undefined;
+  const lsn0 = await admin.walLsn().catch(() => undefined);
+  return async (reports) => {
+    const server1 = t.server ? await t.server.call<{ cpu: CpuTime; peakRss: number }>('stats') : undefined;
+    return {
+      serverCpuS: server0 && server1 ? cpuSeconds(server1.cpu) - cpuSeconds(server0) : null,
+      workerCpuS: reports.reduce((s, r) => s + cpuSeconds(r.cpu), 0),
+      pgCpuS: t.db && pg0 ? await admin.backendCpuSince(t.db.name, pg0) : null,
+      serverPeakRssMB: server1 ? server1.peakRss / 2 ** 20 : null,
+      walBytes: lsn0 ? await admin.walBytesSince(lsn0).catch(() => null) : null,
+    };
+  };
+}
+
+function merge(reports: WorkerReport[]) {
+  const starts = reports.flatMap((r) => (r.firstStartAt === null ? [] : [r.firstStartAt]));
+  const ends = reports.flatMap((r) => (r.lastDoneAt === null ? [] : [r.lastDoneAt]));
+  return {
+    done: reports.reduce((s, r) => s + r.done, 0),
+    firstStartAt: starts.length ? Math.min(...starts) : null,
+    lastDoneAt: ends.length ? Math.max(...ends) : null,
+    latencies: reports.flatMap((r) => r.latencies),
+    errors: reports.flatMap((r) => r.errors),
+  };
+}
+
+export async function runDrain(
+  t: Target,
+  w: Workers,
+  admin: PgAdmin,
+  s: QueueSizes,
+  hooks: { around?: (phase: 'start' | 'stop') => Promise<void> } = {},
+): Promise<QueueResult> {
+  if (t.db) await admin.vacuum(t.db.url);
+  const s0 = now();
+  await t.submitBulk(s.drain);
+  const submitRate = s.drain / ((now() - s0) / 1000);
+  const meter = await costMeter(t, admin);
+  await hooks.around?.('start');
+  const t0 = now();
+  await w.start();
+  const finished = await w.waitDone(s.drain, t0 + s.capMs);
+  const reports = await w.collect();
+  const cost = await meter(reports);
+  await hooks.around?.('stop');
+  await w.stop();
+  if (!finished) await t.purge();
+  const m = merge(reports);
+  const seconds = m.firstStartAt !== null && m.lastDoneAt !== null ? (m.lastDoneAt - m.firstStartAt) / 1000 : (now() - t0) / 1000;
+  return {
+    workload: 'drain',
+    n: s.drain,
+    done: m.done,
+    seconds,
+    rate: m.done / seconds,
+    capped: !finished,
+    latency: null,
+    submitRate,
+    cost,
+    errors: m.errors,
+  };
+}
+
+export async function runEndToEnd(t: Target, w: Workers, admin: PgAdmin, s: QueueSizes): Promise<QueueResult> {
+  if (t.db) await admin.vacuum(t.db.url);
+  await w.start();
+  await sleep(300); // workers idle in their waits
+  const meter = await costMeter(t, admin);
+  const t0 = now();
+  const deadline = t0 + s.capMs;
+  let submitted = 0;
+  const errors: string[] = [];
+  await Promise.all(
+    Array.from({ length: s.inflight }, async () => {
+      while (submitted < s.e2e && now() < deadline && errors.length < 10) {
+        submitted++;
+        try {
+          await t.submitOne(now());
+        } catch (err) {
+          errors.push(`submit: ${(err as Error).message}`);
+        }
+      }
+    }),
+  );
+  const submitSeconds = (now() - t0) / 1000;
+  const finished = await w.waitDone(submitted, deadline);
+  const reports = await w.collect();
+  const cost = await meter(reports);
+  await w.stop();
+  if (!finished || submitted < s.e2e) await t.purge();
+  const m = merge(reports);
+  const seconds = ((m.lastDoneAt ?? now()) - t0) / 1000;
+  return {
+    workload: 'e2e',
+    n: s.e2e,
+    done: m.done,
+    seconds,
+    rate: m.done / seconds,
+    capped: !finished || submitted < s.e2e,
+    latency: summarize(m.latencies),
+    submitRate: submitted / submitSeconds,
+    cost,
+    errors: [...errors, ...m.errors],
+  };
+}
+
+export async function runLatency(t: Target, w: Workers, admin: PgAdmin, s: QueueSizes): Promise<QueueResult> {
+  if (t.db) await admin.vacuum(t.db.url);
+  await w.start();
+  await sleep(500);
+  const meter = await costMeter(t, admin);
+  const t0 = now();
+  const errors: string[] = [];
+  const submits: Promise<void>[] = [];
+  for (let i = 0; i < s.latencyCount; i++) {
+    const wait = t0 + i * s.latencyIntervalMs - now();
+    if (wait > 0) await sleep(wait);
+    submits.push(t.submitOne(now()).catch((err: unknown) => void errors.push(`submit: ${(err as Error).message}`)));
+  }
+  await Promise.all(submits);
+  const finished = await w.waitDone(s.latencyCount, t0 + s.latencyCount * s.latencyIntervalMs + s.capMs);
+  const reports = await w.collect();
+  const cost = await meter(reports);
+  await w.stop();
+  if (!finished) await t.purge();
+  const m = merge(reports);
+  const seconds = (now() - t0) / 1000;
+  return {
+    workload: 'latency',
+    n: s.latencyCount,
+    done: m.done,
+    seconds,
+    rate: m.done / seconds,
+    capped: !finished,
+    latency: summarize(m.latencies),
+    submitRate: null,
+    cost,
+    errors: [...errors, ...m.errors],
+  };
+}
