@@ -304,6 +304,9 @@ test('a 10,000-process fan-out is one node, drawn quickly and kept live', async 
   await page.locator('.group-detail', { hasText: 'Too many to draw one by one' }).waitFor(WAIT);
   await page.locator('.group-detail tr[data-processid]').nth(49).waitFor(WAIT);
   await screenshot(page, '13-fanout-10k');
+  await page.locator('.group-detail button', { hasText: 'Next →' }).click();
+  await page.locator('.group-detail a', { hasText: 'gen_nums_50' }).click();
+  await page.locator('.side-panel .process-detail h2', { hasText: 'gen_nums_50' }).waitFor(WAIT);
   t.diagnostic(`10,000 children added by fan10k and drawn ${ms} ms after the page opened`);
   await f.a.userClient.cancelProcessGraph(g.processgraphid);
   const cancelled = Date.now();

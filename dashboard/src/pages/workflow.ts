@@ -6,18 +6,15 @@
  */
 import { h, replace, throttle } from '../dom.ts';
 import { href, type Ctx, type Page } from '../context.ts';
-import { collapse, domId, emptyCounts, type GraphView, type ViewNode } from '../fanout.ts';
+import { collapse, domId, emptyCounts, type GraphView } from '../fanout.ts';
 import { FlowChart, legend } from '../graph-view.ts';
-import { STATE_ORDER, STATE_STYLE, type ProcessState } from '../states.ts';
-import { count, plural, shortId, span } from '../format.ts';
-import { badge, errorBox, link, loading, table, when } from '../ui.ts';
+import { STATE_STYLE, type ProcessState } from '../states.ts';
+import { plural, shortId, span } from '../format.ts';
+import { badge, errorBox, link, loading, when } from '../ui.ts';
 import { canCancel, cancelWorkflow, removeWorkflow } from './actions.ts';
 import { processDetail } from './process.ts';
+import { groupPanel } from './group-panel.ts';
 import type { Process, ProcessGraphWithProcesses } from '../../../protocol/types.ts';
-
-/** Groups larger than this open as a list only: drawing 10,000 boxes helps nobody. */
-const MAX_EXPAND = 400;
-const GROUP_PAGE = 50;
 
 export function workflowPage(ctx: Ctx, processgraphid: string, params: URLSearchParams): Page {
   let graph: ProcessGraphWithProcesses | undefined;
@@ -211,115 +208,29 @@ export function workflowPage(ctx: Ctx, processgraphid: string, params: URLSearch
       panel = undefined;
       panelFor = selected;
       side.hidden = false;
-      replace(side, groupPanel(node));
+      replace(
+        side,
+        groupPanel({
+          ctx,
+          node,
+          procs,
+          processgraphid,
+          filter: groupFilter,
+          page: groupPage,
+          onFilter: (st) => ((groupFilter = st), (groupPage = 0), renderPanel()),
+          onPage: (p) => ((groupPage = p), renderPanel()),
+          onExpand: () => {
+            expanded.add(node.id);
+            closePanel();
+            renderGraph();
+          },
+          onSelect: selectNode,
+          onClose: closePanel,
+        }),
+      );
       return;
     }
     closePanel();
-  }
-
-  function groupPanel(n: ViewNode): HTMLElement {
-    const members = n.members.map((id) => procs.get(id)!).filter(Boolean);
-    const shown = groupFilter ? members.filter((p) => p.state === groupFilter) : members;
-    const pageRows = shown.slice(groupPage * GROUP_PAGE, (groupPage + 1) * GROUP_PAGE);
-    const chip = (st: ProcessState | undefined) =>
-      h(
-        'button',
-        {
-          type: 'button',
-          class: `chip${st ? ` state-${st}` : ''}${groupFilter === st ? ' current' : ''}`,
-          'aria-pressed': groupFilter === st ? 'true' : 'false',
-          onclick: () => {
-            groupFilter = st;
-            groupPage = 0;
-            renderPanel();
-          },
-        },
-        st ? `${STATE_STYLE[st].glyph} ${STATE_STYLE[st].title} ${count(n.counts[st])}` : `All ${count(members.length)}`,
-      );
-    const canExpand = members.length <= MAX_EXPAND;
-    return h(
-      'div',
-      { class: 'group-detail', 'data-group': n.label },
-      h(
-        'header',
-        { class: 'detail-head' },
-        h('div', null, h('h2', null, n.label), h('p', { class: 'muted small' }, `${count(members.length)} processes of ${n.funcname}, collapsed`)),
-        h('button', { class: 'btn btn-small', type: 'button', 'aria-label': 'Close', onclick: closePanel }, '✕'),
-      ),
-      h(
-        'div',
-        { class: 'chips' },
-        chip(undefined),
-        STATE_ORDER.filter((s) => n.counts[s] > 0).map((s) => chip(s)),
-      ),
-      h(
-        'p',
-        null,
-        canExpand
-          ? h(
-              'button',
-              {
-                class: 'btn',
-                type: 'button',
-                'data-action': 'expand',
-                onclick: () => {
-                  expanded.add(n.id);
-                  selected = undefined;
-                  closePanel();
-                  renderGraph();
-                },
-              },
-              `Expand into ${count(members.length)} nodes`,
-            )
-          : h('span', { class: 'muted small' }, `Too many to draw one by one (over ${count(MAX_EXPAND)}): pick one below.`),
-      ),
-      table(
-        ['Node', 'State', 'Executor', 'Took'],
-        pageRows.map((p) =>
-          h(
-            'tr',
-            { 'data-processid': p.processid },
-            h(
-              'td',
-              null,
-              h(
-                'a',
-                {
-                  href: href(`/workflows/${processgraphid}`, { node: p.processid }),
-                  onclick: (ev: Event) => {
-                    ev.preventDefault();
-                    selectNode(p.processid);
-                  },
-                },
-                p.spec.nodename,
-              ),
-            ),
-            h('td', null, badge(p.state)),
-            h('td', null, p.assignedexecutorid ? ctx.names.of(p.assignedexecutorid) : '—'),
-            h('td', null, span(p.starttime, p.endtime)),
-          ),
-        ),
-        'None in this state.',
-      ),
-      shown.length > GROUP_PAGE
-        ? h(
-            'div',
-            { class: 'pager' },
-            h('span', null, `${count(groupPage * GROUP_PAGE + 1)}–${count(groupPage * GROUP_PAGE + pageRows.length)} of ${count(shown.length)}`),
-            h('button', { class: 'btn btn-small', type: 'button', disabled: groupPage === 0, onclick: () => (groupPage--, renderPanel()) }, '←'),
-            h(
-              'button',
-              {
-                class: 'btn btn-small',
-                type: 'button',
-                disabled: (groupPage + 1) * GROUP_PAGE >= shown.length,
-                onclick: () => (groupPage++, renderPanel()),
-              },
-              '→',
-            ),
-          )
-        : null,
-    );
   }
 
   // ── live ────────────────────────────────────────────────────────────────────────────────────
