@@ -50,7 +50,7 @@ export function ensureBuilt(): void {
     newest(join(root, 'dashboard', 'src')),
     newest(join(root, 'protocol')),
     statSync(join(root, 'dashboard', 'index.html')).mtimeMs,
-    statSync(join(root, 'dashboard', 'vite.config.mjs')).mtimeMs,
+    statSync(join(root, 'dashboard', 'build.mjs')).mtimeMs,
   );
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, encoding: 'utf8' });
