@@ -285,6 +285,36 @@ test('a large fan-out collapses into one node with counts per state, and expands
   await group.waitFor(WAIT);
 });
 
+// Before the 10,000-process test: function and node name filters look at the newest 10,000 processes.
+test('workflows and processes filter by function, node name and label', async (t) => {
+  if (skip) return t.skip(skip);
+  const labelled = await f.a.userClient.submitWorkflow(
+    new Workflow()
+      .add(funcSpec({ func: 'render', executortype: 'gpu', label: 'nightly' }))
+      .add(funcSpec({ func: 'train', nodename: 'fit', executortype: 'gpu' })),
+  );
+  await page.goto(`${f.url}/#/workflows`);
+  await page.fill('input[name=funcname]', 'divide');
+  await page.click('form.filters button[type=submit]');
+  await page.waitForURL(/funcname=divide/, WAIT);
+  await page.locator('tbody tr[data-state=FAILED]').waitFor(WAIT);
+  assert.equal(await page.locator('tbody tr[data-processgraphid]').count(), 1);
+
+  await page.goto(`${f.url}/#/workflows?nodename=gen_nums`);
+  await page.locator('tbody tr[data-processgraphid]').first().waitFor(WAIT);
+  assert.equal(await page.locator('tbody tr[data-processgraphid]').count(), 1, 'the map-reduce');
+
+  await page.goto(`${f.url}/#/workflows?label=nightly`);
+  await page.locator(`tbody tr[data-processgraphid="${labelled.processgraphid}"]`).waitFor(WAIT);
+  assert.equal(await page.locator('tbody tr[data-processgraphid]').count(), 1);
+
+  await page.goto(`${f.url}/#/processes?state=WAITING&nodename=fit`);
+  await page.locator('tbody tr[data-state=WAITING]', { hasText: 'fit' }).waitFor(WAIT);
+  assert.equal(await page.locator('tbody tr[data-processid]').count(), 1);
+  await page.click('form.filters button[type=reset]');
+  await page.waitForURL(/#\/processes\?state=WAITING$/, WAIT);
+});
+
 test('a 10,000-process fan-out is one node, drawn quickly and kept live', async (t) => {
   if (skip) return t.skip(skip);
   const wf = new Workflow()

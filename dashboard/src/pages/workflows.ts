@@ -120,7 +120,8 @@ export function workflowsPage(ctx: Ctx, params: URLSearchParams): Page {
       if (!disposed) replace(body, errorBox(err));
     }
   };
-  const refresh = throttle(() => void load(), 2000);
+  // Filters read up to 10,000 processes and workflows: follow a busy colony less eagerly then.
+  const refresh = throttle(() => void load(), filtered ? 15_000 : 2000);
 
   function row(g: ProcessGraph): HTMLTableRowElement {
     const actions = h('td', { class: 'actions' });
