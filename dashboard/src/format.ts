@@ -52,6 +52,8 @@ export function plural(n: number, one: string, many: string): string {
 
 /** JSON for display, cut at `max` characters (the full text stays one click away). */
 export function json(v: unknown, max = 20_000): { text: string; cut: boolean; full: string } {
-  const full = JSON.stringify(v, null, 2) ?? 'undefined';
+  // Short values on one line ([1,2,1,2]); longer ones indented.
+  const flat = JSON.stringify(v) ?? 'undefined';
+  const full = flat.length <= 100 ? flat : JSON.stringify(v, null, 2);
   return full.length > max ? { text: full.slice(0, max), cut: true, full } : { text: full, cut: false, full };
 }
