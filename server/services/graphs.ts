@@ -119,7 +119,11 @@ export function createGraphService(deps: ServiceDeps) {
             `only the executor running process ${parentprocessid} may add children to it (it is ${parent.state})`,
           );
         }
-        const touched = new Set<string>([...parent.children, ...items.flatMap((i) => (i.childprocessid ? [i.childprocessid] : []))]);
+        // Only rows whose edges change are locked and rewritten: the parent's current children only when one
+        // item splices in (insert=true), plus the named childprocessids. A fan-out of thousands in batches
+        // then costs each batch its own size, not the size the parent has grown to.
+        const splices = items.some((i) => i.insert);
+        const touched = new Set<string>([...(splices ? parent.children : []), ...items.flatMap((i) => (i.childprocessid ? [i.childprocessid] : []))]);
         touched.delete(parentprocessid);
         const edges = new Map<string, { processid: string; parents: string[]; children: string[]; waitingparents: number; state: ProcessState }>();
         for (const r of await processesSql.getForUpdate(tx, colonyname, [...touched])) {
@@ -140,6 +144,7 @@ export function createGraphService(deps: ServiceDeps) {
           state: parent.state,
         });
         const parentEdges = edges.get(parent.processid)!;
+        const changed = new Set<string>([parent.processid]);
 
         const news = new Map<string, NewProcess>();
         const edgesOf = (id: string) => edges.get(id) ?? news.get(id)!;
@@ -151,10 +156,11 @@ export function createGraphService(deps: ServiceDeps) {
             for (const c of p.children) {
               const e = edgesOf(c);
               e.parents = e.parents.map((x) => (x === parent.processid ? p.processid : x));
+              if (edges.has(c)) changed.add(c);
             }
             parentEdges.children = [p.processid];
           } else {
-            parentEdges.children = [...parentEdges.children, p.processid];
+            parentEdges.children.push(p.processid);
             if (item.childprocessid) {
               const child = edges.get(item.childprocessid);
               if (!child) throw new AppError('PROCESS_NOT_FOUND', `process ${item.childprocessid} is not in process graph ${processgraphid}`);
@@ -165,14 +171,18 @@ export function createGraphService(deps: ServiceDeps) {
                 );
               }
               p.children = [child.processid];
-              child.parents = [...child.parents, p.processid];
+              child.parents.push(p.processid);
               child.waitingparents += 1;
+              changed.add(child.processid);
             }
           }
           news.set(p.processid, p);
         }
         await uniquely('a process with this nodename in the graph', () => processesSql.insert(tx, [...news.values()], now));
-        await processesSql.updateEdges(tx, [...edges.values()]);
+        await processesSql.updateEdges(
+          tx,
+          [...changed].map((id) => edges.get(id)!),
+        );
         // Last, under the graph's row lock: a graph that failed (or was cancelled) meanwhile takes no new
         // work, and one that fails after us cancels our new WAITING processes with the rest.
         if (!(await graphsSql.addProcessCount(tx, processgraphid, news.size))) {
