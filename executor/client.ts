@@ -21,7 +21,11 @@ export interface ListOptions {
   state?: ProcessState;
   executortype?: string;
   label?: string;
+  funcname?: string;
+  nodename?: string;
   count?: number;
+  /** Skip this many of the newest matches. */
+  offset?: number;
 }
 
 export interface ChildOptions {
@@ -202,7 +206,8 @@ export class ColoniesClient {
   getProcessGraph(processgraphid: string) {
     return this.req<ProcessGraphWithProcesses>('GET', `${this.c()}/processgraphs/${enc(processgraphid)}`);
   }
-  listProcessGraphs(o: { state?: ProcessState; count?: number } = {}) {
+  /** Graphs, newest first; label/funcname/nodename keep graphs with at least one such process. */
+  listProcessGraphs(o: Omit<ListOptions, 'executortype'> = {}) {
     return this.req<ProcessGraph[]>('GET', `${this.c()}/processgraphs`, undefined, { ...o });
   }
   findProcess(processgraphid: string, nodename: string) {

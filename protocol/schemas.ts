@@ -8,6 +8,7 @@ export const LIMITS = {
   maxWorkflowSpecs: 10_000,
   maxChildrenPerBatch: 20_000,
   maxListCount: 10_000,
+  maxListOffset: 1_000_000,
   defaultListCount: 100,
   maxAssignTimeoutSeconds: 120,
   maxAssignCount: 500,
@@ -107,15 +108,27 @@ export const LogRequest = z.object({ message: z.string().max(LIMITS.maxLogMessag
 
 const intFromQuery = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+const paging = {
+  count: intFromQuery(1, LIMITS.maxListCount).default(LIMITS.defaultListCount),
+  /** Skip this many of the newest matches (pages of a large colony). */
+  offset: intFromQuery(0, LIMITS.maxListOffset).default(0),
+};
+const nameFilters = {
+  label: z.string().max(LIMITS.maxNameLength).optional(),
+  funcname: z.string().max(LIMITS.maxNameLength).optional(),
+  nodename: z.string().max(LIMITS.maxNameLength).optional(),
+};
 export const ListProcessesQuery = z.object({
   state: z.enum(PROCESS_STATES).optional(),
   executortype: resourceName.optional(),
-  label: z.string().max(LIMITS.maxNameLength).optional(),
-  count: intFromQuery(1, LIMITS.maxListCount).default(LIMITS.defaultListCount),
+  ...nameFilters,
+  ...paging,
 });
+/** Graphs filtered by label/funcname/nodename are those with at least one such process. */
 export const ListGraphsQuery = z.object({
   state: z.enum(PROCESS_STATES).optional(),
-  count: intFromQuery(1, LIMITS.maxListCount).default(LIMITS.defaultListCount),
+  ...nameFilters,
+  ...paging,
 });
 export const RemoveAllQuery = z.object({ state: z.enum(PROCESS_STATES).optional() });
 export const ForceQuery = z.object({ force: z.enum(['true', 'false']).optional() });

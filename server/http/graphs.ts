@@ -14,8 +14,7 @@ export function graphsRouter(deps: RouteDeps): Router {
   });
   r.get('/colonies/:colony/processgraphs', async (req, res) => {
     const m = await inColony(deps, req, 'member');
-    const q = parse(ListGraphsQuery, req.query, 'query');
-    res.json(await graphs.list(m.colonyname, q.state, q.count));
+    res.json(await graphs.list(m.colonyname, parse(ListGraphsQuery, req.query, 'query')));
   });
   r.delete('/colonies/:colony/processgraphs', async (req, res) => {
     const m = await inColony(deps, req, 'member');

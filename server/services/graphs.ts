@@ -2,7 +2,7 @@
 import { AppError } from '../errors.ts';
 import type { Queryable } from '../store/db.ts';
 import { processesSql, type NewProcess } from '../store/sql/processes.ts';
-import { graphsSql } from '../store/sql/graphs.ts';
+import { graphsSql, type GraphFilter } from '../store/sql/graphs.ts';
 import { toProcess, toProcessGraph } from '../store/rows.ts';
 import { graphEvent, inTransaction, processEvent, uniquely, type ServiceDeps } from './context.ts';
 import { newProcess } from './processes.ts';
@@ -46,8 +46,8 @@ export function createGraphService(deps: ServiceDeps) {
       return { ...graph, processes };
     },
 
-    async list(colonyname: string, state: ProcessState | undefined, count: number): Promise<ProcessGraph[]> {
-      return (await graphsSql.list(db, colonyname, state, count)).map(toProcessGraph);
+    async list(colonyname: string, filter: GraphFilter): Promise<ProcessGraph[]> {
+      return (await graphsSql.list(db, colonyname, filter)).map(toProcessGraph);
     },
 
     async findProcess(colonyname: string, processgraphid: string, nodename: string): Promise<Process> {

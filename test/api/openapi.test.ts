@@ -43,7 +43,10 @@ test('GET /api/v1/openapi.json describes every route, unauthenticated', async ()
     'path:colony',
     'query:count',
     'query:executortype',
+    'query:funcname',
     'query:label',
+    'query:nodename',
+    'query:offset',
     'query:state',
   ]);
 });

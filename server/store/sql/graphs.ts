@@ -4,6 +4,15 @@ import type { ProcessState } from '../../../protocol/states.ts';
 import type { StateCounts } from '../../../protocol/types.ts';
 import { toCounts } from './processes.ts';
 
+export interface GraphFilter {
+  state?: ProcessState | undefined;
+  label?: string | undefined;
+  funcname?: string | undefined;
+  nodename?: string | undefined;
+  count: number;
+  offset?: number | undefined;
+}
+
 const GRAPH_COLUMNS =
   'g.processgraphid, g.colonyname, g.state, g.initiatorid, g.processcount, g.successcount, g.submissiontime, g.starttime, g.endtime, g.errors';
 
@@ -31,10 +40,15 @@ export const graphsSql = {
       ])
     )[0],
 
-  list: (q: Queryable, colonyname: string, state: ProcessState | undefined, count: number) =>
+  list: (q: Queryable, colonyname: string, f: GraphFilter) =>
     q.query<ProcessGraphRow>(
-      `SELECT ${GRAPH_COLUMNS} FROM processgraphs g WHERE g.colonyname = $1 AND ($2::text IS NULL OR g.state = $2) ORDER BY g.submissiontime DESC LIMIT $3`,
-      [colonyname, state ?? null, count],
+      `SELECT ${GRAPH_COLUMNS} FROM processgraphs g
+        WHERE g.colonyname = $1 AND ($2::text IS NULL OR g.state = $2)
+          AND ($3::text IS NULL AND $4::text IS NULL AND $5::text IS NULL OR EXISTS (
+                SELECT 1 FROM processes p WHERE p.processgraphid = g.processgraphid
+                   AND ($3::text IS NULL OR p.label = $3) AND ($4::text IS NULL OR p.funcname = $4) AND ($5::text IS NULL OR p.nodename = $5)))
+        ORDER BY g.submissiontime DESC, g.processgraphid LIMIT $6 OFFSET $7`,
+      [colonyname, f.state ?? null, f.label ?? null, f.funcname ?? null, f.nodename ?? null, f.count, f.offset ?? 0],
     ),
 
   /** Adds successes; a graph whose every process succeeded becomes SUCCESS. Returns graphs that finished. */

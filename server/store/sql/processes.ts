@@ -185,7 +185,10 @@ export interface ListFilter {
   state?: ProcessState | undefined;
   executortype?: string | undefined;
   label?: string | undefined;
+  funcname?: string | undefined;
+  nodename?: string | undefined;
   count: number;
+  offset?: number | undefined;
 }
 
 export const processesSql = {
@@ -212,8 +215,9 @@ export const processesSql = {
     q.query<ProcessRow>(
       `SELECT ${PROCESS_COLUMNS} FROM processes
         WHERE colonyname = $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR executortype = $3) AND ($4::text IS NULL OR label = $4)
-        ORDER BY submissiontime DESC, seq DESC LIMIT $5`,
-      [colonyname, f.state ?? null, f.executortype ?? null, f.label ?? null, f.count],
+          AND ($5::text IS NULL OR funcname = $5) AND ($6::text IS NULL OR nodename = $6)
+        ORDER BY submissiontime DESC, seq DESC LIMIT $7 OFFSET $8`,
+      [colonyname, f.state ?? null, f.executortype ?? null, f.label ?? null, f.funcname ?? null, f.nodename ?? null, f.count, f.offset ?? 0],
     ),
 
   findByNodename: async (q: Queryable, colonyname: string, processgraphid: string, nodename: string) =>
