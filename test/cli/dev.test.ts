@@ -1,10 +1,11 @@
-/** `colonies dev` as a subprocess in a temporary directory: env file, a working colony, graceful stop, reuse of keys. */
+/** `colonies dev` and `colonies server start` as subprocesses: env file, a working colony, graceful stop, reuse of keys. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { idOf } from '../../protocol/crypto.ts';
+import { generateKeyPair, idOf } from '../../protocol/crypto.ts';
+import { createPostgresDatabase, testEngine } from '../helpers/db.ts';
 import { parseEnvFile } from '../../cli/dev.ts';
 import { baseEnv, closedPort, run, start, tableRows } from './helpers.ts';
 
@@ -93,5 +94,29 @@ test('colonies dev --env in a fresh directory creates the keys and prints them',
     assert.ok(!existsSync(join(fresh, '.colonies', 'data')), 'no server was started');
   } finally {
     rmSync(fresh, { recursive: true, force: true });
+  }
+});
+
+test('colonies server start: serves on the given port (PostgreSQL or embedded, as this run tests), stops with exit 0 on SIGTERM', async () => {
+  const port = await closedPort();
+  const serverKey = generateKeyPair();
+  const pg = testEngine() === 'postgres' ? await createPostgresDatabase() : undefined;
+  const server = start(
+    ['server', 'start', '--port', String(port), '--host', '127.0.0.1'],
+    baseEnv({ COLONIES_SERVER_PRVKEY: serverKey.prvkey, ...(pg ? { COLONIES_DATABASE_URL: pg.url } : { COLONIES_DATA_DIR: 'memory://' }) }),
+  );
+  try {
+    const listening = await server.waitFor(/"msg":"colonies server listening".*"engine":"(\w+)"/, 60_000, 'stderr');
+    assert.equal(listening[1], pg ? 'postgres' : 'pglite');
+    const owner = generateKeyPair();
+    const env = baseEnv({ COLONIES_SERVER_URL: `http://127.0.0.1:${port}`, COLONIES_SERVER_PRVKEY: serverKey.prvkey });
+    const add = await run(['colony', 'add', '--name', 'started', '--colonyid', owner.id, '--json'], env);
+    assert.equal(add.code, 0, add.stderr);
+    assert.equal((JSON.parse(add.stdout) as { colonyname: string }).colonyname, 'started');
+  } finally {
+    const stopped = await server.stop('SIGTERM');
+    await pg?.drop();
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stderr, /"msg":"stopped"/);
   }
 });

@@ -51,7 +51,8 @@ export interface Running {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Waits until stdout (or stderr) matches. */
+  waitFor(pattern: RegExp, timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<RegExpMatchArray>;
   stop(signal?: NodeJS.Signals): Promise<CliResult>;
 }
 
@@ -81,10 +82,10 @@ export function start(args: string[], env: NodeJS.ProcessEnv, o: { cwd?: string 
     child,
     stdout: () => out,
     stderr: () => err,
-    waitFor(pattern, timeoutMs = 30_000) {
+    waitFor(pattern, timeoutMs = 30_000, stream = 'stdout') {
       return new Promise((resolve, reject) => {
         const check = () => {
-          const m = out.match(pattern);
+          const m = (stream === 'stdout' ? out : err).match(pattern);
           if (m) {
             done();
             resolve(m);
