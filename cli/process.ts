@@ -23,6 +23,19 @@ export const LISTINGS: [string, ProcessState, string][] = [
   ['psc', 'CANCELLED', 'cancelled'],
 ];
 
+/** The filters and paging the ps* listings of both nouns share. */
+export interface ListFlags {
+  count?: number;
+  offset?: number;
+  label?: string;
+  funcname?: string;
+  nodename?: string;
+}
+
+export function listFilters(o: ListFlags): ListFlags {
+  return { count: o.count, offset: o.offset, label: o.label, funcname: o.funcname, nodename: o.nodename };
+}
+
 /** removeall's state flags. */
 export const REMOVE_FLAGS: [string, ProcessState][] = [
   ['waiting', 'WAITING'],
@@ -220,10 +233,13 @@ export function registerProcess(program: Command): void {
           .option('--count <n>', 'at most this many (server default 100)', positiveInt)
           .option('--executortype <type>', 'only this executor type')
           .option('--label <label>', 'only processes with this label')
+          .option('--funcname <name>', 'only processes of this function')
+          .option('--nodename <name>', 'only processes with this node name')
+          .option('--offset <n>', 'skip this many of the newest (paging)', nonNegativeInt)
           .option('--json', 'print the raw API objects'),
         'member',
-      ).action(async (o: Flags & { count?: number; executortype?: string; label?: string }) => {
-        const list = await clientFor(o, 'member').listProcesses({ state, count: o.count, executortype: o.executortype, label: o.label });
+      ).action(async (o: Flags & ListFlags & { executortype?: string }) => {
+        const list = await clientFor(o, 'member').listProcesses({ state, ...listFilters(o), executortype: o.executortype });
         if (o.json) printJson(list);
         else if (list.length === 0) note(`No ${word} processes found`);
         else print(processTable(list, state));
@@ -231,6 +247,7 @@ export function registerProcess(program: Command): void {
       [
         `colonies process ${name}`,
         `colonies process ${name} --count 10 --executortype ts-executor`,
+        `colonies process ${name} --funcname sum_nums --offset 100`,
         `colonies process ${name} --json | jq -r ".[].processid"`,
       ],
     );

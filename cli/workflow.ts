@@ -2,11 +2,11 @@
 import type { Command } from 'commander';
 import type { ProcessGraph, ProcessGraphWithProcesses } from '../protocol/types.ts';
 import { confirm } from './confirm.ts';
-import { clientFor, examples, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
+import { clientFor, examples, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { layersOf, renderDag } from './dag.ts';
 import { usage } from './errors.ts';
 import { durationBetween, formatTime, note, print, printJson, renderSection, renderTable, style, type Cell } from './output.ts';
-import { LISTINGS, namesById, REMOVE_FLAGS, removeAllState, stateCell, timeColumn, who } from './process.ts';
+import { LISTINGS, listFilters, namesById, REMOVE_FLAGS, removeAllState, stateCell, timeColumn, who, type ListFlags } from './process.ts';
 import { parseWorkflowSpec, readJsonFile } from './spec.ts';
 import { finishGraph, graphCounts, waitForGraph } from './wait.ts';
 
@@ -114,16 +114,20 @@ export function registerWorkflow(program: Command): void {
           .command(name)
           .description(`list ${word} workflows (${state}), newest first`)
           .option('--count <n>', 'at most this many (server default 100)', positiveInt)
+          .option('--label <label>', 'only workflows with a process with this label')
+          .option('--funcname <name>', 'only workflows with a process of this function')
+          .option('--nodename <name>', 'only workflows with a process with this node name')
+          .option('--offset <n>', 'skip this many of the newest (paging)', nonNegativeInt)
           .option('--json', 'print the raw API objects'),
         'member',
-      ).action(async (o: Flags & { count?: number }) => {
+      ).action(async (o: Flags & ListFlags) => {
         const client = clientFor(o, 'member');
-        const list = await client.listProcessGraphs({ state, count: o.count });
+        const list = await client.listProcessGraphs({ state, ...listFilters(o) });
         if (o.json) printJson(list);
         else if (list.length === 0) note(`No ${word} workflows found`);
         else print(graphTable(list, state, await namesById(client)));
       }),
-      [`colonies workflow ${name}`, `colonies workflow ${name} --count 5 --json`],
+      [`colonies workflow ${name}`, `colonies workflow ${name} --count 5 --json`, `colonies workflow ${name} --funcname reduce`],
     );
   }
 

@@ -144,11 +144,12 @@ describe('process listings, get, cancel, remove', () => {
     const waiting = (await f.a.userClient.submit({ funcname: 'later', args: ['x', 1], executortype: 'nobody', label: 'batch-7' })).processid;
     for (let i = 0; i < 100 && (await f.a.userClient.getProcess(running)).state !== 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 50));
 
-    const [ps, psw, pswJson, labelled] = await Promise.all([
+    const [ps, psw, pswJson, labelled, byFuncname] = await Promise.all([
       run(['process', 'ps'], env()),
       run(['process', 'psw'], env()),
       run(['process', 'psw', '--json', '--executortype', 'nobody'], env()),
       run(['process', 'psw', '--label', 'no-such-label'], env()),
+      run(['process', 'psw', '--funcname', 'later', '--offset', '0', '--json'], env()),
     ]);
     assert.equal(ps.code, 0, ps.stderr);
     assert.deepEqual(tableRows(ps.stdout)[0], ['PROCESS ID', 'FUNCNAME', 'ARGS', 'EXECUTOR TYPE', 'START TIME']);
@@ -162,6 +163,10 @@ describe('process listings, get, cancel, remove', () => {
     const raw = JSON.parse(pswJson.stdout) as Process[];
     assert.ok(raw.some((p) => p.processid === waiting && p.spec.label === 'batch-7'));
     assert.ok(raw.every((p) => p.spec.executortype === 'nobody'));
+    assert.deepEqual(
+      (JSON.parse(byFuncname.stdout) as Process[]).map((p) => p.processid),
+      [waiting],
+    );
     assert.equal(labelled.code, 0);
     assert.equal(labelled.stdout, '');
     assert.match(labelled.stderr, /No waiting processes found/);
