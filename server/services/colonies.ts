@@ -22,17 +22,37 @@ const MEMBERSHIP_TTL_MS = 1000;
 export function createColonyService(deps: ServiceDeps) {
   const { db, clock } = deps;
   const cache = new Map<string, { at: number; row: MembershipRow | null }>();
-  const forget = () => cache.clear();
+  // Concurrent misses of one key share one query: when an entry expires under load, every request in
+  // flight would otherwise ask the database at once (hundreds per second, each holding a pool connection).
+  const inflight = new Map<string, Promise<MembershipRow | null>>();
+  let generation = 0; // a lookup that started before a change must not cache what it read
+  const forget = () => {
+    cache.clear();
+    inflight.clear();
+    generation++;
+  };
 
-  async function lookup(colonyname: string, id: string): Promise<MembershipRow | null> {
+  function lookup(colonyname: string, id: string): Promise<MembershipRow | null> {
     const key = colonyname + '\u0000' + id;
     const hit = cache.get(key);
     const t = Date.now();
-    if (hit && t - hit.at < MEMBERSHIP_TTL_MS) return hit.row;
-    const row = (await membershipSql.lookup(db, colonyname, id)) ?? null;
-    if (cache.size > 50_000) cache.clear();
-    cache.set(key, { at: t, row });
-    return row;
+    if (hit && t - hit.at < MEMBERSHIP_TTL_MS) return Promise.resolve(hit.row);
+    let pending = inflight.get(key);
+    if (!pending) {
+      const gen = generation;
+      const query = membershipSql.lookup(db, colonyname, id).then((row) => {
+        if (gen === generation) {
+          if (cache.size > 50_000) cache.clear();
+          cache.set(key, { at: t, row: row ?? null });
+        }
+        return row ?? null;
+      });
+      pending = query.finally(() => {
+        if (inflight.get(key) === pending) inflight.delete(key);
+      });
+      inflight.set(key, pending);
+    }
+    return pending;
   }
 
   return {

@@ -1,0 +1,116 @@
+/**
+ * A 10,000-way map-reduce: map adds its children with addChildren batches (the first spliced in with
+ * insert=true, the rest joined to reduce with insert=false), a fast in-process executor loop runs them
+ * (assign count 50, closes in parallel), and reduce gets every output in dependency order.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import { funcSpec, Workflow } from '../../executor/workflow.ts';
+import type { ColoniesClient, ChildOptions } from '../../executor/client.ts';
+import type { Process } from '../../protocol/types.ts';
+
+let f: Fixture;
+before(async () => {
+  f = await startFixture();
+});
+after(async () => {
+  await f.close();
+});
+
+const N = 10_000;
+const BATCH = 1000;
+
+test(`map-reduce over ${N} children added with addChildren batches`, async (t) => {
+  const type = 'mr10k';
+  const executors = await Promise.all([f.addExecutor(type), f.addExecutor(type)]);
+  const wf = new Workflow()
+    .add(funcSpec({ func: 'map', executortype: type }))
+    .add(funcSpec({ func: 'reduce', executortype: type, dependencies: ['map'] }));
+  const started = Date.now();
+  const g = await f.a.userClient.submitWorkflow(wf);
+  const reduceId = (await f.a.userClient.findProcess(g.processgraphid, 'reduce')).processid;
+
+  let reduced: Process | undefined;
+  let ran = 0;
+  let lastProgress = Date.now();
+  const stop = new AbortController();
+
+  async function run(client: ColoniesClient, p: Process): Promise<unknown[]> {
+    switch (p.spec.funcname) {
+      case 'map': {
+        const gen = funcSpec({ func: 'gen', executortype: type });
+        for (let from = 0; from < N; from += BATCH) {
+          const children: ChildOptions[] = [];
+          for (let i = from; i < Math.min(N, from + BATCH); i++) {
+            const spec = { ...gen, args: [i] };
+            children.push(i === 0 ? { spec, nodename: `gen_${i}`, insert: true } : { spec, nodename: `gen_${i}`, childprocessid: reduceId });
+          }
+          const added = await client.addChildren(g.processgraphid, p.processid, children);
+          assert.equal(added.length, children.length);
+          lastProgress = Date.now();
+        }
+        return [];
+      }
+      case 'gen':
+        return [p.spec.args[0]];
+      case 'reduce':
+        reduced = p;
+        return [(p.in as number[]).reduce((s, n) => s + n, 0)];
+      default:
+        throw new Error(`unexpected function ${p.spec.funcname}`);
+    }
+  }
+
+  async function loop(client: ColoniesClient): Promise<void> {
+    while (!stop.signal.aborted) {
+      let ps: Process[];
+      try {
+        ps = await client.assign({ timeout: 2, count: 50 }, stop.signal);
+      } catch (err) {
+        if (stop.signal.aborted) return;
+        throw err;
+      }
+      if (ps.length === 0 && Date.now() - lastProgress > 30_000) throw new Error(`stalled: nothing to assign for 30 s after ${ran} processes ran`);
+      await Promise.all(
+        ps.map(async (p) => {
+          const out = await run(client, p);
+          await client.close(p.processid, p.attempt, out);
+          ran++;
+          lastProgress = Date.now();
+          if (p.processid === reduceId) stop.abort();
+        }),
+      );
+    }
+  }
+
+  const loops = executors.flatMap((e) => [loop(e.client), loop(e.client)]);
+  try {
+    await Promise.all(loops);
+  } finally {
+    stop.abort(); // on failure too: no loop outlives the test
+    await Promise.allSettled(loops);
+  }
+  const ms = Date.now() - started;
+  t.diagnostic(`${N + 2} processes (map, ${N} children in batches of ${BATCH}, reduce) in ${ms} ms on ${f.testDb.engine}`);
+
+  assert.equal(ran, N + 2, 'each process ran exactly once');
+  assert.ok(reduced);
+  assert.deepEqual(
+    reduced.in,
+    Array.from({ length: N }, (_, i) => i),
+    "reduce's input is its parents' outputs in dependency order",
+  );
+  const reduce = await f.a.userClient.findProcess(g.processgraphid, 'reduce');
+  assert.equal(reduce.state, 'SUCCESS');
+  assert.deepEqual(reduce.out, [(N * (N - 1)) / 2]);
+  assert.equal(reduce.parents.length, N);
+  const graph = await f.a.userClient.listProcessGraphs({ count: 10 });
+  const mine = graph.find((x) => x.processgraphid === g.processgraphid);
+  assert.ok(mine);
+  assert.equal(mine.state, 'SUCCESS');
+  assert.equal(mine.processcount, N + 2);
+  assert.equal(mine.successcount, N + 2);
+  const stats = await f.a.userClient.stats();
+  assert.equal(stats.processes.WAITING + stats.processes.RUNNING, 0, 'nothing left behind');
+});
