@@ -4,10 +4,7 @@ import { FINISHED_STATES } from '../protocol/states.ts';
 import type { LogEntry } from '../protocol/types.ts';
 import { clientFor, examples, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { formatTime, note, print, printJson, style } from './output.ts';
-
-export const FOLLOW_POLL_MS = 500;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { watch } from './wait.ts';
 
 function line(l: LogEntry): string {
   return `${style.dim(formatTime(l.time))}  ${l.message}`;
@@ -32,28 +29,39 @@ async function get(o: LogFlags): Promise<void> {
     else for (const l of logs) print(line(l));
     return;
   }
-  // Follow: poll every 500 ms (a WebSocket comes later) until the process has finished and its logs are drained.
+  // Follow: the live connection says when there is something new (a log line, the end of the process);
+  // the lines themselves are read over HTTP from the last one printed, so none is lost or truncated.
+  const drain = async () => {
+    for (;;) {
+      const logs = await client.getLogs(o.processid, { since, count });
+      for (const l of logs) print(o.json ? JSON.stringify(l) : line(l));
+      if (logs.length > 0) since = logs[logs.length - 1]!.seq;
+      if (logs.length < count) return;
+    }
+  };
   let stopped = false;
+  let finalState = '';
   const stop = () => (stopped = true);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    for (;;) {
-      const p = await client.getProcess(o.processid);
-      const done = FINISHED_STATES.includes(p.state);
-      for (;;) {
-        const logs = await client.getLogs(o.processid, { since, count });
-        for (const l of logs) print(o.json ? JSON.stringify(l) : line(l));
-        if (logs.length > 0) since = logs[logs.length - 1]!.seq;
-        if (logs.length < count) break;
-      }
-      if (done || stopped) {
-        if (done && !o.json) note(`process ${o.processid} ${p.state}`);
-        return;
-      }
-      await sleep(FOLLOW_POLL_MS);
-      if (stopped) return;
-    }
+    await watch(
+      client,
+      { processid: o.processid },
+      async (m) => {
+        const state =
+          m.type === 'snapshot' ? (m.snapshot.of === 'process' ? m.snapshot.process.state : '') : m.event.type === 'process' ? m.event.state : '';
+        if (m.type === 'snapshot' || m.event.type === 'log' || state) await drain();
+        if (FINISHED_STATES.some((s) => s === state)) finalState = state;
+        return finalState !== '' || stopped;
+      },
+      () => {
+        if (stopped) throw new Error('stopped');
+      },
+    ).catch((err: unknown) => {
+      if (!stopped) throw err;
+    });
+    if (finalState && !o.json) note(`process ${o.processid} ${finalState}`);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { registerColony } from './colony.ts';
+import { registerCron } from './cron.ts';
 import { registerDev } from './dev.ts';
 import { oneLine, reportError } from './errors.ts';
 import { registerExecutor } from './executor.ts';
@@ -58,6 +59,7 @@ Reference: docs/cli.md`,
   registerExecutor(program);
   registerProcess(program);
   registerWorkflow(program);
+  registerCron(program);
   registerLog(program);
   return program;
 }

@@ -1,35 +1,38 @@
 /**
- * `--wait`: polls (every 200 ms for now; the WebSocket comes later) until the process or graph has
- * finished, with live progress on stderr, then prints the result on stdout or fails with exit 1.
+ * `--wait`: follows the process or graph live over the WebSocket (a snapshot, then every change; no
+ * polling) with progress on stderr, then prints the result on stdout or fails with exit 1.
  */
 import type { ColoniesClient } from '../executor/client.ts';
+import type { SubscriptionMessage } from '../executor/subscriber.ts';
 import { FINISHED_STATES, PROCESS_STATES, type ProcessState } from '../protocol/states.ts';
 import type { Process, ProcessGraphWithProcesses } from '../protocol/types.ts';
 import { CliError, EXIT } from './errors.ts';
 import { formatDuration, paintState, print, printJson } from './output.ts';
 
-export const POLL_MS = 200;
+/** How often the elapsed time on a terminal's progress line is redrawn (and the timeout checked). */
+const TICK_MS = 250;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const finished = (s: ProcessState) => FINISHED_STATES.includes(s);
 
 /**
  * A progress line on stderr: rewritten in place on a terminal (with the elapsed time), otherwise one
- * line each time it changes (without the time, which would change every poll).
+ * line each time it changes (without the time, which would change every tick).
  */
 function progress() {
   const tty = process.stderr.isTTY === true;
+  const started = Date.now();
   let last = '';
+  const draw = () => process.stderr.write(`\r\u001b[2K${last} ${formatDuration(Date.now() - started)}`);
   return {
-    show(line: string, elapsedMs: number) {
-      if (tty) {
-        process.stderr.write(`\r\u001b[2K${line} ${formatDuration(elapsedMs)}`);
-        last = line;
-        return;
-      }
+    show(line: string) {
       if (line === last) return;
       last = line;
-      process.stderr.write(line + '\n');
+      if (tty) draw();
+      else process.stderr.write(line + '\n');
+    },
+    tick() {
+      if (tty && last) draw();
     },
     end() {
       if (tty && last) process.stderr.write('\n');
@@ -44,52 +47,134 @@ function deadline(timeoutS: number | undefined, what: string): () => void {
   };
 }
 
+/**
+ * Subscribes to a process or graph and feeds every message to `handle` until it says done. A dropped
+ * connection is opened again: the new snapshot brings the state up to date, so nothing is missed.
+ */
+export async function watch(
+  client: ColoniesClient,
+  target: { processid?: string; processgraphid?: string },
+  handle: (m: SubscriptionMessage) => boolean | Promise<boolean>,
+  tick: () => void,
+): Promise<void> {
+  for (;;) {
+    const sub = await client.connect();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const outcome = await new Promise<'done' | 'dropped'>((resolve, reject) => {
+        sub.onClose(() => resolve('dropped'));
+        timer = setInterval(() => {
+          try {
+            tick();
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        }, TICK_MS);
+        // Messages are handled one after another, in order, even when a handler awaits.
+        let queue = Promise.resolve();
+        sub
+          .subscribe({ colonyname: client.colonyname!, ...target }, (m) => {
+            queue = queue.then(async () => {
+              if (await handle(m)) resolve('done');
+            }, reject);
+          })
+          .catch(reject);
+      });
+      if (outcome === 'done') return;
+    } finally {
+      clearInterval(timer);
+      sub.close();
+    }
+    await sleep(200);
+  }
+}
+
 function firstLine(s: string | undefined): string {
   return (s ?? '').split('\n')[0]!.trim();
 }
 
 export async function waitForProcess(client: ColoniesClient, processid: string, timeoutS?: number): Promise<Process> {
   const bar = progress();
-  const started = Date.now();
   const check = deadline(timeoutS, `process ${processid}`);
+  let funcname = '';
+  let maxretries = 0;
+  const show = (state: ProcessState, retries: number) => {
+    const retry = retries > 0 ? ` (retry ${retries}/${maxretries})` : '';
+    bar.show(`process ${processid.slice(0, 12)} ${funcname}: ${paintState(state)}${retry}`);
+    return finished(state);
+  };
   try {
-    for (;;) {
-      const p = await client.getProcess(processid);
-      const retry = p.retries > 0 ? ` (retry ${p.retries}/${p.spec.maxretries})` : '';
-      bar.show(`process ${processid.slice(0, 12)} ${p.spec.funcname}: ${paintState(p.state)}${retry}`, Date.now() - started);
-      if (finished(p.state)) return p;
-      check();
-      await sleep(POLL_MS);
-    }
+    await watch(
+      client,
+      { processid },
+      (m) => {
+        if (m.type === 'snapshot' && m.snapshot.of === 'process') {
+          funcname = m.snapshot.process.spec.funcname;
+          maxretries = m.snapshot.process.spec.maxretries;
+          return show(m.snapshot.process.state, m.snapshot.process.retries);
+        }
+        return m.type === 'event' && m.event.type === 'process' && show(m.event.state, m.event.retries);
+      },
+      () => {
+        bar.tick();
+        check();
+      },
+    );
+    return await client.getProcess(processid);
   } finally {
     bar.end();
   }
 }
 
 export function graphCounts(g: ProcessGraphWithProcesses): Record<ProcessState, number> {
+  return countStates(g.processes.map((p) => p.state));
+}
+
+function countStates(states: Iterable<ProcessState>): Record<ProcessState, number> {
   const counts = Object.fromEntries(PROCESS_STATES.map((s) => [s, 0])) as Record<ProcessState, number>;
-  for (const p of g.processes) counts[p.state]++;
+  for (const s of states) counts[s]++;
   return counts;
 }
 
 export async function waitForGraph(client: ColoniesClient, processgraphid: string, timeoutS?: number): Promise<ProcessGraphWithProcesses> {
   const bar = progress();
-  const started = Date.now();
   const check = deadline(timeoutS, `workflow ${processgraphid}`);
+  const states = new Map<string, ProcessState>();
+  let graphState: ProcessState = 'WAITING';
+  const load = (g: ProcessGraphWithProcesses) => {
+    graphState = g.state;
+    states.clear();
+    for (const p of g.processes) states.set(p.processid, p.state);
+  };
+  const show = () => {
+    const c = countStates(states.values());
+    const done = c.SUCCESS + c.FAILED + c.CANCELLED;
+    const parts = [`${done}/${states.size} done`, `${c.RUNNING} running`, `${c.WAITING} waiting`];
+    if (c.FAILED) parts.push(paintState('FAILED', `${c.FAILED} failed`));
+    if (c.CANCELLED) parts.push(paintState('CANCELLED', `${c.CANCELLED} cancelled`));
+    bar.show(`workflow ${processgraphid.slice(0, 12)} ${paintState(graphState)}: ${parts.join(', ')}`);
+    return finished(graphState);
+  };
   try {
-    for (;;) {
-      const g = await client.getProcessGraph(processgraphid);
-      const c = graphCounts(g);
-      const total = g.processes.length;
-      const done = c.SUCCESS + c.FAILED + c.CANCELLED;
-      const parts = [`${done}/${total} done`, `${c.RUNNING} running`, `${c.WAITING} waiting`];
-      if (c.FAILED) parts.push(paintState('FAILED', `${c.FAILED} failed`));
-      if (c.CANCELLED) parts.push(paintState('CANCELLED', `${c.CANCELLED} cancelled`));
-      bar.show(`workflow ${processgraphid.slice(0, 12)} ${paintState(g.state)}: ${parts.join(', ')}`, Date.now() - started);
-      if (finished(g.state)) return g;
-      check();
-      await sleep(POLL_MS);
-    }
+    await watch(
+      client,
+      { processgraphid },
+      async (m) => {
+        if (m.type === 'snapshot' && m.snapshot.of === 'processgraph') load(m.snapshot.processgraph);
+        else if (m.type === 'event') {
+          const e = m.event;
+          if (e.type === 'process') states.set(e.processid, e.state);
+          else if (e.type === 'processgraph') graphState = e.state;
+          else if (e.type === 'processes-added') load(await client.getProcessGraph(processgraphid)); // the graph grew: count it again
+        }
+        return show();
+      },
+      () => {
+        bar.tick();
+        check();
+      },
+    );
+    return await client.getProcessGraph(processgraphid);
   } finally {
     bar.end();
   }
