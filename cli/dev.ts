@@ -208,6 +208,7 @@ async function dev(o: DevFlags): Promise<void> {
           `${style.bold('Colonies dev server')} running at ${style.cyan(url)}`,
           `  store     embedded, in ${paths.dataDir}`,
           `  env file  ${paths.envFile} (${existing ? 'keys reused' : 'keys created'})`,
+          `  dashboard ${style.cyan(url + '/')} — sign in with the user key below (or load the env file), colony ${DEV.colony}`,
           '',
           'Keys:',
           k('server owner', `COLONIES_SERVER_PRVKEY=${keys.server}`),
