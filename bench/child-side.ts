@@ -1,4 +1,6 @@
 /** The child's end of the IPC protocol (see children.ts): answer calls, report progress, die with the parent. */
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { errorText, type CallMessage, type ChildMessage } from './common.ts';
 
 export type Handlers = Record<string, (data: unknown) => unknown>;
@@ -16,6 +18,7 @@ export function childArgs<T>(): T {
  * closes) the child cleans up and exits too, so no child outlives the harness.
  */
 export function serveParent(handlers: Handlers, onExit: () => Promise<void>): void {
+  handlers = { ...profilerHandlers(), ...handlers };
   let exiting = false;
   const exit = async (code: number) => {
     if (exiting) return;
@@ -64,4 +67,25 @@ export function fatal(err: unknown): void {
 
 export function progress(done: number): void {
   send({ type: 'progress', done });
+}
+
+/** profile-start / profile-stop {file}: a V8 CPU profile of just that window (bench --profile). */
+function profilerHandlers(): Handlers {
+  let session: Session | undefined;
+  return {
+    'profile-start': async () => {
+      session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 200 });
+      await session.post('Profiler.start');
+    },
+    'profile-stop': async (data) => {
+      if (!session) throw new Error('no profile running');
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      session = undefined;
+      await writeFile((data as { file: string }).file, JSON.stringify(profile));
+    },
+  };
 }

@@ -54,6 +54,10 @@ export class Child {
     });
   }
 
+  get alive(): boolean {
+    return !this.exited;
+  }
+
   get pid(): number {
     return this.proc.pid ?? -1;
   }

@@ -65,6 +65,8 @@ export interface WorkerReport {
   /** submit → function start, ms, for jobs that carried their submit time. */
   latencies: number[];
   cpu: CpuTime;
+  /** Statements sent to PostgreSQL through node-postgres (peers' workers; 0 for Colonies executors). */
+  pgStatements: number;
   /** Workload-specific records (chain hop times, reduce sums). */
   extras: Record<string, unknown[]>;
   errors: string[];

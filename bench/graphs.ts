@@ -79,25 +79,38 @@ async function measure(
   client: ColoniesClient,
   capMs: number,
   submit: () => Promise<string[]>,
-): Promise<{ t0: number; graphs: Map<string, ProcessGraph>; ids: string[]; extras: Record<string, unknown[]>; cost: Cost; errors: string[] }> {
+): Promise<{
+  t0: number;
+  tEnd: number;
+  graphs: Map<string, ProcessGraph>;
+  ids: string[];
+  extras: Record<string, unknown[]>;
+  cost: Cost;
+  errors: string[];
+}> {
   await w.start();
   await sleep(300);
   const meter = await costMeter(t, admin);
   const t0 = now();
   const ids = await submit();
   const graphs = await waitGraphs(client, ids, t0 + capMs);
+  const tEnd = now();
   const reports = await w.collect();
   const cost = await meter(reports);
   await w.stop();
   for (const id of ids) if (!graphs.has(id)) await client.cancelProcessGraph(id).catch(() => undefined);
   const extras: Record<string, unknown[]> = {};
   for (const r of reports) for (const [k, v] of Object.entries(r.extras)) (extras[k] ??= []).push(...v);
-  return { t0, graphs, ids, extras, cost, errors: reports.flatMap((r) => r.errors) };
+  return { t0, tEnd, graphs, ids, extras, cost, errors: reports.flatMap((r) => r.errors) };
 }
 
-function wallOf(t0: number, graphs: Map<string, ProcessGraph>): number {
-  const ends = [...graphs.values()].map((g) => (g.endtime ? Date.parse(g.endtime) : now()));
-  return ends.length ? (Math.max(...ends) - t0) / 1000 : NaN;
+/** Until the last graph ended; a graph that did not finish counts until the cap stopped the wait. */
+function wallOf(m: { t0: number; tEnd: number; ids: string[]; graphs: Map<string, ProcessGraph> }): number {
+  const ends = m.ids.map((id) => {
+    const g = m.graphs.get(id);
+    return g?.endtime ? Date.parse(g.endtime) : m.tEnd;
+  });
+  return (Math.max(...ends) - m.t0) / 1000;
 }
 
 const succeeded = (graphs: Map<string, ProcessGraph>) => [...graphs.values()].filter((g) => g.state === 'SUCCESS').length;
@@ -107,7 +120,7 @@ export async function runMapReduce(t: Target, w: Workers, admin: PgAdmin, client
     const g = await client.submitWorkflow({ functionspecs: [spec('map', 'map', [], [s.mapWidth]), spec('reduce', 'reduce', ['map'])] });
     return [g.processgraphid];
   });
-  const wall = wallOf(m.t0, m.graphs);
+  const wall = wallOf(m);
   const processes = s.mapWidth + 2;
   const sums = m.extras.sums ?? [];
   return {
@@ -138,7 +151,7 @@ export async function runChain(t: Target, w: Workers, admin: PgAdmin, client: Co
     const b = starts.get(i);
     if (a !== undefined && b !== undefined) hops.push(b - a);
   }
-  const wall = wallOf(m.t0, m.graphs);
+  const wall = wallOf(m);
   return {
     workload: 'chain',
     graphs: 1,
@@ -161,7 +174,7 @@ export async function runDags(t: Target, w: Workers, admin: PgAdmin, client: Col
     return ids;
   });
   const durations = [...m.graphs.values()].flatMap((g) => (g.endtime ? [Date.parse(g.endtime) - Date.parse(g.submissiontime)] : []));
-  const wall = wallOf(m.t0, m.graphs);
+  const wall = wallOf(m);
   const processes = s.dagNodes * s.dagCount;
   return {
     workload: 'dag',

@@ -33,24 +33,30 @@ const { values: opts } = parseArgs({
     profile: { type: 'boolean', default: false },
     'batch-size': { type: 'string', default: '50' },
     'batch-loops': { type: 'string', default: '4' },
+    workloads: { type: 'string', default: 'drain,e2e,latency' },
+    modes: { type: 'string', default: 'single,batch' },
     help: { type: 'boolean', default: false },
   },
 });
 if (opts.help) {
-  console.log(`usage: npm run bench -- [--quick] [--only ${GROUPS.join(',')}] [--profile] [--batch-size K] [--batch-loops L]`);
+  console.log(
+    `usage: npm run bench -- [--quick] [--only ${GROUPS.join(',')}] [--workloads drain,e2e,latency] [--modes single,batch] [--profile] [--batch-size K] [--batch-loops L]`,
+  );
   process.exit(0);
 }
 const groups = new Set<Group>(opts.only ? (opts.only.split(',').map((s) => s.trim()) as Group[]) : GROUPS);
 for (const g of groups) if (!GROUPS.includes(g)) throw new Error(`--only: unknown group "${g}" (known: ${GROUPS.join(', ')})`);
 
 const queueSizes: QueueSizes = opts.quick
-  ? { drain: 2000, e2e: 2000, inflight: 16, latencyCount: 60, latencyIntervalMs: 25, capMs: 8_000 }
-  : { drain: 20_000, e2e: 20_000, inflight: 16, latencyCount: 400, latencyIntervalMs: 25, capMs: 40_000 };
+  ? { drain: 500, e2e: 500, inflight: 16, latencyCount: 40, latencyIntervalMs: 25, submitCapMs: 3_000, capMs: 3_000 }
+  : { drain: 20_000, e2e: 20_000, inflight: 16, latencyCount: 320, latencyIntervalMs: 25, submitCapMs: 15_000, capMs: 20_000 };
 const graphSizes: GraphSizes = opts.quick
-  ? { mapWidth: 1000, chainLength: 100, dagNodes: 100, dagCount: 5, capMs: 20_000 }
-  : { mapWidth: 10_000, chainLength: 1000, dagNodes: 100, dagCount: 50, capMs: 60_000 };
+  ? { mapWidth: 500, chainLength: 30, dagNodes: 100, dagCount: 2, capMs: 5_000 }
+  : { mapWidth: 10_000, chainLength: 1000, dagNodes: 100, dagCount: 50, capMs: 30_000 };
 const CHILDREN = 2;
 const SLOTS = 8; // per child: 16 in all
+const workloads = new Set(opts.workloads.split(',').map((s) => s.trim()));
+const modes = new Set(opts.modes.split(',').map((s) => s.trim()));
 const batchSize = Number(opts['batch-size']);
 const batchLoops = Number(opts['batch-loops']);
 
@@ -83,26 +89,36 @@ function describe(r: QueueResult): string {
   return `${r.workload} ${r.done} in ${r.seconds.toFixed(2)} s = ${Math.round(r.rate)}/s${lat}${cap}${err}`;
 }
 
+const w = new Workers();
+onCleanup('worker processes', () => w.kill());
+
 async function runQueueTarget(t: Target, admin: PgAdmin, graphsOf?: ColoniesSystem): Promise<TargetResult> {
   const res: TargetResult = { id: t.id, system: t.system, role: t.role, variant: t.variant, store: t.store, settings: t.settings };
-  let w: Workers | undefined;
-  const kill = onCleanup(`workers of ${t.id}`, async () => w?.kill());
   try {
-    w = await Workers.spawn(t);
-    const profileFile = opts.profile && t.server ? new URL(`profile-${stamp}-${t.id}-drain.cpuprofile`, resultsDir) : undefined;
-    res.drain = await runDrain(t, w, admin, queueSizes, {
-      around: profileFile
-        ? async (phase) => void (await t.server!.call(phase === 'start' ? 'profile-start' : 'profile-stop', { file: profileFile.pathname }))
-        : undefined,
-    });
-    log(`${t.id}: ${describe(res.drain)}`);
-    if (profileFile) log(`${t.id}: server profile of the drain → ${profileFile.pathname}\n${renderProfile(summarizeProfile(profileFile.pathname))}`);
-    if (interrupted) return res;
-    res.e2e = await runEndToEnd(t, w, admin, queueSizes);
-    log(`${t.id}: ${describe(res.e2e)}`);
-    if (interrupted) return res;
-    res.latency = await runLatency(t, w, admin, queueSizes);
-    log(`${t.id}: ${describe(res.latency)}`);
+    await w.configure(t);
+    // --profile: V8 CPU profiles of the server and of the first worker during the drain.
+    const profiled = opts.profile ? [...(t.server ? [{ who: 'server', child: t.server }] : []), { who: 'worker', child: w.children[0]! }] : [];
+    const file = (who: string) => new URL(`profile-${stamp}-${t.id}-${who}.cpuprofile`, resultsDir).pathname;
+    if (profiled.length) await mkdir(resultsDir, { recursive: true });
+    if (workloads.has('drain')) {
+      res.drain = await runDrain(t, w, admin, queueSizes, {
+        around: profiled.length
+          ? async (phase) => {
+              await Promise.all(profiled.map((p) => p.child.call(phase === 'start' ? 'profile-start' : 'profile-stop', { file: file(p.who) })));
+            }
+          : undefined,
+      });
+      log(`${t.id}: ${describe(res.drain)}`);
+      for (const p of profiled) log(`${t.id}: ${p.who} CPU profile of the drain → ${file(p.who)}\n${renderProfile(summarizeProfile(file(p.who)))}`);
+    }
+    if (workloads.has('e2e') && !interrupted) {
+      res.e2e = await runEndToEnd(t, w, admin, queueSizes);
+      log(`${t.id}: ${describe(res.e2e)}`);
+    }
+    if (workloads.has('latency') && !interrupted) {
+      res.latency = await runLatency(t, w, admin, queueSizes);
+      log(`${t.id}: ${describe(res.latency)}`);
+    }
     if (graphsOf && groups.has('graphs') && !interrupted) {
       res.graphs = [];
       for (const run of [runMapReduce, runChain, runDags]) {
@@ -118,8 +134,7 @@ async function runQueueTarget(t: Target, admin: PgAdmin, graphsOf?: ColoniesSyst
   } catch (err) {
     res.error = errorText(err);
     log(`${t.id} FAILED: ${res.error}`);
-  } finally {
-    await kill();
+    await w.kill();
   }
   return res;
 }
@@ -128,12 +143,16 @@ async function runColonies(store: 'PostgreSQL' | 'PGlite', admin: PgAdmin, resul
   log(`Colonies on ${store}: starting the server`);
   const sys = await startColonies(store, admin);
   try {
-    const single = await coloniesTarget(sys, 'single', { children: CHILDREN, slots: SLOTS, batch: 1 });
-    results.push(await runQueueTarget(single, admin, sys));
-    if (interrupted) return;
-    const batch = await coloniesTarget(sys, 'batch', { children: CHILDREN, slots: batchLoops, batch: batchSize });
-    results.push(await runQueueTarget(batch, admin, sys));
+    if (modes.has('single')) {
+      const single = await coloniesTarget(sys, 'single', { children: CHILDREN, slots: SLOTS, batch: 1 });
+      results.push(await runQueueTarget(single, admin, sys));
+    }
+    if (modes.has('batch') && !interrupted) {
+      const batch = await coloniesTarget(sys, 'batch', { children: CHILDREN, slots: batchLoops, batch: batchSize });
+      results.push(await runQueueTarget(batch, admin, sys));
+    }
   } finally {
+    await w.release();
     await sys.close();
   }
 }
@@ -149,6 +168,7 @@ async function runPeer(start: () => Promise<PeerSystem>, admin: PgAdmin, results
   } catch (err) {
     log(`peer setup failed: ${errorText(err)}`);
   } finally {
+    await w.release();
     await sys?.close();
   }
 }
@@ -201,7 +221,8 @@ async function main(): Promise<void> {
   await mkdir(resultsDir, { recursive: true });
   const json = new URL(`${stamp}.json`, resultsDir);
   await writeFile(json, JSON.stringify({ meta, results }, null, 2));
-  const md = new URL(opts.quick || opts.only ? 'latest-quick.md' : 'latest.md', resultsDir);
+  const partial = opts.quick || opts.only || workloads.size < 3 || modes.size < 2;
+  const md = new URL(partial ? 'latest-quick.md' : 'latest.md', resultsDir);
   await writeFile(md, markdown(meta, results));
   console.log(`\nwrote ${json.pathname} and ${md.pathname}`);
 }

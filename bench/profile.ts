@@ -25,13 +25,16 @@ export interface ProfileSummary {
 }
 
 const RULES: [RegExp, string][] = [
-  [/node:internal\/crypto|\/protocol\/crypto\.ts|tweetnacl/, 'crypto (Ed25519 verify, SHA-256)'],
+  [/node:internal\/crypto|\/protocol\/crypto\.ts|tweetnacl/, 'crypto (Ed25519 sign/verify, SHA-256)'],
   [/\/node_modules\/(pg|pg-protocol|pg-pool|pg-types|postgres-[a-z]+|pgpass|buffer-writer|packet-reader)\//, 'pg driver'],
   [
     /\/node_modules\/(express|router|body-parser|raw-body|iconv-lite|qs|type-is|content-type|mime-types|send|finalhandler|on-finished|debug|path-to-regexp|accepts|negotiator|statuses|http-errors|depd|parseurl|encodeurl|vary|cookie|proxy-addr|ipaddr\.js|fresh|etag|range-parser|merge-descriptors|serve-static|content-disposition|media-typer|bytes|unpipe|setprototypeof|toidentifier|inherits|safe-buffer|safer-buffer|call-bound|es-errors|get-intrinsic|side-channel[a-z-]*|object-inspect|function-bind|hasown|gopd|has-symbols|math-intrinsics|dunder-proto|es-object-atoms|es-define-property|call-bind-apply-helpers|get-proto|once|wrappy|ee-first)\//,
     'express & middleware',
   ],
   [/\/node_modules\/zod\//, 'zod validation'],
+  [/\/node_modules\/graphile-worker\//, 'graphile-worker'],
+  [/\/node_modules\/pg-boss\//, 'pg-boss'],
+  [/\/executor\//, 'executor SDK (client, transport, Executor)'],
   [/\/node_modules\/ws\//, 'ws'],
   [/\/node_modules\/@electric-sql\/pglite\//, 'PGlite (WASM)'],
   [
@@ -69,8 +72,9 @@ function categorize(n: ProfileNode, parent: Map<number, ProfileNode>): string {
   let first: string | undefined;
   for (let cur: ProfileNode | undefined = n; cur; cur = parent.get(cur.id)) {
     const u = cur.callFrame.url;
-    if (u.includes('/node:inspector') || /^node:inspector/.test(u) || u.includes('/bench/')) return 'bench harness (profiler, RSS sampling)';
-    if (/node:internal\/crypto/.test(u)) return 'crypto (Ed25519 verify, SHA-256)';
+    if (u.includes('/node:inspector') || /^node:inspector/.test(u) || u.includes('/bench/')) return 'bench harness (profiler, bench functions)';
+    if (/node:internal\/crypto/.test(u)) return 'crypto (Ed25519 sign/verify, SHA-256)';
+    if (/node:internal\/deps\/undici/.test(u)) return 'undici (fetch)';
     if (first === undefined && u !== '') first = u;
     if (isLibraryOrOurs(u)) return categoryOfUrl(u) ?? 'other';
   }

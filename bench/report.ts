@@ -61,12 +61,13 @@ export function queueTable(results: TargetResult[]): Table {
       'CPU ms/1k jobs (srv+wrk+pg)',
       'Server CPU s',
       'Peak RSS MB',
+      'SQL stmts/job',
       'WAL B/job',
     ],
   ];
   for (const t of results) {
     if (t.error && !t.drain) {
-      rows.push([label(t), t.store, `failed: ${t.error.split('\n')[0]!.slice(0, 60)}`, '', '', '', '', '', '']);
+      rows.push([label(t), t.store, `failed: ${t.error.split('\n')[0]!.slice(0, 60)}`, '', '', '', '', '', '', '']);
       continue;
     }
     const d = t.drain;
@@ -79,6 +80,7 @@ export function queueTable(results: TargetResult[]): Table {
       f0(cpuPerK(d)),
       f1(d?.cost.serverCpuS),
       f0(d?.cost.serverPeakRssMB),
+      d && d.cost.pgStatements !== null && d.done > 0 ? (d.cost.pgStatements / d.done).toFixed(2) : '–',
       d && d.cost.walBytes !== null && d.done > 0 ? f0(d.cost.walBytes / d.done) : '–',
     ]);
   }

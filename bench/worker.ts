@@ -1,10 +1,11 @@
 /**
  * A worker child: Colonies executors or a peer's workers, running no-op jobs and counting them.
- * Commands: start (begin taking work; counters reset; answers the CPU time so far), stop (stop taking
- * work), collect (the WorkerReport since start), exit. Progress (jobs done) is pushed every 20 ms.
+ * Commands: configure {args} (become another target's worker), start (begin taking work; counters reset),
+ * stop (stop taking work), collect (the WorkerReport since start), exit. Progress (jobs done) is pushed every 20 ms.
  */
 import { childArgs, fatal, progress, ready, serveParent } from './child-side.ts';
 import { errorText, now, type WorkerArgs, type WorkerReport } from './common.ts';
+import { installPgCounter } from './pg-count.ts';
 
 /** What a job runner tells the counters. */
 export interface Sink {
@@ -25,9 +26,10 @@ export interface JobRunner {
 const MAX_ERRORS = 20;
 
 function createSink() {
+  const statements = installPgCounter();
   let r: WorkerReport;
   const reset = () => {
-    r = { done: 0, firstStartAt: null, lastDoneAt: null, latencies: [], cpu: process.cpuUsage(), extras: {}, errors: [] };
+    r = { done: 0, firstStartAt: null, lastDoneAt: null, latencies: [], cpu: process.cpuUsage(), pgStatements: statements(), extras: {}, errors: [] };
   };
   reset();
   const sink: Sink = {
@@ -47,7 +49,7 @@ function createSink() {
       if (r.errors.length < MAX_ERRORS) r.errors.push(errorText(err).split('\n').slice(0, 3).join(' | '));
     },
   };
-  return { sink, reset, report: () => ({ ...r, cpu: process.cpuUsage(r.cpu) }), done: () => r.done };
+  return { sink, reset, report: () => ({ ...r, cpu: process.cpuUsage(r.cpu), pgStatements: statements() - r.pgStatements }), done: () => r.done };
 }
 
 async function load(args: WorkerArgs, sink: Sink): Promise<JobRunner> {
@@ -64,9 +66,17 @@ async function load(args: WorkerArgs, sink: Sink): Promise<JobRunner> {
 }
 
 try {
-  const args = childArgs<WorkerArgs>();
   const counters = createSink();
-  const runner = await load(args, counters.sink);
+  let runner: JobRunner | undefined;
+  let running = false;
+  const release = async () => {
+    if (running) await runner?.stop().catch(() => undefined);
+    running = false;
+    await runner?.close().catch(() => undefined);
+    runner = undefined;
+  };
+  const initial = childArgs<WorkerArgs | null>();
+  if (initial) runner = await load(initial, counters.sink);
   let sent = -1;
   const ticker = setInterval(() => {
     const d = counters.done();
@@ -75,10 +85,16 @@ try {
       progress(d);
     }
   }, 20);
-  let running = false;
   serveParent(
     {
+      // One child serves target after target (saves a process start per target): configure swaps the runner.
+      configure: async (args) => {
+        await release();
+        runner = await load(args as WorkerArgs, counters.sink);
+        return true;
+      },
       start: async () => {
+        if (!runner) throw new Error('not configured');
         counters.reset();
         sent = -1;
         running = true;
@@ -86,16 +102,20 @@ try {
         return true;
       },
       stop: async () => {
-        if (running) await runner.stop();
+        if (running) await runner?.stop();
         running = false;
         return true;
       },
       collect: () => counters.report(),
+      /** Lets go of the target (its connections) before its database is dropped. */
+      release: async () => {
+        await release();
+        return true;
+      },
     },
     async () => {
       clearInterval(ticker);
-      if (running) await runner.stop().catch(() => undefined);
-      await runner.close();
+      await release();
     },
   );
   ready();

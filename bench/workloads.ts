@@ -23,6 +23,8 @@ export interface Cost {
   serverPeakRssMB: number | null;
   /** WAL written (whole cluster: other users of this PostgreSQL add to it). */
   walBytes: number | null;
+  /** Statements sent to PostgreSQL (server and workers, through node-postgres; null on PGlite). */
+  pgStatements: number | null;
 }
 
 export interface QueueResult {
@@ -32,6 +34,7 @@ export interface QueueResult {
   seconds: number;
   /** Jobs per second (drain, e2e). */
   rate: number;
+  /** Stopped by the time cap (or, for a drain, fewer than asked could be queued within its cap). */
   capped: boolean;
   latency: Summary | null;
   /** Pre-submission rate (drain) or submit rate (e2e). */
@@ -46,24 +49,32 @@ export interface QueueSizes {
   inflight: number;
   latencyCount: number;
   latencyIntervalMs: number;
+  /** Time cap of the drain's pre-submission, of the drain, and of the end-to-end run. */
+  submitCapMs: number;
   capMs: number;
 }
 
+const PRESUBMIT_CHUNK = 500;
+
 const cpuSeconds = (c: CpuTime) => (c.user + c.system) / 1e6;
 
-/** The worker children of one target. */
+/**
+ * The worker children, kept across targets: `configure` makes them the next target's workers
+ * (a child that died is replaced), which saves starting processes for every target.
+ */
 export class Workers {
-  private constructor(readonly children: Child[]) {}
+  private pool: Child[] = [];
+  children: Child[] = [];
+  private spawned = 0;
 
-  static async spawn(t: Target): Promise<Workers> {
-    const spawned = await Promise.allSettled(t.workers.map((args, i) => Child.spawn(`${t.id} worker ${i + 1}`, './worker.ts', args)));
-    const children = spawned.flatMap((s) => (s.status === 'fulfilled' ? [s.value.child] : []));
-    const failed = spawned.find((s) => s.status === 'rejected');
-    if (failed) {
-      await Promise.all(children.map((c) => c.kill()));
-      throw failed.reason;
+  async configure(t: Target): Promise<void> {
+    this.pool = this.pool.filter((c) => c.alive);
+    while (this.pool.length < t.workers.length) {
+      const { child } = await Child.spawn(`worker ${++this.spawned}`, './worker.ts', null);
+      this.pool.push(child);
     }
-    return new Workers(children);
+    this.children = this.pool.slice(0, t.workers.length);
+    await Promise.all(this.children.map((c, i) => c.call('configure', t.workers[i], 60_000)));
   }
 
   done(): number {
@@ -92,24 +103,34 @@ export class Workers {
     return true;
   }
 
+  /** The children let go of the current target (before its database is dropped). */
+  async release(): Promise<void> {
+    await Promise.all(this.pool.filter((c) => c.alive).map((c) => c.call('release', undefined, 30_000).catch(() => undefined)));
+  }
+
+  /** Ends every child (after a failure, so that the next target starts from fresh processes). */
   async kill(): Promise<void> {
-    await Promise.all(this.children.map((c) => c.kill()));
+    await Promise.all(this.pool.map((c) => c.kill()));
+    this.pool = [];
+    this.children = [];
   }
 }
 
 /** Measures CPU, memory and WAL over a window. */
 export async function costMeter(t: Target, admin: PgAdmin): Promise<(reports: WorkerReport[]) => Promise<Cost>> {
-  const server0 = t.server ? await t.server.call<CpuTime>('mark') : undefined;
+  const server0 = t.server ? await t.server.call<{ cpu: CpuTime; pgStatements: number }>('mark') : undefined;
   const pg0 = t.db ? await admin.backendCpu(t.db.name) : undefined;
   const lsn0 = await admin.walLsn().catch(() => undefined);
   return async (reports) => {
-    const server1 = t.server ? await t.server.call<{ cpu: CpuTime; peakRss: number }>('stats') : undefined;
+    const server1 = t.server ? await t.server.call<{ cpu: CpuTime; peakRss: number; pgStatements: number }>('stats') : undefined;
+    const workerStatements = reports.reduce((s, r) => s + r.pgStatements, 0);
     return {
-      serverCpuS: server0 && server1 ? cpuSeconds(server1.cpu) - cpuSeconds(server0) : null,
+      serverCpuS: server0 && server1 ? cpuSeconds(server1.cpu) - cpuSeconds(server0.cpu) : null,
       workerCpuS: reports.reduce((s, r) => s + cpuSeconds(r.cpu), 0),
       pgCpuS: t.db && pg0 ? await admin.backendCpuSince(t.db.name, pg0) : null,
       serverPeakRssMB: server1 ? server1.peakRss / 2 ** 20 : null,
       walBytes: lsn0 ? await admin.walBytesSince(lsn0).catch(() => null) : null,
+      pgStatements: t.store === 'PGlite' ? null : workerStatements + (server0 && server1 ? server1.pgStatements - server0.pgStatements : 0),
     };
   };
 }
@@ -134,14 +155,20 @@ export async function runDrain(
   hooks: { around?: (phase: 'start' | 'stop') => Promise<void> } = {},
 ): Promise<QueueResult> {
   if (t.db) await admin.vacuum(t.db.url);
+  // Pre-submission is bounded too: a slow submit path drains fewer jobs rather than running for minutes.
   const s0 = now();
-  await t.submitBulk(s.drain);
-  const submitRate = s.drain / ((now() - s0) / 1000);
+  let queued = 0;
+  while (queued < s.drain && now() < s0 + s.submitCapMs) {
+    const k = Math.min(PRESUBMIT_CHUNK, s.drain - queued);
+    await t.submitBulk(k);
+    queued += k;
+  }
+  const submitRate = queued / ((now() - s0) / 1000);
   const meter = await costMeter(t, admin);
   await hooks.around?.('start');
   const t0 = now();
   await w.start();
-  const finished = await w.waitDone(s.drain, t0 + s.capMs);
+  const finished = await w.waitDone(queued, t0 + s.capMs);
   const reports = await w.collect();
   const cost = await meter(reports);
   await hooks.around?.('stop');
@@ -151,11 +178,11 @@ export async function runDrain(
   const seconds = m.firstStartAt !== null && m.lastDoneAt !== null ? (m.lastDoneAt - m.firstStartAt) / 1000 : (now() - t0) / 1000;
   return {
     workload: 'drain',
-    n: s.drain,
+    n: queued,
     done: m.done,
     seconds,
     rate: m.done / seconds,
-    capped: !finished,
+    capped: !finished || queued < s.drain,
     latency: null,
     submitRate,
     cost,
@@ -209,7 +236,7 @@ export async function runEndToEnd(t: Target, w: Workers, admin: PgAdmin, s: Queu
 export async function runLatency(t: Target, w: Workers, admin: PgAdmin, s: QueueSizes): Promise<QueueResult> {
   if (t.db) await admin.vacuum(t.db.url);
   await w.start();
-  await sleep(500);
+  await sleep(300); // workers idle in their waits
   const meter = await costMeter(t, admin);
   const t0 = now();
   const errors: string[] = [];

@@ -38,11 +38,13 @@ export async function createRawRunner(args: Args, sink: Sink): Promise<JobRunner
   const clients = await Promise.all(
     Array.from({ length: args.connections }, async () => {
       const c = new pg.Client({ connectionString: args.url });
+      c.on('error', (err) => sink.error(err));
       await c.connect();
       return c;
     }),
   );
   const listener = new pg.Client({ connectionString: args.url });
+  listener.on('error', (err) => sink.error(err));
   await listener.connect();
   // Wake-ups: a generation counter so that a NOTIFY between an empty claim and the wait is not lost.
   let generation = 0;
