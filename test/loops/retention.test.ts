@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startFixture } from '../helpers/fixture.ts';
 import { ManualClock, systemClock } from '../../server/clock.ts';
 import { purgeFinished } from '../../server/loops/maintenance.ts';
-import { ColoniesError } from '../../executor/transport.ts';
+import type { ColoniesError } from '../../executor/transport.ts';
 
 test('retention removes finished work older than the cut-off, with its logs, and nothing else', async () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
