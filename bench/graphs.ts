@@ -28,6 +28,8 @@ export interface GraphResult {
   processes: number;
   /** Graphs that finished SUCCESS within the cap. */
   succeeded: number;
+  /** Processes that succeeded within the cap (all of them when every graph finished). */
+  processesDone: number;
   wallSeconds: number;
   processesPerSecond: number;
   /** chain: per-hop latency; dag: per-graph duration (ms). */
@@ -39,17 +41,27 @@ export interface GraphResult {
 
 const FINISHED = new Set(['SUCCESS', 'FAILED', 'CANCELLED']);
 
-/** Polls the (cheap) graph list until every id has finished or the deadline passes. */
-async function waitGraphs(client: ColoniesClient, ids: string[], deadline: number): Promise<Map<string, ProcessGraph>> {
+/**
+ * Polls the (cheap) graph list until every id has finished or the deadline passes. Returns the
+ * finished graphs and the last seen state of every graph (for the processes an unfinished one did).
+ */
+async function waitGraphs(
+  client: ColoniesClient,
+  ids: string[],
+  deadline: number,
+): Promise<{ done: Map<string, ProcessGraph>; seen: Map<string, ProcessGraph> }> {
   const done = new Map<string, ProcessGraph>();
+  const seen = new Map<string, ProcessGraph>();
   const wanted = new Set(ids);
   while (done.size < wanted.size && now() < deadline) {
     for (const g of await client.listProcessGraphs({ count: Math.min(10_000, ids.length + 50) })) {
-      if (wanted.has(g.processgraphid) && FINISHED.has(g.state)) done.set(g.processgraphid, g);
+      if (!wanted.has(g.processgraphid)) continue;
+      seen.set(g.processgraphid, g);
+      if (FINISHED.has(g.state)) done.set(g.processgraphid, g);
     }
     if (done.size < wanted.size) await sleep(25);
   }
-  return done;
+  return { done, seen };
 }
 
 const spec = (funcname: string, nodename: string, deps: string[] = [], args: unknown[] = []): FunctionSpecInput => ({
@@ -83,6 +95,7 @@ async function measure(
   t0: number;
   tEnd: number;
   graphs: Map<string, ProcessGraph>;
+  succeededProcesses: number;
   ids: string[];
   extras: Record<string, unknown[]>;
   cost: Cost;
@@ -93,15 +106,16 @@ async function measure(
   const meter = await costMeter(t, admin);
   const t0 = now();
   const ids = await submit();
-  const graphs = await waitGraphs(client, ids, t0 + capMs);
+  const { done: graphs, seen } = await waitGraphs(client, ids, t0 + capMs);
   const tEnd = now();
+  const succeededProcesses = [...seen.values()].reduce((n, g) => n + g.successcount, 0);
   const reports = await w.collect();
   const cost = await meter(reports);
   await w.stop();
   for (const id of ids) if (!graphs.has(id)) await client.cancelProcessGraph(id).catch(() => undefined);
   const extras: Record<string, unknown[]> = {};
   for (const r of reports) for (const [k, v] of Object.entries(r.extras)) (extras[k] ??= []).push(...v);
-  return { t0, tEnd, graphs, ids, extras, cost, errors: reports.flatMap((r) => r.errors) };
+  return { t0, tEnd, graphs, succeededProcesses, ids, extras, cost, errors: reports.flatMap((r) => r.errors) };
 }
 
 /** Until the last graph ended; a graph that did not finish counts until the cap stopped the wait. */
@@ -129,7 +143,8 @@ export async function runMapReduce(t: Target, w: Workers, admin: PgAdmin, client
     processes,
     succeeded: succeeded(m.graphs),
     wallSeconds: wall,
-    processesPerSecond: processes / wall,
+    processesDone: m.succeededProcesses,
+    processesPerSecond: m.succeededProcesses / wall,
     latency: null,
     check:
       sums.length === 1 && sums[0] === s.mapWidth
@@ -158,7 +173,8 @@ export async function runChain(t: Target, w: Workers, admin: PgAdmin, client: Co
     processes: s.chainLength,
     succeeded: succeeded(m.graphs),
     wallSeconds: wall,
-    processesPerSecond: s.chainLength / wall,
+    processesDone: m.succeededProcesses,
+    processesPerSecond: m.succeededProcesses / wall,
     latency: summarize(hops),
     check: `${starts.size} of ${s.chainLength} steps ran`,
     cost: m.cost,
@@ -182,7 +198,8 @@ export async function runDags(t: Target, w: Workers, admin: PgAdmin, client: Col
     processes,
     succeeded: succeeded(m.graphs),
     wallSeconds: wall,
-    processesPerSecond: processes / wall,
+    processesDone: m.succeededProcesses,
+    processesPerSecond: m.succeededProcesses / wall,
     latency: summarize(durations),
     check: `${succeeded(m.graphs)} of ${s.dagCount} graphs succeeded`,
     cost: m.cost,

@@ -49,10 +49,10 @@ for (const g of groups) if (!GROUPS.includes(g)) throw new Error(`--only: unknow
 
 const queueSizes: QueueSizes = opts.quick
   ? { drain: 500, e2e: 500, inflight: 16, latencyCount: 40, latencyIntervalMs: 25, submitCapMs: 3_000, capMs: 3_000 }
-  : { drain: 20_000, e2e: 20_000, inflight: 16, latencyCount: 320, latencyIntervalMs: 25, submitCapMs: 15_000, capMs: 20_000 };
+  : { drain: 20_000, e2e: 20_000, inflight: 16, latencyCount: 300, latencyIntervalMs: 25, submitCapMs: 12_000, capMs: 15_000 };
 const graphSizes: GraphSizes = opts.quick
   ? { mapWidth: 500, chainLength: 30, dagNodes: 100, dagCount: 2, capMs: 5_000 }
-  : { mapWidth: 10_000, chainLength: 1000, dagNodes: 100, dagCount: 50, capMs: 30_000 };
+  : { mapWidth: 10_000, chainLength: 1000, dagNodes: 100, dagCount: 50, capMs: 20_000 };
 const CHILDREN = 2;
 const SLOTS = 8; // per child: 16 in all
 const workloads = new Set(opts.workloads.split(',').map((s) => s.trim()));
@@ -84,7 +84,7 @@ process.on('exit', killAllChildrenNow);
 
 function describe(r: QueueResult): string {
   const lat = r.latency ? ` p50 ${r.latency.p50.toFixed(1)} p99 ${r.latency.p99.toFixed(1)} ms` : '';
-  const cap = r.capped ? ` (capped: ${r.done}/${r.n})` : '';
+  const cap = r.capped ? ` (time cap: ${r.done} done of ${r.n} submitted${r.workload === 'drain' ? ` of ${queueSizes.drain} asked` : ''})` : '';
   const err = r.errors.length ? ` errors: ${r.errors.length} (${r.errors[0]})` : '';
   return `${r.workload} ${r.done} in ${r.seconds.toFixed(2)} s = ${Math.round(r.rate)}/s${lat}${cap}${err}`;
 }
@@ -126,7 +126,7 @@ async function runQueueTarget(t: Target, admin: PgAdmin, graphsOf?: ColoniesSyst
         res.graphs.push(g);
         const lat = g.latency ? ` p50 ${g.latency.p50.toFixed(1)} p99 ${g.latency.p99.toFixed(1)} ms` : '';
         log(
-          `${t.id}: ${g.workload} ${g.succeeded}/${g.graphs} graphs, ${g.processes} processes in ${g.wallSeconds.toFixed(2)} s (${Math.round(g.processesPerSecond)}/s)${lat}; ${g.check}`,
+          `${t.id}: ${g.workload} ${g.succeeded}/${g.graphs} graphs, ${g.processesDone}/${g.processes} processes in ${g.wallSeconds.toFixed(2)} s (${Math.round(g.processesPerSecond)}/s)${lat}; ${g.check}`,
         );
         if (interrupted) break;
       }

@@ -240,7 +240,7 @@ export function markdown(meta: Meta, results: TargetResult[]): string {
     '',
     `Independent no-op jobs, 16 worker slots in all (2 processes), everything on one machine. Drain: ${f0(Number(meta.sizes.drain))} jobs queued first; ` +
       `E2E: ${f0(Number(meta.sizes.e2e))} jobs submitted by ${String(meta.sizes.inflight)} concurrent submitters; latency: one job every ${String(meta.sizes.latencyIntervalMs)} ms, ` +
-      `submit → function start. \`*\` = stopped at the time cap (rate of what finished).`,
+      `submit → function start. \`*\` = a time cap was hit (the drain could queue fewer jobs than asked, or not all finished): the rate is that of what finished.`,
     '',
     renderMarkdown(queueTable(results)),
     '',
