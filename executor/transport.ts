@@ -1,4 +1,6 @@
 /** Signed HTTP transport: every request carries id, timestamp, nonce and an Ed25519 signature. */
+import http from 'node:http';
+import https from 'node:https';
 import { createSigner, randomNonce, sha256Hex, type Signer } from '../protocol/crypto.ts';
 import { HEADERS, canonicalRequest } from '../protocol/signing.ts';
 import { isErrorCode, type ErrorCode } from '../protocol/errors.ts';
@@ -36,10 +38,44 @@ export interface Transport {
   request<T>(method: string, path: string, body?: unknown, opts?: RequestOptions): Promise<T>;
 }
 
+/** One HTTP exchange; resolves with the status and the body as text. */
+function send(
+  agent: http.Agent,
+  url: string,
+  method: string,
+  payload: string,
+  headers: Record<string, string>,
+  signal: AbortSignal | undefined,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const request = u.protocol === 'https:' ? https.request : http.request;
+    const req = request(
+      u,
+      {
+        method,
+        agent,
+        headers: payload ? { ...headers, 'content-length': String(Buffer.byteLength(payload)) } : headers,
+        ...(signal ? { signal } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload || undefined);
+  });
+}
+
 export function createTransport(opts: TransportOptions): Transport {
   const signer: Signer = createSigner(opts.prvkey);
   const base = opts.url.replace(/\/+$/, '');
   const now = opts.now ?? Date.now;
+  // node:http with keep-alive: several times cheaper per request than fetch (undici) on Node 20.
+  const agent = base.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   return {
     id: signer.id,
     url: base,
@@ -55,39 +91,37 @@ export function createTransport(opts: TransportOptions): Transport {
       const timestamp = String(now());
       const nonce = randomNonce();
       const signature = signer.sign(canonicalRequest(method, pathWithQuery, timestamp, nonce, sha256Hex(payload)));
-      let res: Response;
+      let res: { status: number; text: string };
       try {
-        res = await fetch(base + pathWithQuery, {
+        res = await send(
+          agent,
+          base + pathWithQuery,
           method,
-          headers: {
+          payload,
+          {
             'content-type': 'application/json',
             [HEADERS.id]: signer.id,
             [HEADERS.timestamp]: timestamp,
             [HEADERS.nonce]: nonce,
             [HEADERS.signature]: signature,
           },
-          ...(payload ? { body: payload } : {}),
-          ...(ro.signal ? { signal: ro.signal } : {}),
-        });
+          ro.signal,
+        );
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err;
-        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-        throw new ColoniesError(
-          'UNREACHABLE',
-          `cannot reach the Colonies server at ${base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
-        );
+        const e = err as { code?: string; message?: string };
+        throw new ColoniesError('UNREACHABLE', `cannot reach the Colonies server at ${base}: ${e.code ?? e.message}`);
       }
-      const text = await res.text();
-      if (res.status === 204 || text === '') {
-        if (res.ok) return undefined as T;
-      }
+      const ok = res.status >= 200 && res.status < 300;
+      const text = res.text;
+      if (ok && (res.status === 204 || text === '')) return undefined as T;
       let json: unknown;
       try {
         json = JSON.parse(text);
       } catch {
         throw new ColoniesError('BAD_RESPONSE', `server answered ${res.status} with a body that is not JSON`, res.status);
       }
-      if (!res.ok) {
+      if (!ok) {
         const e = (json as { error?: { code?: unknown; message?: unknown; details?: unknown } }).error;
         if (e && isErrorCode(e.code)) throw new ColoniesError(e.code, String(e.message), res.status, e.details);
         throw new ColoniesError('BAD_RESPONSE', `server answered ${res.status}`, res.status, json);
