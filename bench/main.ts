@@ -84,7 +84,8 @@ process.on('exit', killAllChildrenNow);
 
 function describe(r: QueueResult): string {
   const lat = r.latency ? ` p50 ${r.latency.p50.toFixed(1)} p99 ${r.latency.p99.toFixed(1)} ms` : '';
-  const cap = r.capped ? ` (time cap: ${r.done} done of ${r.n} submitted${r.workload === 'drain' ? ` of ${queueSizes.drain} asked` : ''})` : '';
+  const asked = r.workload === 'drain' ? queueSizes.drain : r.n;
+  const cap = r.capped ? ` (time cap: ${r.done} done of ${r.submitted} submitted of ${asked} asked)` : '';
   const err = r.errors.length ? ` errors: ${r.errors.length} (${r.errors[0]})` : '';
   return `${r.workload} ${r.done} in ${r.seconds.toFixed(2)} s = ${Math.round(r.rate)}/s${lat}${cap}${err}`;
 }

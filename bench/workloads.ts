@@ -39,6 +39,8 @@ export interface QueueResult {
   latency: Summary | null;
   /** Pre-submission rate (drain) or submit rate (e2e). */
   submitRate: number | null;
+  /** Jobs submitted within the cap (e2e; equals n elsewhere). */
+  submitted: number;
   cost: Cost;
   errors: string[];
 }
@@ -120,7 +122,8 @@ export class Workers {
 export async function costMeter(t: Target, admin: PgAdmin): Promise<(reports: WorkerReport[]) => Promise<Cost>> {
   const server0 = t.server ? await t.server.call<{ cpu: CpuTime; pgStatements: number }>('mark') : undefined;
   const pg0 = t.db ? await admin.backendCpu(t.db.name) : undefined;
-  const lsn0 = await admin.walLsn().catch(() => undefined);
+  // WAL of the shared PostgreSQL says nothing about PGlite.
+  const lsn0 = t.store === 'PGlite' ? undefined : await admin.walLsn().catch(() => undefined);
   return async (reports) => {
     const server1 = t.server ? await t.server.call<{ cpu: CpuTime; peakRss: number; pgStatements: number }>('stats') : undefined;
     const workerStatements = reports.reduce((s, r) => s + r.pgStatements, 0);
@@ -179,6 +182,7 @@ export async function runDrain(
   return {
     workload: 'drain',
     n: queued,
+    submitted: queued,
     done: m.done,
     seconds,
     rate: m.done / seconds,
@@ -222,6 +226,7 @@ export async function runEndToEnd(t: Target, w: Workers, admin: PgAdmin, s: Queu
   return {
     workload: 'e2e',
     n: s.e2e,
+    submitted,
     done: m.done,
     seconds,
     rate: m.done / seconds,
@@ -257,6 +262,7 @@ export async function runLatency(t: Target, w: Workers, admin: PgAdmin, s: Queue
   return {
     workload: 'latency',
     n: s.latencyCount,
+    submitted: s.latencyCount,
     done: m.done,
     seconds,
     rate: m.done / seconds,
