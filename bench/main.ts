@@ -188,6 +188,8 @@ async function main(): Promise<void> {
   const stale = await admin.dropStale();
   if (stale.length) log(`dropped ${stale.length} stale bench database(s) from an earlier killed run`);
   const loadBefore = loadavg();
+  // The code under test is what the checkout holds when the processes start: record it now, not at the end.
+  const commit = git('rev-parse --short HEAD') + (git('status --porcelain -- server executor protocol migrations') ? ' (+ uncommitted changes)' : '');
   log(
     `${opts.quick ? 'quick' : 'full'} run: ${[...groups].join(', ')}; PostgreSQL ${admin.version}; load ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`,
   );
@@ -205,7 +207,7 @@ async function main(): Promise<void> {
     machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
     node: process.versions.node,
     postgres: admin.version,
-    commit: git('rev-parse --short HEAD') + (git('status --porcelain -- server executor protocol migrations') ? ' (+ uncommitted changes)' : ''),
+    commit,
     loadBefore,
     loadAfter: loadavg(),
     durationSeconds: (now() - started) / 1000,
