@@ -64,6 +64,9 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     });
   });
 
+/** The server's limit on one closeMany (LIMITS.maxAssignCount). */
+const CLOSE_BATCH = 500;
+
 const isTransient = (err: unknown) =>
   err instanceof ColoniesError && (err.code === 'UNREACHABLE' || err.code === 'UNAVAILABLE' || err.code === 'INTERNAL');
 
@@ -75,7 +78,12 @@ export class Executor {
   private readonly polls = new AbortController();
   private readonly hardStop = new AbortController();
   private readonly running = new Map<string, Process>();
-  private slots: Promise<void>[] = [];
+  private poller: Promise<void> = Promise.resolve();
+  /** Runs in progress (each holds a slot until its close or fail is acknowledged). */
+  private readonly inflight = new Set<Promise<void>>();
+  private slotFreed: () => void = () => {};
+  /** Closes waiting to go out together in one closeMany request. */
+  private closeQueue: { p: Process; out: unknown[]; done(): void }[] = [];
   private stopping: Promise<void> | undefined;
   /** Processes this executor closed successfully, and failed (function threw). */
   readonly stats = { closed: 0, failed: 0 };
@@ -108,22 +116,24 @@ export class Executor {
     await owner.approveExecutor(this.executorname);
   }
 
-  /** Registers (when it can) and starts the polling slots. Resolves once started. */
+  /** Registers (when it can) and starts polling for work. Resolves once started. */
   async start(): Promise<void> {
     await this.register();
-    const n = Math.max(1, this.opts.concurrency ?? 1);
-    this.slots = Array.from({ length: n }, () => this.slot());
+    this.poller = this.poll(Math.max(1, this.opts.concurrency ?? 1));
   }
 
-  /** Resolves when every slot has stopped. */
+  /** Resolves when polling has stopped and every running function has been reported. */
   get done(): Promise<void> {
-    return Promise.all(this.slots).then(() => undefined);
+    return this.poller.then(async () => {
+      while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+    });
   }
 
   /** Stops taking work, waits up to graceMs for running functions, then fails what is left. */
   stop(graceMs = this.opts.graceMs ?? 30_000): Promise<void> {
     this.stopping ??= (async () => {
       this.polls.abort();
+      this.slotFreed();
       const finished = this.done;
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<'grace'>((r) => (timer = setTimeout(() => r('grace'), graceMs)));
@@ -151,12 +161,21 @@ export class Executor {
     process.on('SIGTERM', handler);
   }
 
-  private async slot(): Promise<void> {
+  /**
+   * One long-poll at a time asks for as many processes as there are free slots, so a busy executor
+   * takes work in batches (one request for many processes) and an idle one reacts at once.
+   */
+  private async poll(concurrency: number): Promise<void> {
     let backoff = 100;
     while (!this.polls.signal.aborted) {
+      const free = concurrency - this.inflight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
       let procs: Process[];
       try {
-        procs = await this.client.assign({ timeout: this.opts.assignTimeout ?? 10, count: 1 }, this.polls.signal);
+        procs = await this.client.assign({ timeout: this.opts.assignTimeout ?? 10, count: free }, this.polls.signal);
         backoff = 100;
       } catch (err) {
         if (this.polls.signal.aborted) break;
@@ -165,7 +184,13 @@ export class Executor {
         backoff = Math.min(backoff * 2, 5000);
         continue;
       }
-      for (const p of procs) await this.run(p);
+      for (const p of procs) {
+        const run = this.run(p).finally(() => {
+          this.inflight.delete(run);
+          this.slotFreed();
+        });
+        this.inflight.add(run);
+      }
     }
   }
 
@@ -213,19 +238,42 @@ export class Executor {
 
   /** Closes or fails, retrying while the server is unreachable: a finished result is not thrown away. */
   private async report(p: Process, outcome: { out: unknown[] } | { errors: string[] }): Promise<void> {
+    if ('out' in outcome) {
+      await new Promise<void>((done) => {
+        this.closeQueue.push({ p, out: outcome.out, done });
+        if (this.closeQueue.length === 1) setImmediate(() => void this.flushCloses());
+      });
+      return;
+    }
+    await this.retrying(async () => {
+      await this.client.fail(p.processid, p.attempt, outcome.errors);
+      this.stats.failed++;
+    });
+  }
+
+  /** Everything that finished in one turn of the event loop is closed in one request (one transaction). */
+  private async flushCloses(): Promise<void> {
+    const batch = this.closeQueue.splice(0, CLOSE_BATCH);
+    if (this.closeQueue.length > 0) setImmediate(() => void this.flushCloses());
+    await this.retrying(async () => {
+      const r = await this.client.closeMany(batch.map((c) => ({ processid: c.p.processid, attempt: c.p.attempt, out: c.out })));
+      this.stats.closed += r.closed.length;
+      for (const id of r.refused) {
+        // e.g. the attempt timed out and was given to another executor, or the graph was cancelled
+        this.opts.onError?.(new ColoniesError('PROCESS_NOT_RUNNING', `process ${id} was no longer running on this attempt; its result was not kept`));
+      }
+    });
+    for (const c of batch) c.done();
+  }
+
+  private async retrying(send: () => Promise<void>): Promise<void> {
     for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
       try {
-        if ('out' in outcome) {
-          await this.client.close(p.processid, p.attempt, outcome.out);
-          this.stats.closed++;
-        } else {
-          await this.client.fail(p.processid, p.attempt, outcome.errors);
-          this.stats.failed++;
-        }
+        await send();
         return;
       } catch (err) {
         if (!isTransient(err) || this.hardStop.signal.aborted) {
-          this.opts.onError?.(err); // e.g. the attempt timed out and was given to another executor
+          this.opts.onError?.(err);
           return;
         }
         await sleep(delay, this.hardStop.signal);
