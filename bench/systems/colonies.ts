@@ -106,7 +106,7 @@ export async function coloniesTarget(sys: ColoniesSystem, mode: 'single' | 'batc
     store: sys.store,
     settings:
       mode === 'single'
-        ? `SDK Executor, ${o.children} processes × ${o.slots} slots, assign 1 → close 1, signed HTTP`
+        ? `SDK Executor, ${o.children} processes × ${o.slots} slots (one long-poll for the free slots, closes of one turn in one request), signed HTTP`
         : `${o.children} processes × ${o.slots} long-poll loops, assign up to ${o.batch} → closeMany, signed HTTP`,
     workers: keys.map((prvkey) => ({
       kind: 'colonies',
