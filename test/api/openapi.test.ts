@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
 import { ROUTES } from '../../protocol/routes.ts';
+import { appRoutes } from '../helpers/routes.ts';
 
 let f: Fixture;
 before(async () => {
@@ -11,18 +12,7 @@ before(async () => {
 after(() => f.close());
 
 test('the server serves exactly the routes of protocol/routes.ts under /api/v1', () => {
-  type Layer = { rawPath?: string; route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: Layer[] } };
-  const found = new Set<string>();
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      const base = prefix + (layer.rawPath && layer.rawPath !== '/' ? layer.rawPath : '');
-      if (layer.route) {
-        for (const [m, on] of Object.entries(layer.route.methods))
-          if (on && m !== '_all') found.add(`${m.toUpperCase()} ${prefix}${layer.route.path}`);
-      } else if (layer.handle.stack) walk(layer.handle.stack, base);
-    }
-  };
-  walk((f.server.app as unknown as { router: { stack: Layer[] } }).router.stack, '');
+  const found = appRoutes(f.server.app);
   const signed = [...found].filter((r) => r.includes('/api/v1/') && !r.endsWith('/version') && !r.endsWith('/openapi.json')).sort();
   assert.deepEqual(signed, ROUTES.map((r) => `${r.method} /api/v1${r.path}`).sort());
 });

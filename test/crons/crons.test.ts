@@ -1,12 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import { startFixture, startReplica, type Fixture } from '../helpers/fixture.ts';
 import { ManualClock, systemClock } from '../../server/clock.ts';
 import { ColoniesError } from '../../executor/transport.ts';
-import { createColoniesServer } from '../../server/main.ts';
-import { loadServerConfig } from '../../server/config.ts';
-import { createPgDb } from '../../server/store/pg-db.ts';
-import { silentLogger } from '../../server/log.ts';
 import { nextCronTime } from '../../server/services/schedule.ts';
 
 // 2026-01-01T00:00:00Z, a whole minute: schedules below start on round times.
@@ -168,10 +164,7 @@ describe('crons on two replicas sharing one PostgreSQL database', () => {
     }
     const clock = new ManualClock(T0);
     const f = await startFixture({ clock, authClock: systemClock });
-    const second = await createColoniesServer(
-      { ...loadServerConfig({}), host: '127.0.0.1', port: 0, logLevel: 'silent' },
-      { db: createPgDb({ connectionString: f.testDb.url!, max: 4 }), clock, log: silentLogger, loops: false },
-    );
+    const second = await startReplica(f, { clock });
     try {
       await f.a.userClient.addCron({ name: 'fast', workflow: oneStep('x'), interval: 1 });
       await f.a.userClient.addCron({ name: 'fast2', workflow: oneStep('y'), cronexpression: '* * * * * *' });
@@ -179,7 +172,7 @@ describe('crons on two replicas sharing one PostgreSQL database', () => {
       let fired = 0;
       for (let i = 0; i < ticks; i++) {
         clock.advance(1000);
-        const [x, y] = await Promise.all([f.server.services.crons.fireDue(), second.services.crons.fireDue()]);
+        const [x, y] = await Promise.all([f.server.services.crons.fireDue(), second.server.services.crons.fireDue()]);
         fired += x.fired + y.fired;
       }
       assert.equal(fired, 2 * ticks, 'each cron fired exactly once per tick');
@@ -189,7 +182,6 @@ describe('crons on two replicas sharing one PostgreSQL database', () => {
       assert.equal((await f.a.userClient.getCron('fast2')).runs, ticks);
     } finally {
       await second.close();
-      await second.db.close();
       await f.close();
     }
   });

@@ -9,6 +9,7 @@ import type { Clock } from '../../server/clock.ts';
 import { ColoniesClient } from '../../executor/client.ts';
 import { generateKeyPair, type KeyPair } from '../../protocol/crypto.ts';
 import { openTestDb, type TestDb } from './db.ts';
+import { createPgDb } from '../../server/store/pg-db.ts';
 
 export interface ColonyFixture {
   colonyname: string;
@@ -108,6 +109,30 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
     async close() {
       await server.close();
       if (!opts.testDb) await testDb.drop();
+    },
+  };
+}
+
+/**
+ * A second server replica on the fixture's PostgreSQL database (multi-replica tests; PostgreSQL
+ * only). Listening on 127.0.0.1:0; close() stops it and its own connection pool.
+ */
+export async function startReplica(
+  f: Fixture,
+  opts: { clock?: Clock } = {},
+): Promise<{ server: ColoniesServer; url: string; close: () => Promise<void> }> {
+  if (!f.testDb.url) throw new Error('startReplica needs the PostgreSQL engine');
+  const server = await createColoniesServer(
+    { ...loadServerConfig({}), host: '127.0.0.1', port: 0, logLevel: 'silent' },
+    { db: createPgDb({ connectionString: f.testDb.url, max: 4 }), log: silentLogger, loops: false, ...(opts.clock ? { clock: opts.clock } : {}) },
+  );
+  const url = await server.listen();
+  return {
+    server,
+    url,
+    close: async () => {
+      await server.close();
+      await server.db.close();
     },
   };
 }

@@ -1,15 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import { startFixture, startReplica, type Fixture } from '../helpers/fixture.ts';
 import { Executor, type ExecutionContext } from '../../executor/executor.ts';
 import { ColoniesClient } from '../../executor/client.ts';
 import { Subscriber, type SubscriptionMessage } from '../../executor/subscriber.ts';
 import type { ColoniesError } from '../../executor/transport.ts';
-import { createColoniesServer } from '../../server/main.ts';
-import { loadServerConfig } from '../../server/config.ts';
-import { createPgDb } from '../../server/store/pg-db.ts';
-import { silentLogger } from '../../server/log.ts';
 import type { ColonyEvent } from '../../protocol/events.ts';
 
 const mapReduce = {
@@ -215,11 +211,7 @@ describe('WebSocket lifecycle', () => {
       return;
     }
     const f = await startFixture();
-    const second = await createColoniesServer(
-      { ...loadServerConfig({}), host: '127.0.0.1', port: 0, logLevel: 'silent' },
-      { db: createPgDb({ connectionString: f.testDb.url!, max: 4 }), log: silentLogger, loops: false },
-    );
-    const url2 = await second.listen();
+    const { url: url2, close: closeSecond } = await startReplica(f);
     try {
       const onSecond = new ColoniesClient({ url: url2, prvkey: f.a.user.prvkey, colonyname: f.a.colonyname });
       const c = collector();
@@ -241,8 +233,7 @@ describe('WebSocket lifecycle', () => {
       assert.equal(states.indexOf('RUNNING') < states.indexOf('SUCCESS'), true, "replica 2's own changes arrive in order");
       stop();
     } finally {
-      await second.close();
-      await second.db.close();
+      await closeSecond();
       await f.close();
     }
   });

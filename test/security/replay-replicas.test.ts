@@ -1,12 +1,8 @@
 /** A request replayed to another replica of the same database is refused too (nonces are shared in PostgreSQL). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixture } from '../helpers/fixture.ts';
+import { startFixture, startReplica } from '../helpers/fixture.ts';
 import { expectError, signedAgent } from '../helpers/signed-agent.ts';
-import { createColoniesServer } from '../../server/main.ts';
-import { loadServerConfig } from '../../server/config.ts';
-import { createPgDb } from '../../server/store/pg-db.ts';
-import { silentLogger } from '../../server/log.ts';
 import { randomNonce } from '../../protocol/crypto.ts';
 
 test('a nonce used on one replica is refused on another', async (t) => {
@@ -15,11 +11,7 @@ test('a nonce used on one replica is refused on another', async (t) => {
     return;
   }
   const f = await startFixture();
-  const second = await createColoniesServer(
-    { ...loadServerConfig({}), host: '127.0.0.1', port: 0, logLevel: 'silent' },
-    { db: createPgDb({ connectionString: f.testDb.url!, max: 2 }), log: silentLogger, loops: false },
-  );
-  const url2 = await second.listen();
+  const { url: url2, close: closeSecond } = await startReplica(f);
   try {
     const nonce = randomNonce();
     const one = signedAgent(f.url, f.a.user.prvkey);
@@ -34,8 +26,7 @@ test('a nonce used on one replica is refused on another', async (t) => {
     const results = await Promise.all([one.get('/colonies/colony-a', { nonce: racing }), two.get('/colonies/colony-a', { nonce: racing })]);
     assert.deepEqual(results.map((r) => r.status).sort(), [200, 401]);
   } finally {
-    await second.close();
-    await second.db.close();
+    await closeSecond();
     await f.close();
   }
 });

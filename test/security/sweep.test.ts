@@ -4,6 +4,7 @@
  * replayed nonces, other colonies' members, wrong roles, unapproved executors, and other colonies'
  * objects reached through one's own colony path. A test fails when the app has a route this table lacks.
  */
+import { appRoutes } from '../helpers/routes.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
@@ -254,18 +255,7 @@ function expectReply(what: string, res: { status: number; body: unknown; text?: 
 const label = (r: Route) => `${r.method} ${r.path}`;
 
 test('the table lists every route of the app, and only those', () => {
-  type Layer = { rawPath?: string; route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: Layer[] } };
-  const found = new Set<string>();
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      const base = prefix + (layer.rawPath && layer.rawPath !== '/' ? layer.rawPath : '');
-      if (layer.route) {
-        for (const [m, on] of Object.entries(layer.route.methods))
-          if (on && m !== '_all') found.add(`${m.toUpperCase()} ${prefix}${layer.route.path}`);
-      } else if (layer.handle.stack) walk(layer.handle.stack, base);
-    }
-  };
-  walk((f.server.app as unknown as { router: { stack: Layer[] } }).router.stack, '');
+  const found = appRoutes(f.server.app);
   const table = new Set([...ROUTES.map((r) => `${r.method} ${API}${r.path}`), ...PUBLIC.map((r) => `${r.method} ${r.path}`)]);
   assert.equal(table.size, ROUTES.length + PUBLIC.length, 'no route is listed twice');
   assert.deepEqual([...found].filter((r) => !table.has(r)).sort(), [], 'routes missing from the sweep table');
