@@ -61,6 +61,7 @@ export function queueTable(results: TargetResult[]): Table {
       'CPU ms/1k jobs (srv+wrk+pg)',
       'Server CPU s',
       'Peak RSS MB',
+      'HTTP req/job',
       'SQL stmts/job',
       'WAL B/job',
     ],
@@ -80,6 +81,7 @@ export function queueTable(results: TargetResult[]): Table {
       f0(cpuPerK(d)),
       f1(d?.cost.serverCpuS),
       f0(d?.cost.serverPeakRssMB),
+      d && d.cost.httpRequests != null && d.done > 0 ? (d.cost.httpRequests / d.done).toFixed(2) : '–',
       d && d.cost.pgStatements !== null && d.done > 0 ? (d.cost.pgStatements / d.done).toFixed(2) : '–',
       d && d.cost.walBytes !== null && d.done > 0 ? f0(d.cost.walBytes / d.done) : '–',
     ]);

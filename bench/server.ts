@@ -17,11 +17,18 @@ try {
 
   // Peak RSS as the kernel tracks it (free to read; no sampling in the process under test).
   const peakRss = () => process.resourceUsage().maxRSS * 1024;
+  // API requests served so far: the sum of the server's own request counter (GET /metrics).
+  const httpRequests = async () => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    let n = 0;
+    for (const m of text.matchAll(/^colonies_http_requests_total\{[^}]*\} (\d+)$/gm)) n += Number(m[1]);
+    return n;
+  };
 
   serveParent(
     {
-      mark: () => ({ cpu: process.cpuUsage(), pgStatements: pgStatements() }),
-      stats: () => ({ cpu: process.cpuUsage(), peakRss: peakRss(), pgStatements: pgStatements() }),
+      mark: async () => ({ cpu: process.cpuUsage(), pgStatements: pgStatements(), httpRequests: await httpRequests() }),
+      stats: async () => ({ cpu: process.cpuUsage(), peakRss: peakRss(), pgStatements: pgStatements(), httpRequests: await httpRequests() }),
     },
     async () => {
       await server.close();

@@ -25,6 +25,8 @@ export interface Cost {
   walBytes: number | null;
   /** Statements sent to PostgreSQL (server and workers, through node-postgres; null on PGlite). */
   pgStatements: number | null;
+  /** API requests the server answered (Colonies only). */
+  httpRequests: number | null;
 }
 
 export interface QueueResult {
@@ -120,12 +122,12 @@ export class Workers {
 
 /** Measures CPU, memory and WAL over a window. */
 export async function costMeter(t: Target, admin: PgAdmin): Promise<(reports: WorkerReport[]) => Promise<Cost>> {
-  const server0 = t.server ? await t.server.call<{ cpu: CpuTime; pgStatements: number }>('mark') : undefined;
+  const server0 = t.server ? await t.server.call<{ cpu: CpuTime; pgStatements: number; httpRequests: number }>('mark') : undefined;
   const pg0 = t.db ? await admin.backendCpu(t.db.name) : undefined;
   // WAL of the shared PostgreSQL says nothing about PGlite.
   const lsn0 = t.store === 'PGlite' ? undefined : await admin.walLsn().catch(() => undefined);
   return async (reports) => {
-    const server1 = t.server ? await t.server.call<{ cpu: CpuTime; peakRss: number; pgStatements: number }>('stats') : undefined;
+    const server1 = t.server ? await t.server.call<{ cpu: CpuTime; peakRss: number; pgStatements: number; httpRequests: number }>('stats') : undefined;
     const workerStatements = reports.reduce((s, r) => s + r.pgStatements, 0);
     return {
       serverCpuS: server0 && server1 ? cpuSeconds(server1.cpu) - cpuSeconds(server0.cpu) : null,
@@ -134,6 +136,7 @@ export async function costMeter(t: Target, admin: PgAdmin): Promise<(reports: Wo
       serverPeakRssMB: server1 ? server1.peakRss / 2 ** 20 : null,
       walBytes: lsn0 ? await admin.walBytesSince(lsn0).catch(() => null) : null,
       pgStatements: t.store === 'PGlite' ? null : workerStatements + (server0 && server1 ? server1.pgStatements - server0.pgStatements : 0),
+      httpRequests: server0 && server1 ? server1.httpRequests - server0.httpRequests : null,
     };
   };
 }
