@@ -98,7 +98,7 @@ export function createProcessService(deps: ServiceDeps) {
     if (t - (lastTouched.get(executorid) ?? 0) < HEARTBEAT_WRITE_MS) return;
     lastTouched.set(executorid, t);
     executorsSql
-      .touch(db, colonyname, executorid, clock.now())
+      .touch(db.relaxed, colonyname, executorid, clock.now())
       .catch((err: unknown) => deps.log.warn('heartbeat write failed', { err: String(err) }));
   }
 
@@ -192,7 +192,7 @@ export function createProcessService(deps: ServiceDeps) {
         async (asks) => {
           const now = clock.now();
           const slots = asks.flatMap((a) => Array<string>(a.count).fill(a.executorid));
-          const rows = await processesSql.assign(db, colonyname, executortype, slots, now);
+          const rows = await processesSql.assign(db.relaxed, colonyname, executortype, slots, now);
           const events: ColonyEvent[] = [];
           for (const r of rows) {
             events.push(processEvent({ ...r, ...r.spec }, now));

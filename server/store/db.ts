@@ -8,6 +8,13 @@ export interface Queryable {
 
 export interface Db extends Queryable {
   readonly engine: 'postgres' | 'pglite';
+  /**
+   * For single statements whose commit need not wait for the disk (PostgreSQL: synchronous_commit
+   * off). Only for changes that a database crash may undo harmlessly: a claim lost that way leaves
+   * its process WAITING to be claimed again (the old attempt's close is refused by its attempt
+   * number), exactly as if the attempt had expired. Never for accepted work (submits, closes, fails).
+   */
+  readonly relaxed: Queryable;
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */

@@ -27,13 +27,18 @@ export interface PgDbOptions {
 
 export function createPgDb(opts: PgDbOptions): Db {
   const pool = new pg.Pool({ connectionString: opts.connectionString, max: opts.max ?? 12 });
+  // Claims commit without waiting for the WAL flush (see Db.relaxed): a few connections suffice, as
+  // concurrent claims share one statement.
+  const relaxedPool = new pg.Pool({ connectionString: opts.connectionString, max: 3, options: '-c synchronous_commit=off' });
   // An idle client losing its connection must not crash the server; the pool replaces it.
   pool.on('error', () => {});
+  relaxedPool.on('error', () => {});
   const listeners: pg.Client[] = [];
 
   return {
     engine: 'postgres',
     query: (sql, params) => run(pool, sql, params),
+    relaxed: { query: (sql, params) => run(relaxedPool, sql, params) },
     async transaction(fn) {
       const client = await pool.connect();
       let broken: Error | undefined;
@@ -70,7 +75,7 @@ export function createPgDb(opts: PgDbOptions): Db {
     },
     async close() {
       await Promise.all(listeners.splice(0).map((c) => c.end().catch(() => {})));
-      await pool.end();
+      await Promise.all([pool.end(), relaxedPool.end()]);
     },
   };
 }

@@ -12,9 +12,12 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
   const run = async <R>(q: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]): Promise<R[]> =>
     (await q.query<R>(sql, params ? [...params] : [])).rows;
 
+  const query: Queryable['query'] = (sql, params) => run(pglite, sql, params);
   return {
     engine: 'pglite',
-    query: (sql, params) => run(pglite, sql, params),
+    query,
+    // PGlite never waits for the disk anyway.
+    relaxed: { query },
     transaction: (fn) =>
       pglite.transaction(async (t) => {
         const tx: Queryable = { query: (sql, params) => run(t, sql, params) };

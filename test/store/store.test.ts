@@ -295,3 +295,20 @@ test('a claim skips a row another transaction holds locked instead of waiting fo
   const [p] = await server.services.processes.assign(c.colonyname, c.executor, 5, 0);
   assert.equal(p?.processid, first.processid, 'once the lock is gone the first one is claimed');
 });
+
+test('claims commit without waiting for the disk; accepted work (submits, closes) waits for it (PostgreSQL)', async (t) => {
+  if (testDb.engine !== 'postgres') {
+    t.skip('PGlite never waits for the disk');
+    return;
+  }
+  const setting = async (q: { query: TestDb['db']['query'] }) => (await q.query<{ synchronous_commit: string }>('SHOW synchronous_commit'))[0]!.synchronous_commit;
+  assert.equal(await setting(testDb.db.relaxed), 'off');
+  assert.equal(await setting(testDb.db), 'on');
+  await testDb.db.transaction(async (tx) => assert.equal(await setting(tx), 'on'));
+  // And a claim through it is an ordinary claim: the process is RUNNING when read back on another connection.
+  const c = await colony(server, 'relaxed');
+  const p = await server.services.processes.submit(c.colonyname, spec({ executortype: 'relaxed' }), user.id);
+  const [claimed] = await server.services.processes.assign(c.colonyname, c.executor, 1, 0);
+  assert.equal(claimed?.processid, p.processid);
+  assert.equal((await server.services.processes.get(c.colonyname, p.processid)).state, 'RUNNING');
+});
