@@ -42,6 +42,8 @@ export interface ColoniesServer {
   readonly services: Services;
   readonly db: Db;
   readonly app: ReturnType<typeof createApp>;
+  /** Whether another replica shares the database (see Bus.hasPeers). */
+  hasPeers(): boolean;
   /** Starts listening and the background loops; resolves to the base URL. */
   listen(): Promise<string>;
   /** Graceful: stop accepting, release long-polls, finish in-flight requests, stop loops, close the store. */
@@ -75,7 +77,10 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
       ? { replica, send: async (payload) => void (await db.query('SELECT pg_notify($1, $2)', [BUS_CHANNEL, payload])) }
       : undefined,
   );
-  if (db.engine === 'postgres') unlisten = await db.listen(BUS_CHANNEL, (payload) => bus.receive(payload));
+  if (db.engine === 'postgres') {
+    unlisten = await db.listen(BUS_CHANNEL, (payload) => bus.receive(payload));
+    bus.start();
+  }
   bus.onReady((work) => {
     for (const w of work) wake.notify(WakeHub.key(w.colonyname, w.executortype), w.n);
   });
@@ -89,7 +94,8 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
   };
   const authorize = createAuthorizer(services.colonies, config.serverId);
   // With PostgreSQL there may be other replicas: a nonce must be new to all of them, so it is also
-  // recorded in the database (concurrent requests share one INSERT).
+  // recorded in the database (concurrent requests share one INSERT), and checked there while other
+  // replicas are around (see Bus.hasPeers).
   const nonceBatcher =
     db.engine === 'postgres'
       ? new Batcher<{ nonce: string; now: Date }, boolean>(
@@ -109,7 +115,16 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
   const verify = createVerifier(
     config.signatureWindowMs,
     opts.authClock ?? clock,
-    nonceBatcher && { remember: (nonce, now) => nonceBatcher.run({ nonce, now }) },
+    nonceBatcher && {
+      remember: (nonce, now) => {
+        const fresh = nonceBatcher.run({ nonce, now });
+        if (bus.hasPeers()) return fresh;
+        // Alone, this replica's own cache has already decided; the nonce is still recorded (without
+        // waiting) so that a replica starting now refuses a replay of it.
+        fresh.catch((err: unknown) => log.warn('could not record a nonce', { err: String(err) }));
+        return Promise.resolve(true);
+      },
+    },
   );
   const metrics = new Metrics({ colonies_assign_waiters: () => wake.waiterCount() });
   bus.onEvents((events) => metrics.events(events));
@@ -136,6 +151,7 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
     services,
     db,
     app,
+    hasPeers: () => bus.hasPeers(),
     async listen() {
       http = createHttpServer(app);
       // Long-polls hold requests for up to two minutes; keep idle sockets a little longer than clients do.
@@ -190,6 +206,7 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
         clearTimeout(hard);
       }
       await Promise.all(loops.splice(0).map((l) => l.stop()));
+      bus.stop();
       await unlisten?.();
       if (ownsDb) await db.close();
     },

@@ -127,6 +127,11 @@ export async function startReplica(
     { db: createPgDb({ connectionString: f.testDb.url, max: 4 }), log: silentLogger, loops: false, ...(opts.clock ? { clock: opts.clock } : {}) },
   );
   const url = await server.listen();
+  // Each replica knows of the other within a round trip of the newcomer's hello (server/services/bus.ts).
+  for (const until = Date.now() + 5000; !(server.hasPeers() && f.server.hasPeers()); ) {
+    if (Date.now() > until) throw new Error('the replicas did not hear each other within 5 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
   return {
     server,
     url,
