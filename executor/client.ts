@@ -2,7 +2,20 @@
 import { createTransport, ColoniesError, type Transport } from './transport.ts';
 import { Workflow } from './workflow.ts';
 import { Subscriber, type SubscriptionMessage } from './subscriber.ts';
-import type { Colony, ColonyStats, Cron, Executor, LogEntry, Process, ProcessGraph, ProcessGraphWithProcesses, User } from '../protocol/types.ts';
+import type {
+  Colony,
+  ColonyStats,
+  Cron,
+  Executor,
+  LogEntry,
+  Process,
+  ProcessGraph,
+  ProcessGraphWithProcesses,
+  SubmitResult,
+  User,
+} from '../protocol/types.ts';
+import { LIMITS } from '../protocol/schemas.ts';
+import { ERROR_CODES } from '../protocol/errors.ts';
 import type { ProcessState } from '../protocol/states.ts';
 import { FINISHED_STATES } from '../protocol/states.ts';
 import type { FunctionSpecInput, WorkflowSpecInput } from '../protocol/schemas.ts';
@@ -149,8 +162,40 @@ export class ColoniesClient {
   }
 
   // Processes
-  submit(spec: FunctionSpecInput) {
-    return this.req<Process>('POST', `${this.c()}/processes`, spec);
+  /**
+   * Submits one function spec. Calls made in the same turn of the event loop (a Promise.all, many
+   * concurrent callers) go out together as one batch request, each still answered on its own; a
+   * lone call goes out alone, at once.
+   */
+  submit(spec: FunctionSpecInput): Promise<Process> {
+    const path = this.c();
+    return new Promise<Process>((resolve, reject) => {
+      this.#submits.push({ spec, resolve, reject });
+      if (this.#submits.length === 1) setImmediate(() => void this.#flushSubmits(path));
+    });
+  }
+
+  #submits: { spec: FunctionSpecInput; resolve: (p: Process) => void; reject: (e: unknown) => void }[] = [];
+
+  async #flushSubmits(path: string): Promise<void> {
+    const batch = this.#submits.splice(0, LIMITS.maxSubmitBatch);
+    if (this.#submits.length > 0) setImmediate(() => void this.#flushSubmits(path));
+    if (batch.length === 1) {
+      const [one] = batch as [(typeof batch)[0]];
+      this.req<Process>('POST', `${path}/processes`, one.spec).then(one.resolve, one.reject);
+      return;
+    }
+    try {
+      const { results } = await this.req<{ results: SubmitResult[] }>('POST', `${path}/processes/batch`, { specs: batch.map((b) => b.spec) });
+      batch.forEach((b, i) => {
+        const r = results[i];
+        if (r && 'process' in r) b.resolve(r.process);
+        else if (r) b.reject(new ColoniesError(r.error.code, r.error.message, ERROR_CODES[r.error.code]?.status ?? 400, r.error.details));
+        else b.reject(new ColoniesError('BAD_RESPONSE', `the server answered ${results.length} results for ${batch.length} specs`));
+      });
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
   }
   getProcess(processid: string) {
     return this.req<Process>('GET', `${this.c()}/processes/${enc(processid)}`);

@@ -21,6 +21,7 @@ import {
   LogRequest,
   LogsQuery,
   RemoveAllQuery,
+  SubmitManyRequest,
   WorkflowSpec,
 } from './schemas.ts';
 
@@ -57,6 +58,14 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: `${C}/users`, role: 'member', summary: 'List users', status: 200 },
   { method: 'DELETE', path: `${C}/users/:name`, role: 'colony owner', summary: 'Remove a user', status: 204 },
   { method: 'POST', path: `${C}/processes`, role: 'member', summary: 'Submit a function spec as one process', body: FunctionSpec, status: 201 },
+  {
+    method: 'POST',
+    path: `${C}/processes/batch`,
+    role: 'member',
+    summary: 'Submit many function specs, each on its own: results[i] is {process} or {error} for specs[i]',
+    body: SubmitManyRequest,
+    status: 200,
+  },
   { method: 'GET', path: `${C}/processes`, role: 'member', summary: 'List processes, newest first', query: ListProcessesQuery, status: 200 },
   { method: 'DELETE', path: `${C}/processes`, role: 'member', summary: 'Remove standalone processes by state', query: RemoveAllQuery, status: 200 },
   {

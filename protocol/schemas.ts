@@ -12,6 +12,7 @@ export const LIMITS = {
   defaultListCount: 100,
   maxAssignTimeoutSeconds: 120,
   maxAssignCount: 500,
+  maxSubmitBatch: 1000,
   maxDeadlineSeconds: 10 * 365 * 24 * 3600,
   maxRetries: 1000,
   maxPriority: 1000,
@@ -93,6 +94,11 @@ export const AssignRequest = z.object({
 
 export const CloseRequest = z.object({ attempt: z.number().int().min(1), out: z.array(z.unknown()).default([]) });
 /** Batch close: many processes of the calling executor in one request and one transaction. */
+/** Many independent submits in one request; each spec is validated (and answered) on its own. */
+export const SubmitManyRequest = z.object({
+  specs: z.array(z.unknown()).min(1).max(LIMITS.maxSubmitBatch),
+});
+
 export const CloseManyRequest = z.object({
   closes: z
     .array(z.object({ processid: processId, attempt: z.number().int().min(1), out: z.array(z.unknown()).default([]) }))

@@ -1,4 +1,5 @@
 /** Objects as they appear in replies. Field names follow ColonyOS. */
+import type { ErrorBody } from './errors.ts';
 import type { ExecutorState, ProcessState } from './states.ts';
 import type { FunctionSpec } from './schemas.ts';
 
@@ -107,3 +108,6 @@ export interface Cron {
   skips: number;
   lastskipreason: string;
 }
+
+/** One spec's answer in a batch submit: the process, or the error its single submit would have got. */
+export type SubmitResult = { process: Process } | ErrorBody;

@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode } from '../protocol/errors.ts';
+import { ERROR_CODES, type ErrorBody, type ErrorCode } from '../protocol/errors.ts';
 
 /** The one error type services throw; the HTTP layer maps its code to a status and the wire shape. */
 export class AppError extends Error {
@@ -17,4 +17,9 @@ export class AppError extends Error {
 
 export function isAppError(err: unknown): err is AppError {
   return err instanceof AppError;
+}
+
+/** The wire shape of an error (also one item's answer in a batch). */
+export function errorBody(err: AppError): ErrorBody {
+  return { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
 }

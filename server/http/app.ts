@@ -1,6 +1,6 @@
 /** createApp(deps): the whole HTTP surface, without listening (tests drive it with supertest). */
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { AppError, isAppError } from '../errors.ts';
+import { AppError, errorBody, isAppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Verifier } from '../auth/verify.ts';
 import { isConnectionError } from '../store/db.ts';
@@ -9,7 +9,6 @@ import { processesRouter } from './processes.ts';
 import { graphsRouter } from './graphs.ts';
 import { cronsRouter } from './crons.ts';
 import type { RouteDeps } from './context.ts';
-import type { ErrorBody } from '../../protocol/errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { openApiDocument } from './openapi.ts';
 
@@ -124,10 +123,6 @@ function readRawBody(limit: number): RequestHandler {
       next(new AppError('MALFORMED_JSON', `the request body could not be read: ${err.message}`));
     });
   };
-}
-
-export function errorBody(err: AppError): ErrorBody {
-  return { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
 }
 
 function isClientHttpError(err: unknown): err is Error & { status: number } {

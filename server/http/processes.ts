@@ -10,10 +10,12 @@ import {
   LogRequest,
   LogsQuery,
   RemoveAllQuery,
+  SubmitManyRequest,
   processId,
 } from '../../protocol/schemas.ts';
 import { identityId } from '../../protocol/schemas.ts';
 import { inColony, param, parse, type RouteDeps } from './context.ts';
+import { errorBody, isAppError } from '../errors.ts';
 
 /** An AbortSignal that fires when the client goes away before we answer (long-polls stop claiming). */
 function clientGone(res: Response): AbortSignal {
@@ -32,6 +34,24 @@ export function processesRouter(deps: RouteDeps): Router {
   r.post('/colonies/:colony/processes', async (req, res) => {
     const m = await inColony(deps, req, 'member');
     res.status(201).json(await processes.submit(m.colonyname, parse(FunctionSpec, req.body), m.id));
+  });
+  // Independent submits in one request (the SDK coalesces concurrent submit() calls into it): a bad
+  // spec is refused on its own, with the error its single submit would get; the others are written
+  // together, in one statement.
+  r.post('/colonies/:colony/processes/batch', async (req, res) => {
+    const m = await inColony(deps, req, 'member');
+    const { specs } = parse(SubmitManyRequest, req.body);
+    const results = await Promise.all(
+      specs.map(async (spec, i) => {
+        try {
+          return { process: await processes.submit(m.colonyname, parse(FunctionSpec, spec, `body.specs.${i}`), m.id) };
+        } catch (err) {
+          if (isAppError(err)) return errorBody(err);
+          throw err;
+        }
+      }),
+    );
+    res.json({ results });
   });
   r.get('/colonies/:colony/processes', async (req, res) => {
     const m = await inColony(deps, req, 'member');

@@ -144,6 +144,90 @@ test('submit refuses bad specs with precise codes and writes nothing', async () 
   await user.post(`${A}/processes`, { funcname: 'f', executortype: 't-big', args: ['x'.repeat(MAX_BODY - 200)] }).expect(201);
 });
 
+test('batch submit: each spec is answered on its own, in order; bad ones are refused and write nothing', async () => {
+  const res = await user
+    .post(`${A}/processes/batch`, {
+      specs: [
+        { funcname: 'one', executortype: 't-batch', args: [1] },
+        { executortype: 't-batch' },
+        { funcname: 'three', executortype: 't-batch', priority: LIMITS.maxPriority + 1 },
+        { funcname: 'four', executortype: 't-batch', label: 'L4' },
+      ],
+    })
+    .expect(200);
+  const results = (res.body as { results: ({ process: Process } | { error: { code: string; message: string; details: unknown } })[] }).results;
+  assert.equal(results.length, 4);
+  const ok = results.flatMap((r) => ('process' in r ? [r.process] : []));
+  assert.deepEqual(
+    ok.map((p) => [p.spec.funcname, p.state, p.initiatorid]),
+    [
+      ['one', 'WAITING', f.a.user.id],
+      ['four', 'WAITING', f.a.user.id],
+    ],
+  );
+  assert.deepEqual(ok[0]!.in, [1]);
+  assert.equal(ok[1]!.spec.label, 'L4');
+  for (const [i, path] of [
+    [1, 'body.specs.1.funcname'],
+    [2, 'body.specs.2.priority'],
+  ] as const) {
+    const r = results[i]!;
+    assert.ok('error' in r, `spec ${i} is refused`);
+    assert.equal(r.error.code, 'VALIDATION_FAILED');
+    assert.match(r.error.message, new RegExp(`^${path.replace(/\./g, '\\.')}: `));
+  }
+  // What was written is exactly the accepted ones, readable like any submit.
+  assert.deepEqual((await listIds('executortype=t-batch')).sort(), ok.map((p) => p.processid).sort());
+  for (const p of ok) assert.deepEqual(await get(p.processid), p);
+  // The request itself must be well-formed: a list of 1 to maxSubmitBatch specs.
+  expectError(await user.post(`${A}/processes/batch`, { specs: [] }), 400, 'VALIDATION_FAILED');
+  expectError(await user.post(`${A}/processes/batch`, [{ funcname: 'f', executortype: 't-batch' }]), 400, 'VALIDATION_FAILED');
+  const tooMany = Array.from({ length: LIMITS.maxSubmitBatch + 1 }, () => ({ funcname: 'f', executortype: 't-batch' }));
+  expectError(await user.post(`${A}/processes/batch`, { specs: tooMany }), 400, 'VALIDATION_FAILED');
+  assert.equal((await listIds('executortype=t-batch')).length, 2);
+  // Only members submit.
+  expectError(
+    await signedAgent(f.url, generateKeyPair().prvkey).post(`${A}/processes/batch`, { specs: [{ funcname: 'f', executortype: 't-batch' }] }),
+    403,
+    'NOT_A_MEMBER',
+  );
+});
+
+test('SDK: concurrent submits go out as one batch request, each answered (or refused) on its own; a lone one alone', async () => {
+  const requests = async () => {
+    const text = await (await fetch(`${f.url}/metrics`)).text();
+    return [...text.matchAll(/^colonies_http_requests_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  };
+  const client = new ColoniesClient({ url: f.url, prvkey: f.a.user.prvkey, colonyname: 'colony-a' });
+  const before = await requests();
+  const settled = await Promise.allSettled(
+    Array.from({ length: 20 }, (_, i) =>
+      client.submit(i === 7 ? { funcname: 'bad' } : { funcname: `f${i}`, executortype: 't-sdk-batch', args: [i] }),
+    ),
+  );
+  assert.equal((await requests()) - before, 1, 'one request for twenty submits');
+  settled.forEach((s, i) => {
+    if (i === 7) {
+      assert.equal(s.status, 'rejected');
+      const err = (s).reason as { name: string; code: string; status: number; message: string };
+      assert.deepEqual([err.name, err.code, err.status], ['ColoniesError', 'VALIDATION_FAILED', 400]);
+      assert.match(err.message, /executortype/);
+    } else {
+      assert.equal(s.status, 'fulfilled', `submit ${i}`);
+      const p = (s).value;
+      assert.deepEqual([p.spec.funcname, p.in], [`f${i}`, [i]]);
+    }
+  });
+  assert.equal((await listIds('executortype=t-sdk-batch&count=100')).length, 19);
+  // A lone submit is an ordinary single request; its errors are the single route's.
+  const one = await client.submit({ funcname: 'lone', executortype: 't-sdk-batch' });
+  assert.equal((await get(one.processid)).spec.funcname, 'lone');
+  await assert.rejects(
+    client.submit({ funcname: 'lone' }),
+    (e: { code: string; status: number }) => e.code === 'VALIDATION_FAILED' && e.status === 400,
+  );
+});
+
 test('requests express cannot read are client errors with a code, not 500s, and change nothing', async () => {
   const before = (await listIds('executortype=t-unreadable')).length;
   const spec = { funcname: 'f', executortype: 't-unreadable' };

@@ -47,6 +47,7 @@ const ROUTES: Route[] = [
   { method: 'DELETE', path: `${C}/users/:name`, role: 'owner', probe: { status: 404, code: 'USER_NOT_FOUND' }, foreign: 'user' },
   // server/http/processes.ts
   { method: 'POST', path: `${C}/processes`, role: 'member', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
+  { method: 'POST', path: `${C}/processes/batch`, role: 'member', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
   { method: 'GET', path: `${C}/processes`, role: 'member', probe: { status: 200 } },
   { method: 'DELETE', path: `${C}/processes`, role: 'member', probe: { query: 'state=BOGUS', status: 400, code: 'VALIDATION_FAILED' } },
   { method: 'POST', path: `${C}/processes/assign`, role: 'executor', probe: { body: { timeout: -1 }, status: 400, code: 'VALIDATION_FAILED' } },
