@@ -8,6 +8,12 @@
 export interface BatcherOptions {
   maxBatch: number;
   concurrency: number;
+  /**
+   * When a flush starts: 'turn' (default) after the I/O already read in this turn of the event loop,
+   * so requests that arrived together share it; 'now' at the end of the current job (a microtask),
+   * for callers that arrive together anyway (long-polls woken by one notify) and are latency-bound.
+   */
+  start?: 'turn' | 'now';
 }
 
 interface Pending<I, O> {
@@ -35,10 +41,12 @@ export class Batcher<I, O> {
       // the thread (PGlite runs in WASM on it): 10,000 closes went as ~10,000 transactions instead of ~300.
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => {
+        const go = () => {
           this.scheduled = false;
           this.pump();
-        });
+        };
+        if (this.opts.start === 'now') queueMicrotask(go);
+        else setImmediate(go);
       }
     });
   }

@@ -23,16 +23,21 @@ export interface ServiceDeps {
 
 const RETRYABLE = new Set<string>([SQLSTATE.deadlockDetected, SQLSTATE.serializationFailure]);
 
-/** One transaction, retried when PostgreSQL picked it as a deadlock victim (batches lock rows in any order). */
-export async function inTransaction<T>(db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+/** Runs a write again when PostgreSQL picked it as a deadlock victim (batches lock rows in any order). */
+export async function retryingConflicts<T>(write: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction(fn);
+      return await write();
     } catch (err) {
       const state = sqlState(err);
       if (attempt >= 5 || !state || !RETRYABLE.has(state)) throw err;
     }
   }
+}
+
+/** One transaction, retried as a whole when it lost a deadlock. */
+export function inTransaction<T>(db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return retryingConflicts(() => db.transaction(fn));
 }
 
 /** Runs a write and turns a unique violation into ALREADY_EXISTS (classified by SQLSTATE, not text). */

@@ -66,8 +66,28 @@ export interface ProcessRow {
 }
 
 /** The columns a Process is built from (never SELECT * : seq is an int8 the drivers disagree on). */
-export const PROCESS_COLUMNS =
-  'processid, colonyname, processgraphid, spec, state, waitingparents, input, output, errors, retries, attempt, parents, children, initiatorid, assignedexecutorid, submissiontime, readytime, starttime, endtime, waitdeadline, execdeadline';
+/**
+ * A process's input when it has parents: their outputs concatenated in parent order (DESIGN §6).
+ * `row` names the row whose parents are read. Computed when the process is claimed (see ASSIGN_SQL)
+ * and, for a ready process not claimed yet, when it is read.
+ */
+export const parentOutputs = (row: string) => `(
+  SELECT coalesce(jsonb_agg(e.v ORDER BY par.ord, e.ord), '[]'::jsonb)
+    FROM unnest(${row}.parents) WITH ORDINALITY AS par(id, ord)
+    JOIN processes pp ON pp.processid = par.id
+    CROSS JOIN LATERAL jsonb_array_elements(pp.output) WITH ORDINALITY AS e(v, ord))`;
+
+const columns = (input: string) =>
+  `processid, colonyname, processgraphid, spec, state, waitingparents, ${input}, output, errors, retries, attempt, parents, children, initiatorid, assignedexecutorid, submissiontime, readytime, starttime, endtime, waitdeadline, execdeadline`;
+
+/** The columns of a process row as stored (input included: what a claim fixed, or a root's args). */
+export const STORED_PROCESS_COLUMNS = columns('input');
+
+/** For SELECTs FROM processes: as stored, but a ready child not yet claimed shows the input it will get. */
+export const PROCESS_COLUMNS = columns(
+  `CASE WHEN processes.state = 'WAITING' AND processes.waitingparents = 0 AND cardinality(processes.parents) > 0
+        THEN ${parentOutputs('processes')} ELSE processes.input END AS input`,
+);
 
 export const toProcess = (r: ProcessRow): Process => ({
   processid: r.processid,

@@ -72,11 +72,14 @@ test('fan-in: input follows dependency order, not completion order', async () =>
     await e.client.close(p.processid, p.attempt, out[name]!);
     const join = await f.a.userClient.findProcess(g.processgraphid, 'join');
     assert.equal(join.ready, name === 'b', `join is ready only after its last parent (${name} just closed)`);
+    // Ready and not claimed yet, it already shows the input it will get (gathered for good at the claim).
+    if (join.ready) assert.deepEqual(join.in, ['a1', 'b1', 'b2', { c: 3 }]);
   }
   const [join] = await e.client.assign({ timeout: 1 });
   assert.ok(join);
   assert.equal(join.spec.nodename, 'join');
   assert.deepEqual(join.in, ['a1', 'b1', 'b2', { c: 3 }]);
+  assert.deepEqual((await f.a.userClient.getProcess(join.processid)).in, join.in, 'the claimed input is stored');
   await e.client.close(join.processid, join.attempt, []);
   assert.equal((await f.a.userClient.getProcessGraph(g.processgraphid)).state, 'SUCCESS');
 });

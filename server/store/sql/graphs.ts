@@ -52,21 +52,6 @@ export const graphsSql = {
     ),
 
   /** Adds successes; a graph whose every process succeeded becomes SUCCESS. Returns graphs that finished. */
-  addSuccesses: async (q: Queryable, counts: { id: string; n: number }[], now: Date) => {
-    if (counts.length === 0) return [];
-    const rows = await q.query<{ processgraphid: string; colonyname: string; state: ProcessState }>(
-      `UPDATE processgraphs g
-          SET successcount = g.successcount + d.n,
-              state = CASE WHEN g.successcount + d.n >= g.processcount THEN 'SUCCESS' ELSE g.state END,
-              endtime = CASE WHEN g.successcount + d.n >= g.processcount THEN $2::timestamptz ELSE g.endtime END
-         FROM jsonb_to_recordset($1::jsonb) AS d(id text, n int)
-        WHERE g.processgraphid = d.id AND g.state IN ('WAITING', 'RUNNING')
-        RETURNING g.processgraphid, g.colonyname, g.state`,
-      [JSON.stringify(counts), now],
-    );
-    return rows.filter((r) => r.state === 'SUCCESS');
-  },
-
   /** Ends an unfinished graph as FAILED or CANCELLED with a reason; false when it had already finished. */
   finish: async (q: Queryable, processgraphid: string, state: 'FAILED' | 'CANCELLED', reason: string, now: Date) =>
     (

@@ -3,7 +3,7 @@
  * that one statement serves one process or ten thousand (the coalescer and fan-outs rely on it).
  */
 import type { Queryable } from '../db.ts';
-import { PROCESS_COLUMNS, type ProcessRow } from '../rows.ts';
+import { PROCESS_COLUMNS, STORED_PROCESS_COLUMNS, parentOutputs, type ProcessRow } from '../rows.ts';
 import type { FunctionSpec } from '../../../protocol/schemas.ts';
 import type { ProcessState } from '../../../protocol/states.ts';
 import type { StateCounts } from '../../../protocol/types.ts';
@@ -65,6 +65,10 @@ ORDER BY r.ord`;
 // for three takes three slots), and the i-th ready process in queue order goes to the i-th slot.
 // Slots of an executor that is no longer APPROVED (rejected or removed while it waited) are dropped,
 // in the same statement, so a revoked executor is never handed work.
+// A child's input (its parents' outputs) is fixed here. It is complete: the claim only sees a child
+// whose last parent's close committed before the statement began (waitingparents = 0 in its snapshot;
+// a later change is re-checked under the row lock), and every parent's output committed with or
+// before that parent's own close.
 const ASSIGN_SQL = `
 WITH slots AS (
   SELECT s.executorid, row_number() OVER (ORDER BY s.ord) AS ord
@@ -81,7 +85,8 @@ WITH slots AS (
 ), assigned AS (
   UPDATE processes p
      SET state = 'RUNNING', assignedexecutorid = slots.executorid, attempt = p.attempt + 1, starttime = $4, waitdeadline = NULL,
-         execdeadline = CASE WHEN p.maxexectime > 0 THEN $4::timestamptz + make_interval(secs => p.maxexectime) END
+         execdeadline = CASE WHEN p.maxexectime > 0 THEN $4::timestamptz + make_interval(secs => p.maxexectime) END,
+         input = CASE WHEN cardinality(p.parents) > 0 THEN ${parentOutputs('p')} ELSE p.input END
     FROM picked JOIN slots ON slots.ord = picked.rn
    WHERE p.processid = picked.processid
   RETURNING p.*, picked.rn
@@ -90,37 +95,42 @@ WITH slots AS (
    WHERE g.processgraphid IN (SELECT processgraphid FROM assigned WHERE processgraphid IS NOT NULL) AND g.state = 'WAITING'
   RETURNING g.processgraphid
 )
-SELECT ${PROCESS_COLUMNS}, (processgraphid IN (SELECT processgraphid FROM started)) AS graphstarted FROM assigned ORDER BY rn`;
+SELECT ${STORED_PROCESS_COLUMNS}, (processgraphid IN (SELECT processgraphid FROM started)) AS graphstarted FROM assigned ORDER BY rn`;
 
+// A close, whole, in one statement: the processes become SUCCESS, each child loses one waiting parent
+// per closed parent (and is ready, with its wait deadline, at zero; its input is gathered when it is
+// claimed), and each graph counts its successes (SUCCESS when all are). One statement is atomic, needs
+// no BEGIN/COMMIT round trips, and commits the decrement together with the output it stands for.
 const CLOSE_SQL = `
-UPDATE processes p SET state = 'SUCCESS', output = c.out, endtime = $2, execdeadline = NULL
-  FROM jsonb_to_recordset($1::jsonb) AS c(processid text, colonyname text, executorid text, attempt int, out jsonb)
- WHERE p.processid = c.processid AND p.colonyname = c.colonyname AND p.state = 'RUNNING'
-   AND p.assignedexecutorid = c.executorid AND p.attempt = c.attempt
-RETURNING ${CHANGED}, p.children`;
-
-// One parent of each listed child succeeded. A child listed n times had n parents succeed.
-const DECREMENT_PARENTS_SQL = `
-WITH d AS (SELECT id, count(*)::int AS n FROM unnest($1::text[]) AS id GROUP BY id)
-UPDATE processes c SET waitingparents = c.waitingparents - d.n
-  FROM d
- WHERE c.processid = d.id
-RETURNING c.processid, c.colonyname, c.executortype, (c.waitingparents = 0 AND c.state = 'WAITING') AS ready`;
-
-// A ready child's input is its parents' outputs concatenated in parent order (DESIGN §6). This must be
-// its own statement: under READ COMMITTED a statement that waited for a sibling's row lock still reads
-// other rows with the snapshot it started with, and would miss that sibling's just-committed output.
-const FILL_INPUT_SQL = `
-UPDATE processes c
-   SET readytime = $2::timestamptz,
-       waitdeadline = CASE WHEN c.maxwaittime > 0 THEN $2::timestamptz + make_interval(secs => c.maxwaittime) END,
-       input = (
-         SELECT coalesce(jsonb_agg(e.v ORDER BY p.ord, e.ord), '[]'::jsonb)
-           FROM unnest(c.parents) WITH ORDINALITY AS p(id, ord)
-           JOIN processes pp ON pp.processid = p.id
-           CROSS JOIN LATERAL jsonb_array_elements(pp.output) WITH ORDINALITY AS e(v, ord)
-       )
- WHERE c.processid = ANY($1::text[]) AND c.state = 'WAITING' AND c.waitingparents = 0`;
+WITH closed AS (
+  UPDATE processes p SET state = 'SUCCESS', output = c.out, endtime = $2, execdeadline = NULL
+    FROM jsonb_to_recordset($1::jsonb) AS c(processid text, colonyname text, executorid text, attempt int, out jsonb)
+   WHERE p.processid = c.processid AND p.colonyname = c.colonyname AND p.state = 'RUNNING'
+     AND p.assignedexecutorid = c.executorid AND p.attempt = c.attempt
+  RETURNING ${CHANGED}, p.children
+), released AS (
+  UPDATE processes c
+     SET waitingparents = c.waitingparents - d.n,
+         readytime = CASE WHEN c.waitingparents = d.n AND c.state = 'WAITING' THEN $2::timestamptz ELSE c.readytime END,
+         waitdeadline = CASE WHEN c.waitingparents = d.n AND c.state = 'WAITING' AND c.maxwaittime > 0
+                             THEN $2::timestamptz + make_interval(secs => c.maxwaittime) ELSE c.waitdeadline END
+    FROM (SELECT id, count(*)::int AS n FROM closed, unnest(closed.children) AS id GROUP BY id) d
+   WHERE c.processid = d.id
+  RETURNING c.colonyname, c.executortype, (c.waitingparents = 0 AND c.state = 'WAITING') AS ready
+), counted AS (
+  UPDATE processgraphs g
+     SET successcount = g.successcount + d.n,
+         state = CASE WHEN g.successcount + d.n >= g.processcount THEN 'SUCCESS' ELSE g.state END,
+         endtime = CASE WHEN g.successcount + d.n >= g.processcount THEN $2::timestamptz ELSE g.endtime END
+    FROM (SELECT processgraphid AS id, count(*)::int AS n FROM closed WHERE processgraphid IS NOT NULL GROUP BY 1) d
+   WHERE g.processgraphid = d.id AND g.state IN ('WAITING', 'RUNNING')
+  RETURNING g.processgraphid, g.colonyname, g.state
+)
+SELECT (SELECT coalesce(jsonb_agg(to_jsonb(closed) - 'children'), '[]'::jsonb) FROM closed) AS closed,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('colonyname', colonyname, 'executortype', executortype)), '[]'::jsonb)
+          FROM released WHERE ready) AS ready,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('processgraphid', processgraphid, 'colonyname', colonyname)), '[]'::jsonb)
+          FROM counted WHERE state = 'SUCCESS') AS finished`;
 
 // One failed attempt: back to WAITING while retries remain, else FAILED. Shared by fail and exec timeouts.
 const RETRY_OR_FAIL_SET = `
@@ -236,16 +246,18 @@ export const processesSql = {
   assign: (q: Queryable, colonyname: string, executortype: string, slots: string[], now: Date) =>
     q.query<ProcessRow & { graphstarted: boolean }>(ASSIGN_SQL, [colonyname, executortype, slots, now]),
 
-  /** Marks RUNNING processes SUCCESS; returns those that matched (colony, executor and attempt fencing). */
-  close: (q: Queryable, closes: CloseRow[], now: Date) => q.query<ChangedRow & { children: string[] }>(CLOSE_SQL, [jsonParam(closes), now]),
-
-  /** One parent of each listed child succeeded (a child may be listed once per parent). */
-  releaseChildren: async (q: Queryable, childIds: string[], now: Date): Promise<ReadyWork[]> => {
-    if (childIds.length === 0) return [];
-    const rows = await q.query<{ processid: string; colonyname: string; executortype: string; ready: boolean }>(DECREMENT_PARENTS_SQL, [childIds]);
-    const ready = rows.filter((r) => r.ready);
-    if (ready.length > 0) await q.query(FILL_INPUT_SQL, [ready.map((r) => r.processid), now]);
-    return countReady(ready);
+  /**
+   * Closes RUNNING processes as SUCCESS (colony, executor and attempt fencing) with everything that
+   * follows, in one statement (CLOSE_SQL). Returns the rows that closed, where work became ready and
+   * the graphs that finished.
+   */
+  close: async (q: Queryable, closes: CloseRow[], now: Date) => {
+    const [r] = await q.query<{
+      closed: ChangedRow[];
+      ready: { colonyname: string; executortype: string }[];
+      finished: { processgraphid: string; colonyname: string }[];
+    }>(CLOSE_SQL, [jsonParam(closes), now]);
+    return { closed: r!.closed, ready: countReady(r!.ready), finished: r!.finished };
   },
 
   fail: async (q: Queryable, colonyname: string, processid: string, executorid: string, attempt: number, errors: string[], now: Date) =>
