@@ -127,7 +127,9 @@ export async function costMeter(t: Target, admin: PgAdmin): Promise<(reports: Wo
   // WAL of the shared PostgreSQL says nothing about PGlite.
   const lsn0 = t.store === 'PGlite' ? undefined : await admin.walLsn().catch(() => undefined);
   return async (reports) => {
-    const server1 = t.server ? await t.server.call<{ cpu: CpuTime; peakRss: number; pgStatements: number; httpRequests: number }>('stats') : undefined;
+    const server1 = t.server
+      ? await t.server.call<{ cpu: CpuTime; peakRss: number; pgStatements: number; httpRequests: number }>('stats')
+      : undefined;
     const workerStatements = reports.reduce((s, r) => s + r.pgStatements, 0);
     return {
       serverCpuS: server0 && server1 ? cpuSeconds(server1.cpu) - cpuSeconds(server0.cpu) : null,

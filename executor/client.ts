@@ -228,6 +228,24 @@ export class ColoniesClient {
     return this.req<void>('POST', `${this.c()}/processes/${enc(processid)}/close`, { attempt, out });
   }
   /** Closes many processes in one request (one transaction); `refused` lists those no longer this executor's. */
+  /**
+   * Closes what this executor finished, then long-polls for up to `count` more: one request per
+   * cycle. `closed`/`refused` are as for closeMany.
+   */
+  async closeAndAssign(
+    closes: { processid: string; attempt: number; out: unknown[] }[],
+    o: { timeout?: number; count?: number } = {},
+    signal?: AbortSignal,
+  ): Promise<{ processes: Process[]; closed: string[]; refused: string[] }> {
+    const r = await this.req<{ processes: Process[]; closed?: string[]; refused?: string[] }>(
+      'POST',
+      `${this.c()}/processes/assign`,
+      { timeout: o.timeout ?? 10, count: o.count ?? 1, closes },
+      undefined,
+      signal,
+    );
+    return { processes: r.processes, closed: r.closed ?? [], refused: r.refused ?? [] };
+  }
   closeMany(closes: { processid: string; attempt: number; out: unknown[] }[]) {
     return this.req<{ closed: string[]; refused: string[] }>('POST', `${this.c()}/processes/close`, { closes });
   }

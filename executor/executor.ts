@@ -67,6 +67,14 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 /** The server's limit on one closeMany (LIMITS.maxAssignCount). */
 const CLOSE_BATCH = 500;
 
+interface PendingClose {
+  p: Process;
+  out: unknown[];
+  done(): void;
+}
+
+const toClose = (c: PendingClose) => ({ processid: c.p.processid, attempt: c.p.attempt, out: c.out });
+
 const isTransient = (err: unknown) =>
   err instanceof ColoniesError && (err.code === 'UNREACHABLE' || err.code === 'UNAVAILABLE' || err.code === 'INTERNAL');
 
@@ -82,8 +90,10 @@ export class Executor {
   /** Runs in progress (each holds a slot until its close or fail is acknowledged). */
   private readonly inflight = new Set<Promise<void>>();
   private slotFreed: () => void = () => {};
-  /** Closes waiting to go out together in one closeMany request. */
-  private closeQueue: { p: Process; out: unknown[]; done(): void }[] = [];
+  /** Closes waiting to go out, with the next assign or together in one closeMany. */
+  private closeQueue: PendingClose[] = [];
+  /** Functions running now: each holds a slot. */
+  private executing = 0;
   private stopping: Promise<void> | undefined;
   /** Processes this executor closed successfully, and failed (function threw). */
   readonly stats = { closed: 0, failed: 0 };
@@ -163,21 +173,36 @@ export class Executor {
 
   /**
    * One long-poll at a time asks for as many processes as there are free slots, so a busy executor
-   * takes work in batches (one request for many processes) and an idle one reacts at once.
+   * takes work in batches (one request for many processes) and an idle one reacts at once. Closes
+   * queued meanwhile ride along (closeAndAssign): a busy executor needs one request per cycle.
    */
   private async poll(concurrency: number): Promise<void> {
     let backoff = 100;
+    const timeout = this.opts.assignTimeout ?? 10;
     while (!this.polls.signal.aborted) {
-      const free = concurrency - this.inflight.size;
+      const free = concurrency - this.executing;
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
       }
+      const closes = this.closeQueue.splice(0, CLOSE_BATCH);
       let procs: Process[];
       try {
-        procs = await this.client.assign({ timeout: this.opts.assignTimeout ?? 10, count: free }, this.polls.signal);
+        if (closes.length > 0) {
+          // No wait when closing: the closes are acknowledged at once, and whatever is ready comes along.
+          const r = await this.client.closeAndAssign(closes.map(toClose), { timeout: 0, count: free }, this.polls.signal);
+          this.acknowledge(closes, r.refused);
+          procs = r.processes;
+        } else {
+          procs = await this.client.assign({ timeout, count: free }, this.polls.signal);
+        }
         backoff = 100;
       } catch (err) {
+        // The closes go out again on their own (a close that did land is acknowledged again, not refused).
+        if (closes.length > 0) {
+          this.closeQueue.unshift(...closes);
+          setImmediate(() => void this.flushCloses());
+        }
         if (this.polls.signal.aborted) break;
         this.opts.onError?.(err);
         await sleep(backoff, this.polls.signal);
@@ -185,10 +210,7 @@ export class Executor {
         continue;
       }
       for (const p of procs) {
-        const run = this.run(p).finally(() => {
-          this.inflight.delete(run);
-          this.slotFreed();
-        });
+        const run = this.run(p).finally(() => this.inflight.delete(run));
         this.inflight.add(run);
       }
     }
@@ -209,8 +231,17 @@ export class Executor {
     };
   }
 
+  /** Runs the function in a slot; the slot is free again once the result is handed over (queued or sent). */
   private async run(p: Process): Promise<void> {
     this.running.set(p.processid, p);
+    this.executing++;
+    let slotHeld = true;
+    const freeSlot = () => {
+      if (!slotHeld) return;
+      slotHeld = false;
+      this.executing--;
+      this.slotFreed();
+    };
     try {
       const fn = this.opts.functions[p.spec.funcname];
       let outcome: { out: unknown[] } | { errors: string[] };
@@ -230,40 +261,51 @@ export class Executor {
         }
       }
       if (this.hardStop.signal.aborted) return; // stop() already failed it
-      await this.report(p, outcome);
+      if ('out' in outcome) {
+        const acknowledged = this.queueClose(p, outcome.out);
+        freeSlot();
+        await acknowledged;
+      } else {
+        // Closes or fails, retrying while the server is unreachable: a finished result is not thrown away.
+        await this.retrying(async () => {
+          await this.client.fail(p.processid, p.attempt, outcome.errors);
+          this.stats.failed++;
+        });
+      }
     } finally {
+      freeSlot();
       this.running.delete(p.processid);
     }
   }
 
-  /** Closes or fails, retrying while the server is unreachable: a finished result is not thrown away. */
-  private async report(p: Process, outcome: { out: unknown[] } | { errors: string[] }): Promise<void> {
-    if ('out' in outcome) {
-      await new Promise<void>((done) => {
-        this.closeQueue.push({ p, out: outcome.out, done });
-        if (this.closeQueue.length === 1) setImmediate(() => void this.flushCloses());
-      });
-      return;
-    }
-    await this.retrying(async () => {
-      await this.client.fail(p.processid, p.attempt, outcome.errors);
-      this.stats.failed++;
+  /** Queues a close; it goes out with the next assign or, failing that, in a closeMany at the end of this turn. */
+  private queueClose(p: Process, out: unknown[]): Promise<void> {
+    return new Promise<void>((done) => {
+      this.closeQueue.push({ p, out, done });
+      if (this.closeQueue.length === 1) setImmediate(() => void this.flushCloses());
     });
   }
 
-  /** Everything that finished in one turn of the event loop is closed in one request (one transaction). */
+  private acknowledge(batch: PendingClose[], refused: string[]): void {
+    const no = new Set(refused);
+    this.stats.closed += batch.length - no.size;
+    for (const id of no) {
+      // e.g. the attempt timed out and was given to another executor, or the graph was cancelled
+      this.opts.onError?.(new ColoniesError('PROCESS_NOT_RUNNING', `process ${id} was no longer running on this attempt; its result was not kept`));
+    }
+    for (const c of batch) c.done();
+  }
+
+  /** Closes that no assign took along in this turn go out in one request (one transaction). */
   private async flushCloses(): Promise<void> {
     const batch = this.closeQueue.splice(0, CLOSE_BATCH);
+    if (batch.length === 0) return;
     if (this.closeQueue.length > 0) setImmediate(() => void this.flushCloses());
+    let refused: string[] = [];
     await this.retrying(async () => {
-      const r = await this.client.closeMany(batch.map((c) => ({ processid: c.p.processid, attempt: c.p.attempt, out: c.out })));
-      this.stats.closed += r.closed.length;
-      for (const id of r.refused) {
-        // e.g. the attempt timed out and was given to another executor, or the graph was cancelled
-        this.opts.onError?.(new ColoniesError('PROCESS_NOT_RUNNING', `process ${id} was no longer running on this attempt; its result was not kept`));
-      }
+      refused = (await this.client.closeMany(batch.map(toClose))).refused;
     });
-    for (const c of batch) c.done();
+    this.acknowledge(batch, refused);
   }
 
   private async retrying(send: () => Promise<void>): Promise<void> {

@@ -72,7 +72,7 @@ export const ROUTES: Route[] = [
     method: 'POST',
     path: `${C}/processes/assign`,
     role: 'executor',
-    summary: 'Long-poll: be assigned up to `count` ready processes of your type',
+    summary: 'Long-poll: be assigned up to `count` ready processes of your type (closing `closes` first, if given)',
     body: AssignRequest,
     status: 200,
   },

@@ -85,11 +85,17 @@ export const AddExecutorRequest = z.object({
 });
 export const AddUserRequest = z.object({ username: resourceName, userid: identityId });
 
+const CloseItems = z
+  .array(z.object({ processid: processId, attempt: z.number().int().min(1), out: z.array(z.unknown()).default([]) }))
+  .max(LIMITS.maxAssignCount);
+
 export const AssignRequest = z.object({
   /** Seconds to wait for work; 0 answers at once. */
   timeout: z.number().min(0).max(LIMITS.maxAssignTimeoutSeconds).default(10),
   /** Up to this many processes in one reply. */
   count: z.number().int().min(1).max(LIMITS.maxAssignCount).default(1),
+  /** Processes this executor finished: closed (as by POST …/processes/close) before the wait begins. */
+  closes: CloseItems.optional(),
 });
 
 export const CloseRequest = z.object({ attempt: z.number().int().min(1), out: z.array(z.unknown()).default([]) });
@@ -100,10 +106,7 @@ export const SubmitManyRequest = z.object({
 });
 
 export const CloseManyRequest = z.object({
-  closes: z
-    .array(z.object({ processid: processId, attempt: z.number().int().min(1), out: z.array(z.unknown()).default([]) }))
-    .min(1)
-    .max(LIMITS.maxAssignCount),
+  closes: CloseItems.min(1),
 });
 
 export const FailRequest = z.object({

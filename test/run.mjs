@@ -65,7 +65,9 @@ function runEngine(engine, files, env) {
 }
 
 const requested = process.argv.slice(2);
-const files = (requested.length > 0 ? requested.map((f) => join(process.cwd(), f)) : findTests(join(root, 'test'))).map((f) => relative(root, f)).sort();
+const files = (requested.length > 0 ? requested.map((f) => join(process.cwd(), f)) : findTests(join(root, 'test')))
+  .map((f) => relative(root, f))
+  .sort();
 const url = await postgresUrl();
 const wanted = (process.env.COLONIES_TEST_ENGINES ?? 'pglite,postgres').split(',');
 const engines = wanted.filter((e) => e === 'pglite' || (e === 'postgres' && url));

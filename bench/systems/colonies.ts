@@ -90,7 +90,7 @@ export interface ColoniesModeOptions {
   children: number;
   /** single: Executor slots per child; batch: long-poll loops per child. */
   slots: number;
-  /** Processes per assign / closeMany in batch mode. */
+  /** Processes per assign in batch mode. */
   batch: number;
 }
 
@@ -106,8 +106,8 @@ export async function coloniesTarget(sys: ColoniesSystem, mode: 'single' | 'batc
     store: sys.store,
     settings:
       mode === 'single'
-        ? `SDK Executor, ${o.children} processes × ${o.slots} slots (one long-poll for the free slots, closes of one turn in one request), signed HTTP`
-        : `${o.children} processes × ${o.slots} long-poll loops, assign up to ${o.batch} → closeMany, signed HTTP`,
+        ? `SDK Executor, ${o.children} processes × ${o.slots} slots (one long-poll for the free slots; results go in with the next assign), signed HTTP`
+        : `${o.children} processes × ${o.slots} long-poll loops, assign up to ${o.batch}, results in with the next assign, signed HTTP`,
     workers: keys.map((prvkey) => ({
       kind: 'colonies',
       mode,

@@ -1,7 +1,7 @@
 /**
  * Colonies executors for the bench, through the SDK, every request signed and over HTTP.
- *   single: the SDK's Executor (one long-poll per slot, one process at a time, one close each).
- *   batch:  loops that assign up to K processes per long-poll and close them with one closeMany.
+ *   single: the SDK's Executor (one long-poll for its free slots; results go in with the next assign).
+ *   batch:  loops that assign up to K processes per long-poll and hand their results in with the next assign.
  * The functions are no-ops except for what the graph workloads need (map adds children, reduce sums,
  * step records when it started).
  */
@@ -85,11 +85,18 @@ function singleRunner(args: Args, sink: Sink, fns: ReturnType<typeof benchFuncti
         graceMs: 2000,
         onError: (err) => sink.error(err),
       });
-      // Count a process when its close has been acknowledged, not when the function returned.
-      // (The Executor closes what finished together in one closeMany.)
-      const closeMany = ex.client.closeMany.bind(ex.client);
-      ex.client.closeMany = async (...a: Parameters<ColoniesClient['closeMany']>) => {
+      // Count a process when its close has been acknowledged, not when the function returned. (The
+      // Executor hands closes in with its next assign, or together in one closeMany.)
+      const client = ex.client;
+      const closeMany = client.closeMany.bind(client);
+      client.closeMany = async (...a: Parameters<ColoniesClient['closeMany']>) => {
         const r = await closeMany(...a);
+        sink.done(r.closed.length);
+        return r;
+      };
+      const closeAndAssign = client.closeAndAssign.bind(client);
+      client.closeAndAssign = async (...a: Parameters<ColoniesClient['closeAndAssign']>) => {
+        const r = await closeAndAssign(...a);
         sink.done(r.closed.length);
         return r;
       };
@@ -118,26 +125,29 @@ function batchRunner(args: Args, sink: Sink, fns: ReturnType<typeof benchFunctio
   }
 
   async function loop(signal: AbortSignal): Promise<void> {
+    let closes: { processid: string; attempt: number; out: unknown[] }[] = [];
     while (!signal.aborted) {
       let procs: Process[];
       try {
-        procs = await client.assign({ timeout: 10, count: args.batch }, signal);
+        if (closes.length > 0) {
+          // The results go in with the next assign (no wait: an empty queue answers at once).
+          const r = await client.closeAndAssign(closes, { timeout: 0, count: args.batch }, signal);
+          sink.done(r.closed.length);
+          if (r.refused.length > 0) sink.error(new Error(`closeAndAssign refused ${r.refused.length}`));
+          procs = r.processes;
+        } else {
+          procs = await client.assign({ timeout: 10, count: args.batch }, signal);
+        }
+        closes = [];
       } catch (err) {
         if (signal.aborted) return;
         sink.error(err);
         await sleep(100);
         continue;
       }
-      if (procs.length === 0) continue;
-      const closes = await Promise.all(procs.map(runOne));
-      try {
-        const r = await client.closeMany(closes);
-        sink.done(r.closed.length);
-        if (r.refused.length > 0) sink.error(new Error(`closeMany refused ${r.refused.length}`));
-      } catch (err) {
-        sink.error(err);
-      }
+      if (procs.length > 0) closes = await Promise.all(procs.map(runOne));
     }
+    if (closes.length > 0) await client.closeMany(closes).then((r) => sink.done(r.closed.length), (err: unknown) => sink.error(err));
   }
 
   return {

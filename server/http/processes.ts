@@ -26,6 +26,11 @@ function clientGone(res: Response): AbortSignal {
   return ac.signal;
 }
 
+/** Whatever did not close was not RUNNING on this attempt of this executor (timed out, cancelled…). */
+function closeOutcome(closes: { processid: string }[], closed: Set<string>) {
+  return { closed: [...closed], refused: closes.filter((c) => !closed.has(c.processid)).map((c) => c.processid) };
+}
+
 export function processesRouter(deps: RouteDeps): Router {
   const r = Router();
   const { processes } = deps.services;
@@ -65,6 +70,8 @@ export function processesRouter(deps: RouteDeps): Router {
   r.post('/colonies/:colony/processes/assign', async (req, res) => {
     const m = await inColony(deps, req, 'executor');
     const body = parse(AssignRequest, req.body);
+    // An executor hands in what it finished and asks for more in one request (one round trip per cycle).
+    const closed = body.closes?.length ? await processes.closeMany(m.colonyname, m.id, body.closes) : undefined;
     const list = await processes.assign(
       m.colonyname,
       { id: m.id, executortype: m.executor!.executortype },
@@ -72,14 +79,12 @@ export function processesRouter(deps: RouteDeps): Router {
       body.timeout * 1000,
       clientGone(res),
     );
-    res.json({ processes: list });
+    res.json(closed && body.closes ? { processes: list, ...closeOutcome(body.closes, closed) } : { processes: list });
   });
   r.post('/colonies/:colony/processes/close', async (req, res) => {
     const m = await inColony(deps, req, 'executor');
     const body = parse(CloseManyRequest, req.body);
-    const closed = await processes.closeMany(m.colonyname, m.id, body.closes);
-    // Whatever did not close was not RUNNING on this attempt of this executor (timed out, cancelled…).
-    res.json({ closed: [...closed], refused: body.closes.filter((c) => !closed.has(c.processid)).map((c) => c.processid) });
+    res.json(closeOutcome(body.closes, await processes.closeMany(m.colonyname, m.id, body.closes)));
   });
   r.get('/colonies/:colony/processes/:id', async (req, res) => {
     const m = await inColony(deps, req, 'member');

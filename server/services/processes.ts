@@ -139,7 +139,7 @@ export function createProcessService(deps: ServiceDeps) {
   /**
    * SUCCESS for each row that is still RUNNING on that executor and attempt, in one statement:
    * children whose last parent this was become ready, and graphs whose every process succeeded
-   * finish. Returns, per row, whether it closed.
+   * finish. Returns, per row, whether it is closed (now, or already by the same executor and attempt).
    */
   async function closeRows(items: CloseRow[]): Promise<boolean[]> {
     const now = clock.now();
@@ -149,6 +149,10 @@ export function createProcessService(deps: ServiceDeps) {
     deps.bus.ready(ready);
     deps.bus.emit(events);
     const ids = new Set(closed.map((r) => r.processid));
+    // A close sent again after its answer was lost (a dropped connection, an aborted request) is
+    // acknowledged, not refused: the process is SUCCESS by this executor on this attempt.
+    const missed = items.filter((i) => !ids.has(i.processid));
+    if (missed.length > 0) for (const id of await processesSql.alreadyClosed(db, missed)) ids.add(id);
     return items.map((i) => ids.has(i.processid));
   }
   const closes = new Batcher<CloseRow, boolean>(closeRows, { maxBatch: 200, concurrency: 2 });

@@ -33,6 +33,7 @@ function observeQueries<Q extends Queryable>(q: Q): Q {
           return rows;
         };
       }
+      if (prop === 'relaxed') return observeQueries((target as unknown as Db).relaxed);
       if (prop === 'transaction') {
         return (fn: (tx: Queryable) => Promise<unknown>) => (target as unknown as Db).transaction((tx) => fn(observeQueries(tx)));
       }

@@ -209,12 +209,12 @@ test('SDK: concurrent submits go out as one batch request, each answered (or ref
   settled.forEach((s, i) => {
     if (i === 7) {
       assert.equal(s.status, 'rejected');
-      const err = (s).reason as { name: string; code: string; status: number; message: string };
+      const err = s.reason as { name: string; code: string; status: number; message: string };
       assert.deepEqual([err.name, err.code, err.status], ['ColoniesError', 'VALIDATION_FAILED', 400]);
       assert.match(err.message, /executortype/);
     } else {
       assert.equal(s.status, 'fulfilled', `submit ${i}`);
-      const p = (s).value;
+      const p = s.value;
       assert.deepEqual([p.spec.funcname, p.in], [`f${i}`, [i]]);
     }
   });
@@ -317,7 +317,11 @@ test('close stores out and ends SUCCESS; refused closes change nothing', async (
   assert.equal(done.endtime, clock.now().toISOString());
   assert.equal(done.execdeadline, null);
 
-  assert.deepEqual(expectError(await close(w1, { attempt: 1, out: ['again'] }), 409, 'PROCESS_NOT_RUNNING'), { state: 'SUCCESS' });
+  // The same close again (its answer was lost, say) is acknowledged and changes nothing; from anyone
+  // else, or for another attempt, it is refused.
+  await close(w1, { attempt: 1, out: ['again'] }).expect(204);
+  assert.deepEqual(expectError(await close(w2, { attempt: 1, out: ['other'] }), 409, 'PROCESS_NOT_RUNNING'), { state: 'SUCCESS' });
+  assert.deepEqual(expectError(await close(w1, { attempt: 2, out: ['later'] }), 409, 'PROCESS_NOT_RUNNING'), { state: 'SUCCESS' });
   assert.deepEqual(await get(p.processid), done);
 });
 
@@ -356,6 +360,40 @@ test('batch close: closes what runs on this executor and attempt, names the rest
   assert.equal((await get(p2.processid)).state, 'SUCCESS');
   assert.deepEqual((await get(p1.processid)).state, 'RUNNING');
   assert.deepEqual(await get(theirs.processid), theirs);
+});
+
+test('assign with closes: closes first (as a batch close), then assigns; a bad close refuses the whole request', async () => {
+  const w = await worker('t-cycle');
+  const other = await worker('t-cycle');
+  for (let i = 0; i < 4; i++) await submit({ funcname: `c${i}`, executortype: 't-cycle' });
+  const assign = (body: unknown) => w.agent.post(`${A}/processes/assign`, body);
+  const first = ((await assign({ timeout: 0, count: 2 }).expect(200)).body as { processes: Process[] }).processes;
+  assert.equal(first.length, 2);
+  const theirs = await assignOne(other);
+  assert.deepEqual(issuePaths(expectError(await assign({ timeout: 0, closes: [{ processid: 'x', attempt: 1 }] }), 400, 'VALIDATION_FAILED')), [
+    'body.closes.0.processid',
+  ]);
+  assert.equal((await get(first[0]!.processid)).state, 'RUNNING', 'a refused request closes nothing');
+
+  const res = await assign({
+    timeout: 0,
+    count: 5,
+    closes: [
+      ...first.map((p) => ({ processid: p.processid, attempt: p.attempt, out: [p.spec.funcname] })),
+      { processid: theirs.processid, attempt: 1 },
+    ],
+  }).expect(200);
+  const body = res.body as { processes: Process[]; closed: string[]; refused: string[] };
+  assert.deepEqual(new Set(body.closed), new Set(first.map((p) => p.processid)));
+  assert.deepEqual(body.refused, [theirs.processid]);
+  for (const p of first) assert.deepEqual((await get(p.processid)).out, [p.spec.funcname]);
+  // And the one process still waiting is handed out in the same reply.
+  assert.deepEqual(
+    body.processes.map((p) => [p.spec.funcname, p.state, p.assignedexecutorid]),
+    [['c3', 'RUNNING', w.id]],
+  );
+  // Without closes the reply is as before.
+  assert.deepEqual(Object.keys((await assign({ timeout: 0 }).expect(200)).body as object), ['processes']);
 });
 
 test('fencing: after an exec timeout the old attempt can neither close nor fail', async () => {

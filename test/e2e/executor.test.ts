@@ -78,6 +78,32 @@ test('a function’s return value is the process output: scalars become [x], arr
   }
 });
 
+test('a busy executor hands in its results with its next assign: about one request per batch of processes', async () => {
+  const type = 'e2e-cycle';
+  const N = 60;
+  const requests = async () => {
+    const text = await (await fetch(`${f.url}/metrics`)).text();
+    return [...text.matchAll(/^colonies_http_requests_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  };
+  const submitted = await Promise.all(
+    Array.from({ length: N }, (_, i) => f.a.userClient.submit({ funcname: 'twice', executortype: type, args: [i] })),
+  );
+  const before = await requests();
+  const ex = await serve(type, { twice: (_ctx: ExecutionContext, x: number) => 2 * x }, { concurrency: 10 });
+  try {
+    for (const [i, p] of submitted.entries()) assert.deepEqual((await f.a.userClient.waitForProcess(p.processid, 20_000)).out, [2 * i]);
+    assert.equal(ex.stats.closed, N);
+  } finally {
+    await ex.stop(1000);
+  }
+  // Six batches of ten: each assign after the first carries the previous batch's closes, so about
+  // seven requests, plus two to register the executor (less the waits above, a request each). Closing
+  // each batch on its own would take twelve; a request per process, 120.
+  const used = (await requests()) - before - N;
+  console.log(`# ${N} processes, concurrency 10: ${used} requests`);
+  assert.ok(used <= N / 10 + 4, `${used} requests for ${N} processes`);
+});
+
 test('a function that throws fails its process with the message and the stack', async () => {
   const type = 'e2e-throws';
   const ex = await serve(type, {

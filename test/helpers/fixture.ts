@@ -128,7 +128,7 @@ export async function startReplica(
   );
   const url = await server.listen();
   // Each replica knows of the other within a round trip of the newcomer's hello (server/services/bus.ts).
-  for (const until = Date.now() + 5000; !(server.hasPeers() && f.server.hasPeers()); ) {
+  for (const until = Date.now() + 5000; !(server.hasPeers() && f.server.hasPeers());) {
     if (Date.now() > until) throw new Error('the replicas did not hear each other within 5 s');
     await new Promise((r) => setTimeout(r, 5));
   }

@@ -301,7 +301,8 @@ test('claims commit without waiting for the disk; accepted work (submits, closes
     t.skip('PGlite never waits for the disk');
     return;
   }
-  const setting = async (q: { query: TestDb['db']['query'] }) => (await q.query<{ synchronous_commit: string }>('SHOW synchronous_commit'))[0]!.synchronous_commit;
+  const setting = async (q: { query: TestDb['db']['query'] }) =>
+    (await q.query<{ synchronous_commit: string }>('SHOW synchronous_commit'))[0]!.synchronous_commit;
   assert.equal(await setting(testDb.db.relaxed), 'off');
   assert.equal(await setting(testDb.db), 'on');
   await testDb.db.transaction(async (tx) => assert.equal(await setting(tx), 'on'));

@@ -260,6 +260,18 @@ export const processesSql = {
     return { closed: r!.closed, ready: countReady(r!.ready), finished: r!.finished };
   },
 
+  /** Of these closes, those already done: SUCCESS by that executor on that attempt (a retried close). */
+  alreadyClosed: async (q: Queryable, closes: CloseRow[]) =>
+    (
+      await q.query<{ processid: string }>(
+        `SELECT p.processid FROM processes p
+           JOIN jsonb_to_recordset($1::jsonb) AS c(processid text, colonyname text, executorid text, attempt int)
+             ON p.processid = c.processid AND p.colonyname = c.colonyname AND p.state = 'SUCCESS'
+            AND p.assignedexecutorid = c.executorid AND p.attempt = c.attempt`,
+        [jsonParam(closes.map(({ out: _out, ...c }) => c))],
+      )
+    ).map((r) => r.processid),
+
   fail: async (q: Queryable, colonyname: string, processid: string, executorid: string, attempt: number, errors: string[], now: Date) =>
     (await q.query<AttemptOutcome>(FAIL_SQL, [now, processid, colonyname, executorid, attempt, jsonParam(errors)]))[0],
 
