@@ -23,9 +23,8 @@ import { startDeadlineLoop } from './loops/deadlines.ts';
 import { startCronLoop } from './loops/crons.ts';
 import { attachWsHub } from './ws/hub.ts';
 import { startNonceCleanup, startRetentionLoop, startVacuumLoop } from './loops/maintenance.ts';
-import { Batcher } from './services/batcher.ts';
 import { Metrics } from './metrics.ts';
-import { noncesSql } from './store/sql/nonces.ts';
+import { createSharedNonces } from './auth/shared-nonces.ts';
 import { randomNonce } from '../protocol/crypto.ts';
 import { createBus } from './services/bus.ts';
 
@@ -93,39 +92,9 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
     crons: createCronService(deps),
   };
   const authorize = createAuthorizer(services.colonies, config.serverId);
-  // With PostgreSQL there may be other replicas: a nonce must be new to all of them, so it is also
-  // recorded in the database (concurrent requests share one INSERT), and checked there while other
-  // replicas are around (see Bus.hasPeers).
-  const nonceBatcher =
-    db.engine === 'postgres'
-      ? new Batcher<{ nonce: string; now: Date }, boolean>(
-          async (items) => {
-            const fresh = await noncesSql.insertNew(
-              db,
-              items.map((i) => i.nonce),
-              items[0]!.now,
-            );
-            // A nonce twice in one batch: only its first occurrence is new.
-            const seen = new Set<string>();
-            return items.map((i) => fresh.has(i.nonce) && !seen.has(i.nonce) && (seen.add(i.nonce), true));
-          },
-          { maxBatch: 500, concurrency: 2 },
-        )
-      : undefined;
-  const verify = createVerifier(
-    config.signatureWindowMs,
-    opts.authClock ?? clock,
-    nonceBatcher && {
-      remember: (nonce, now) => {
-        const fresh = nonceBatcher.run({ nonce, now });
-        if (bus.hasPeers()) return fresh;
-        // Alone, this replica's own cache has already decided; the nonce is still recorded (without
-        // waiting) so that a replica starting now refuses a replay of it.
-        fresh.catch((err: unknown) => log.warn('could not record a nonce', { err: String(err) }));
-        return Promise.resolve(true);
-      },
-    },
-  );
+  // With PostgreSQL there may be other replicas: a nonce must be new to all of them.
+  const sharedNonces = db.engine === 'postgres' ? createSharedNonces(db, () => bus.hasPeers(), log) : undefined;
+  const verify = createVerifier(config.signatureWindowMs, opts.authClock ?? clock, sharedNonces);
   const metrics = new Metrics({ colonies_assign_waiters: () => wake.waiterCount() });
   bus.onEvents((events) => metrics.events(events));
   const app = createApp({
@@ -207,6 +176,7 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
       }
       await Promise.all(loops.splice(0).map((l) => l.stop()));
       bus.stop();
+      await sharedNonces?.stop();
       await unlisten?.();
       if (ownsDb) await db.close();
     },
