@@ -163,15 +163,15 @@ export class ColoniesClient {
 
   // Processes
   /**
-   * Submits one function spec. Calls made in the same turn of the event loop (a Promise.all, many
-   * concurrent callers) go out together as one batch request, each still answered on its own; a
-   * lone call goes out alone, at once.
+   * Submits one function spec. Calls made together (a Promise.all, or callers resumed by one event,
+   * such as the answer to the previous batch) go out as one batch request at the end of the current
+   * job, each still answered on its own; a lone call goes out alone, at once.
    */
   submit(spec: FunctionSpecInput): Promise<Process> {
     const path = this.c();
     return new Promise<Process>((resolve, reject) => {
       this.#submits.push({ spec, resolve, reject });
-      if (this.#submits.length === 1) setImmediate(() => void this.#flushSubmits(path));
+      if (this.#submits.length === 1) queueMicrotask(() => void this.#flushSubmits(path));
     });
   }
 
