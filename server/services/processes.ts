@@ -46,32 +46,44 @@ export function newProcess(colonyname: string, spec: FunctionSpec, initiatorid: 
   };
 }
 
-/** The wire form of a process just written from `p` (what reading it back would return, without the read). */
-export function freshProcess(p: NewProcess, now: Date): Process {
+/**
+ * The wire form of a process just written from `p` (what reading it back would return, without the
+ * read): WAITING, or RUNNING on `executorid` when the submit was handed straight to it.
+ */
+export function freshProcess(p: NewProcess, now: Date, executorid: string | null = null): Process {
   const ready = p.waitingparents === 0;
+  const at = (seconds: number) => (seconds > 0 ? new Date(now.getTime() + seconds * 1000).toISOString() : null);
   return {
     processid: p.processid,
     colonyname: p.colonyname,
     processgraphid: p.processgraphid,
     spec: p.spec,
-    state: 'WAITING',
+    state: executorid ? 'RUNNING' : 'WAITING',
     ready,
     in: p.input,
     out: [],
     errors: [],
     retries: 0,
-    attempt: 0,
+    attempt: executorid ? 1 : 0,
     parents: p.parents,
     children: p.children,
     initiatorid: p.initiatorid,
-    assignedexecutorid: null,
+    assignedexecutorid: executorid,
     submissiontime: now.toISOString(),
     readytime: ready ? now.toISOString() : null,
-    starttime: null,
+    starttime: executorid ? now.toISOString() : null,
     endtime: null,
-    waitdeadline: ready && p.spec.maxwaittime > 0 ? new Date(now.getTime() + p.spec.maxwaittime * 1000).toISOString() : null,
-    execdeadline: null,
+    waitdeadline: ready && !executorid ? at(p.spec.maxwaittime) : null,
+    execdeadline: executorid ? at(p.spec.maxexectime) : null,
   };
+}
+
+/** A long-poll that found nothing and waits: a submit may hand it processes directly. */
+interface IdleExecutor {
+  executorid: string;
+  count: number;
+  /** Always called once by the submit that took this entry: with its processes, or none. */
+  deliver(processes: Process[]): void;
 }
 
 export interface ExecutorCaller {
@@ -157,20 +169,93 @@ export function createProcessService(deps: ServiceDeps) {
   }
   const closes = new Batcher<CloseRow, boolean>(closeRows, { maxBatch: 200, concurrency: 2 });
 
-  const submits = new Batcher<{ p: NewProcess; now: Date }, void>(
+  /** Idle long-polls per colony + executor type, oldest first. */
+  const idle = new Map<string, IdleExecutor[]>();
+  function removeIdle(key: string, entry: IdleExecutor): boolean {
+    const list = idle.get(key);
+    const i = list?.indexOf(entry) ?? -1;
+    if (i < 0) return false;
+    list!.splice(i, 1);
+    if (list!.length === 0) idle.delete(key);
+    return true;
+  }
+
+  /**
+   * Concurrent submits share one INSERT (see Batcher). A ready process of a type some executor is
+   * idly long-polling for is handed to it in that same INSERT (RUNNING at once), so an idle executor
+   * gets new work without a claim round trip. The waiter was idle because its claim found nothing:
+   * nothing older of its type was waiting.
+   */
+  const submits = new Batcher<{ p: NewProcess; now: Date }, string | null>(
     async (items) => {
       const now = items[0]!.now;
-      await processesSql.insert(
-        db,
-        items.map((i) => i.p),
-        now,
+      // Deal the ready processes out to idle long-polls of their type, up to each one's count. Every
+      // entry taken leaves the idle list now: it gets its delivery from this flush and no other.
+      const takers = new Map<IdleExecutor, string[]>();
+      const handoff = new Map<string, string>();
+      for (const { p } of items) {
+        if (p.waitingparents > 0) continue;
+        const key = WakeHub.key(p.colonyname, p.spec.executortype);
+        const entry = idle.get(key)?.[0];
+        if (!entry) continue;
+        const ids = takers.get(entry) ?? [];
+        if (ids.length === 0) takers.set(entry, ids);
+        ids.push(p.processid);
+        handoff.set(p.processid, entry.executorid);
+        if (ids.length >= entry.count) removeIdle(key, entry);
+      }
+      for (const [entry, ids] of takers) {
+        const first = items.find((i) => i.p.processid === ids[0])!.p;
+        removeIdle(WakeHub.key(first.colonyname, first.spec.executortype), entry);
+      }
+      let handed = new Map<string, string>();
+      try {
+        handed = await processesSql.insert(
+          db,
+          items.map((i) => ({ ...i.p, handoff: handoff.get(i.p.processid) ?? null })),
+          now,
+        );
+      } finally {
+        // Those the INSERT did not hand over (the executor is no longer APPROVED, or it failed) stay
+        // WAITING and are announced as ready below; the long-poll then claims or waits as usual.
+        const byId = new Map(items.map((i) => [i.p.processid, i.p]));
+        for (const [entry, ids] of takers)
+          entry.deliver(ids.filter((id) => handed.get(id) === entry.executorid).map((id) => freshProcess(byId.get(id)!, now, entry.executorid)));
+      }
+      const waiting = items.filter((i) => !handed.has(i.p.processid));
+      deps.bus.ready(countReady(waiting.map((i) => ({ colonyname: i.p.colonyname, executortype: i.p.spec.executortype }))));
+      const events: ColonyEvent[] = items.map(({ p }) =>
+        processEvent({ ...p, ...p.spec, state: 'WAITING', retries: 0, assignedexecutorid: null }, now),
       );
-      deps.bus.ready(countReady(items.map((i) => ({ colonyname: i.p.colonyname, executortype: i.p.spec.executortype }))));
-      deps.bus.emit(items.map(({ p }) => processEvent({ ...p, ...p.spec, state: 'WAITING', retries: 0, assignedexecutorid: null }, now)));
-      return items.map(() => undefined);
+      for (const { p } of items) {
+        const executorid = handed.get(p.processid);
+        if (executorid) events.push(processEvent({ ...p, ...p.spec, state: 'RUNNING', retries: 0, assignedexecutorid: executorid }, now));
+      }
+      deps.bus.emit(events);
+      return items.map((i) => handed.get(i.p.processid) ?? null);
     },
     { maxBatch: 500, concurrency: 2 },
   );
+
+  /**
+   * Waits for work after an empty claim: resolves true when woken (claim again), false on timeout or
+   * abort, or with the processes a submit handed over.
+   */
+  async function waitForWork(key: string, generation: number, ms: number, executorid: string, count: number, signal?: AbortSignal) {
+    let deliver!: (ps: Process[]) => void;
+    const delivered = new Promise<Process[]>((r) => (deliver = r));
+    const entry: IdleExecutor = { executorid, count, deliver };
+    let list = idle.get(key);
+    if (!list) idle.set(key, (list = []));
+    list.push(entry);
+    const stopWaiting = new AbortController();
+    const waitSignal = signal ? AbortSignal.any([signal, stopWaiting.signal]) : stopWaiting.signal;
+    const first = await Promise.race([deps.wake.wait(key, generation, ms, waitSignal), delivered]);
+    stopWaiting.abort();
+    if (Array.isArray(first)) return first;
+    // Woken or timed out. Unless a submit has taken this entry meanwhile (its delivery always comes), we are done.
+    return removeIdle(key, entry) ? first : await delivered;
+  }
 
   /** Long-polls of one colony and executor type claim together: one statement, rows dealt out in queue order. */
   const claimers = new Map<string, Batcher<{ executorid: string; count: number }, ProcessRow[]>>();
@@ -218,8 +303,7 @@ export function createProcessService(deps: ServiceDeps) {
     async submit(colonyname: string, spec: FunctionSpec, initiatorid: string): Promise<Process> {
       const now = clock.now();
       const p = newProcess(colonyname, spec, initiatorid, now);
-      await submits.run({ p, now });
-      return freshProcess(p, now);
+      return freshProcess(p, now, await submits.run({ p, now }));
     },
 
     async get(colonyname: string, processid: string): Promise<Process> {
@@ -242,30 +326,32 @@ export function createProcessService(deps: ServiceDeps) {
       for (;;) {
         const generation = deps.wake.generation(key);
         if (signal?.aborted) return [];
-        const rows = await claimer(colonyname, executor.executortype).run({ executorid: executor.id, count });
-        if (rows.length > 0) {
-          if (signal?.aborted) {
-            // The caller left while we claimed: give the work back at once rather than after maxexectime.
-            await this.requeue(colonyname, executor.id, rows);
-            return [];
-          }
-          return rows.map(toProcess);
+        let got: Process[] = (await claimer(colonyname, executor.executortype).run({ executorid: executor.id, count })).map(toProcess);
+        if (got.length === 0) {
+          if (closing) return [];
+          const r = await waitForWork(key, generation, until - Date.now(), executor.id, count, signal);
+          if (r === false || (r === true && closing)) return [];
+          if (r === true) continue;
+          got = r;
+          if (got.length === 0) continue;
         }
-        if (closing) return [];
-        const woken = await deps.wake.wait(key, generation, until - Date.now(), signal);
-        if (!woken || closing) return [];
+        if (signal?.aborted) {
+          // The caller left while we claimed: give the work back at once rather than after maxexectime.
+          await this.requeue(
+            colonyname,
+            executor.id,
+            got.map((p) => p.processid),
+          );
+          return [];
+        }
+        return got;
       }
     },
 
     /** Returns claimed-but-undelivered processes to the queue without counting a retry. */
-    async requeue(colonyname: string, executorid: string, rows: ProcessRow[]): Promise<void> {
+    async requeue(colonyname: string, executorid: string, processids: string[]): Promise<void> {
       const now = clock.now();
-      const back = await processesSql.requeue(
-        db,
-        colonyname,
-        executorid,
-        rows.map((r) => r.processid),
-      );
+      const back = await processesSql.requeue(db, colonyname, executorid, processids);
       deps.log.debug('executor left before receiving its processes; requeued', { n: back.length });
       deps.bus.ready(back.map((r) => ({ colonyname, executortype: r.executortype, n: 1 })));
       deps.bus.emit(back.map((r) => processEvent(r, now)));

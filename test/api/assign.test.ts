@@ -180,6 +180,47 @@ test('a waiting long-poll wakes as soon as a process is submitted, long before i
   assert.deepEqual((await polled2).body, { processes: [] });
 });
 
+test('a submit is handed straight to an idle long-poll: RUNNING in its reply, no claim statement', async () => {
+  const w = await worker('t-handoff');
+  const waiting = emptyClaims('t-handoff');
+  const polled = assign(w, { timeout: 20, count: 2 }).then((r) => r);
+  await waiting;
+  let claimsAfter = 0;
+  const countClaims = (type: unknown) => type === 't-handoff' && claimsAfter++;
+  claims.on('claim', countClaims);
+  try {
+    const replies = await Promise.all(['a', 'b', 'c'].map((funcname) => submit({ funcname, executortype: 't-handoff', maxexectime: 30 })));
+    const got = processesOf(await polled);
+    // The poll (up to two) is handed what the first INSERT to find it carries: both, when the submits
+    // arrive together, or one. Their replies say so; the rest wait for the next claim.
+    const handed = replies.filter((x) => x.state === 'RUNNING');
+    const rest = replies.filter((x) => x.state === 'WAITING');
+    assert.deepEqual(
+      got.map((x) => [x.processid, x.state, x.assignedexecutorid, x.attempt]).sort(),
+      handed.map((x) => [x.processid, 'RUNNING', w.id, 1]).sort(),
+    );
+    assert.ok(handed.length >= 1 && handed.length <= 2, `${handed.length} handed over`);
+    assert.equal(handed.length + rest.length, 3);
+    assert.ok(rest.every((x) => x.assignedexecutorid === null));
+    const p = got[0]!;
+    assert.ok(p.execdeadline && p.starttime, 'deadline and start time as for a claim');
+    assert.equal(claimsAfter, 0, 'no (empty) claim ran for the handed-over processes');
+    // Stored as the reply says, and closed like any claimed process.
+    const stored = (await w.agent.get(`/colonies/colony-a/processes/${p.processid}`).expect(200)).body as Process;
+    assert.deepEqual(stored, p);
+    await w.agent.post(`/colonies/colony-a/processes/${p.processid}/close`, { attempt: 1, out: ['ok'] }).expect(204);
+    // The rest are claimed by the next poll as usual.
+    assert.deepEqual(
+      processesOf(await assign(w, { timeout: 0, count: 5 }))
+        .map((x) => x.processid)
+        .sort(),
+      rest.map((x) => x.processid).sort(),
+    );
+  } finally {
+    claims.off('claim', countClaims);
+  }
+});
+
 test('20 concurrent long-polls and 10 new processes: each process goes to exactly one executor', async () => {
   const workers = await Promise.all(Array.from({ length: 20 }, () => worker('t-race')));
   const allWaiting = emptyClaims('t-race', 20);
