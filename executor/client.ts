@@ -227,7 +227,6 @@ export class ColoniesClient {
   close(processid: string, attempt: number, out: unknown[]) {
     return this.req<void>('POST', `${this.c()}/processes/${enc(processid)}/close`, { attempt, out });
   }
-  /** Closes many processes in one request (one transaction); `refused` lists those no longer this executor's. */
   /**
    * Closes what this executor finished, then long-polls for up to `count` more: one request per
    * cycle. `closed`/`refused` are as for closeMany.
@@ -246,6 +245,7 @@ export class ColoniesClient {
     );
     return { processes: r.processes, closed: r.closed ?? [], refused: r.refused ?? [] };
   }
+  /** Closes many processes in one request (one transaction); `refused` lists those no longer this executor's. */
   closeMany(closes: { processid: string; attempt: number; out: unknown[] }[]) {
     return this.req<{ closed: string[]; refused: string[] }>('POST', `${this.c()}/processes/close`, { closes });
   }

@@ -87,7 +87,7 @@ export class Executor {
   private readonly hardStop = new AbortController();
   private readonly running = new Map<string, Process>();
   private poller: Promise<void> = Promise.resolve();
-  /** Runs in progress (each holds a slot until its close or fail is acknowledged). */
+  /** Runs in progress, until their close or fail is acknowledged (`done` waits for them). */
   private readonly inflight = new Set<Promise<void>>();
   private slotFreed: () => void = () => {};
   /** Closes waiting to go out, with the next assign or together in one closeMany. */
@@ -286,7 +286,12 @@ export class Executor {
     });
   }
 
-  private acknowledge(batch: PendingClose[], refused: string[]): void {
+  /** The server answered for these closes (`refused` is undefined when it could not be reached: nothing is counted). */
+  private acknowledge(batch: PendingClose[], refused: string[] | undefined): void {
+    if (!refused) {
+      for (const c of batch) c.done();
+      return;
+    }
     const no = new Set(refused);
     this.stats.closed += batch.length - no.size;
     for (const id of no) {
@@ -301,7 +306,7 @@ export class Executor {
     const batch = this.closeQueue.splice(0, CLOSE_BATCH);
     if (batch.length === 0) return;
     if (this.closeQueue.length > 0) setImmediate(() => void this.flushCloses());
-    let refused: string[] = [];
+    let refused: string[] | undefined;
     await this.retrying(async () => {
       refused = (await this.client.closeMany(batch.map(toClose))).refused;
     });

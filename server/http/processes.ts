@@ -79,7 +79,7 @@ export function processesRouter(deps: RouteDeps): Router {
       body.timeout * 1000,
       clientGone(res),
     );
-    res.json(closed && body.closes ? { processes: list, ...closeOutcome(body.closes, closed) } : { processes: list });
+    res.json(closed ? { processes: list, ...closeOutcome(body.closes!, closed) } : { processes: list });
   });
   r.post('/colonies/:colony/processes/close', async (req, res) => {
     const m = await inColony(deps, req, 'executor');

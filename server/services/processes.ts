@@ -179,6 +179,11 @@ export function createProcessService(deps: ServiceDeps) {
     if (list!.length === 0) idle.delete(key);
     return true;
   }
+  function takeIdle(key: string): IdleExecutor | undefined {
+    const entry = idle.get(key)?.[0];
+    if (entry) removeIdle(key, entry);
+    return entry;
+  }
 
   /**
    * Concurrent submits share one INSERT (see Batcher). A ready process of a type some executor is
@@ -189,24 +194,23 @@ export function createProcessService(deps: ServiceDeps) {
   const submits = new Batcher<{ p: NewProcess; now: Date }, string | null>(
     async (items) => {
       const now = items[0]!.now;
-      // Deal the ready processes out to idle long-polls of their type, up to each one's count. Every
-      // entry taken leaves the idle list now: it gets its delivery from this flush and no other.
+      // Deal the ready processes out to idle long-polls of their type, oldest first, up to each one's
+      // count. An entry taken leaves the idle list at once: its delivery comes from this flush only.
       const takers = new Map<IdleExecutor, string[]>();
+      const filling = new Map<string, IdleExecutor>();
       const handoff = new Map<string, string>();
       for (const { p } of items) {
         if (p.waitingparents > 0) continue;
         const key = WakeHub.key(p.colonyname, p.spec.executortype);
-        const entry = idle.get(key)?.[0];
-        if (!entry) continue;
-        const ids = takers.get(entry) ?? [];
-        if (ids.length === 0) takers.set(entry, ids);
-        ids.push(p.processid);
+        let entry = filling.get(key);
+        if (!entry || takers.get(entry)!.length >= entry.count) {
+          entry = takeIdle(key);
+          if (!entry) continue;
+          filling.set(key, entry);
+          takers.set(entry, []);
+        }
+        takers.get(entry)!.push(p.processid);
         handoff.set(p.processid, entry.executorid);
-        if (ids.length >= entry.count) removeIdle(key, entry);
-      }
-      for (const [entry, ids] of takers) {
-        const first = items.find((i) => i.p.processid === ids[0])!.p;
-        removeIdle(WakeHub.key(first.colonyname, first.spec.executortype), entry);
       }
       let handed = new Map<string, string>();
       try {

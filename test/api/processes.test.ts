@@ -1,7 +1,7 @@
 /** HTTP API: processes — submit, read, list, close/fail (fenced), logs, cancel, remove. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import { requestsServed, startFixture, type Fixture } from '../helpers/fixture.ts';
 import { expectError, issuePaths, signedAgent, type SignedAgent } from '../helpers/signed-agent.ts';
 import { ManualClock, systemClock } from '../../server/clock.ts';
 import { generateKeyPair, randomId } from '../../protocol/crypto.ts';
@@ -194,10 +194,7 @@ test('batch submit: each spec is answered on its own, in order; bad ones are ref
 });
 
 test('SDK: concurrent submits go out as one batch request, each answered (or refused) on its own; a lone one alone', async () => {
-  const requests = async () => {
-    const text = await (await fetch(`${f.url}/metrics`)).text();
-    return [...text.matchAll(/^colonies_http_requests_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
-  };
+  const requests = () => requestsServed(f.url);
   const client = new ColoniesClient({ url: f.url, prvkey: f.a.user.prvkey, colonyname: 'colony-a' });
   const before = await requests();
   const settled = await Promise.allSettled(

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import { requestsServed, startFixture, type Fixture } from '../helpers/fixture.ts';
 import { Executor, type ExecutionContext, type ExecutorFunction } from '../../executor/executor.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -81,10 +81,7 @@ test('a function’s return value is the process output: scalars become [x], arr
 test('a busy executor hands in its results with its next assign: about one request per batch of processes', async () => {
   const type = 'e2e-cycle';
   const N = 60;
-  const requests = async () => {
-    const text = await (await fetch(`${f.url}/metrics`)).text();
-    return [...text.matchAll(/^colonies_http_requests_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
-  };
+  const requests = () => requestsServed(f.url);
   const submitted = await Promise.all(
     Array.from({ length: N }, (_, i) => f.a.userClient.submit({ funcname: 'twice', executortype: type, args: [i] })),
   );

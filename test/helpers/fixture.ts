@@ -141,3 +141,9 @@ export async function startReplica(
     },
   };
 }
+
+/** API requests the server has answered so far (the sum of its request counter at GET /metrics). */
+export async function requestsServed(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return [...text.matchAll(/^colonies_http_requests_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
