@@ -67,7 +67,8 @@ export function createVerifier(windowMs: number, clock: Clock, shared?: SharedNo
       throw new AppError('STALE_REQUEST', `request timestamp is ${Math.round(skew / 1000)} s from the server's clock (window ±${windowMs / 1000} s)`);
     }
     const message = canonicalRequest(req.method, req.pathWithQuery, timestamp, nonce, sha256Hex(req.body));
-    if (!verifySignature(message, signature, id)) throw new AppError('BAD_SIGNATURE', 'signature does not match the request and the claimed id');
+    if (!(await verifySignature(message, signature, id)))
+      throw new AppError('BAD_SIGNATURE', 'signature does not match the request and the claimed id');
     // Only a verified request consumes its nonce: garbage cannot burn someone else's nonces.
     const replayed = () => new AppError('REPLAYED_REQUEST', 'this nonce was already used; every request needs a fresh nonce');
     if (!nonces.remember(id + nonce, now)) throw replayed();

@@ -70,7 +70,7 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   };
   app.use(API_PREFIX, authenticate);
-  app.use(API_PREFIX, coloniesRouter(deps), processesRouter(deps), graphsRouter(deps), cronsRouter(deps));
+  app.use(API_PREFIX, processesRouter(deps), coloniesRouter(deps), graphsRouter(deps), cronsRouter(deps));
   app.use((req) => {
     throw new AppError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`);
   });

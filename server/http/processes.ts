@@ -70,16 +70,15 @@ export function processesRouter(deps: RouteDeps): Router {
   r.post('/colonies/:colony/processes/assign', async (req, res) => {
     const m = await inColony(deps, req, 'executor');
     const body = parse(AssignRequest, req.body);
-    // An executor hands in what it finished and asks for more in one request (one round trip per cycle).
-    const closed = body.closes?.length ? await processes.closeMany(m.colonyname, m.id, body.closes) : undefined;
-    const list = await processes.assign(
-      m.colonyname,
-      { id: m.id, executortype: m.executor!.executortype },
-      body.count,
-      body.timeout * 1000,
-      clientGone(res),
-    );
-    res.json(closed ? { processes: list, ...closeOutcome(body.closes!, closed) } : { processes: list });
+    const executor = { id: m.id, executortype: m.executor!.executortype };
+    const timeoutMs = body.timeout * 1000;
+    if (!body.closes?.length) {
+      res.json({ processes: await processes.assign(m.colonyname, executor, body.count, timeoutMs, clientGone(res)) });
+      return;
+    }
+    // An executor hands in what it finished and asks for more in one request (one statement, one round trip per cycle).
+    const r = await processes.closeAndAssign(m.colonyname, executor, body.closes, body.count, timeoutMs, clientGone(res));
+    res.json({ processes: r.processes, ...closeOutcome(body.closes, r.closed) });
   });
   r.post('/colonies/:colony/processes/close', async (req, res) => {
     const m = await inColony(deps, req, 'executor');

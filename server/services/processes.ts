@@ -5,6 +5,7 @@ import {
   countReady,
   processesSql,
   type AttemptOutcome,
+  type CloseOutcome,
   type CloseRow,
   type ListFilter,
   type NewProcess,
@@ -78,6 +79,13 @@ export function freshProcess(p: NewProcess, now: Date, executorid: string | null
   };
 }
 
+/** One long-poll's turn in a claim statement: `count` slots, and the results it hands in. */
+interface ClaimAsk {
+  executorid: string;
+  count: number;
+  closes: CloseRow[];
+}
+
 /** A long-poll that found nothing and waits: a submit may hand it processes directly. */
 interface IdleExecutor {
   executorid: string;
@@ -149,13 +157,10 @@ export function createProcessService(deps: ServiceDeps) {
   }
 
   /**
-   * SUCCESS for each row that is still RUNNING on that executor and attempt, in one statement:
-   * children whose last parent this was become ready, and graphs whose every process succeeded
-   * finish. Returns, per row, whether it is closed (now, or already by the same executor and attempt).
+   * Publishes what a close statement did (events, ready work) and tells, per item, whether it is
+   * closed: now, or already by the same executor and attempt.
    */
-  async function closeRows(items: CloseRow[]): Promise<boolean[]> {
-    const now = clock.now();
-    const { closed, ready, finished } = await retryingConflicts(() => processesSql.close(db, items, now));
+  async function settleCloses(items: CloseRow[], { closed, ready, finished }: CloseOutcome, now: Date): Promise<boolean[]> {
     const events = closed.map((r) => processEvent(r, now));
     for (const g of finished) events.push(graphEvent(g.colonyname, g.processgraphid, 'SUCCESS', now));
     deps.bus.ready(ready);
@@ -166,6 +171,16 @@ export function createProcessService(deps: ServiceDeps) {
     const missed = items.filter((i) => !ids.has(i.processid));
     if (missed.length > 0) for (const id of await processesSql.alreadyClosed(db, missed)) ids.add(id);
     return items.map((i) => ids.has(i.processid));
+  }
+
+  /**
+   * SUCCESS for each row that is still RUNNING on that executor and attempt, in one statement:
+   * children whose last parent this was become ready, and graphs whose every process succeeded
+   * finish. Returns, per row, whether it is closed.
+   */
+  async function closeRows(items: CloseRow[]): Promise<boolean[]> {
+    const now = clock.now();
+    return settleCloses(items, await retryingConflicts(() => processesSql.close(db, items, now)), now);
   }
   const closes = new Batcher<CloseRow, boolean>(closeRows, { maxBatch: 200, concurrency: 2 });
 
@@ -261,8 +276,11 @@ export function createProcessService(deps: ServiceDeps) {
     return removeIdle(key, entry) ? first : await delivered;
   }
 
-  /** Long-polls of one colony and executor type claim together: one statement, rows dealt out in queue order. */
-  const claimers = new Map<string, Batcher<{ executorid: string; count: number }, ProcessRow[]>>();
+  /**
+   * Long-polls of one colony and executor type claim together: one statement, rows dealt out in queue
+   * order. Results an executor hands in with its assign are closed in that same statement.
+   */
+  const claimers = new Map<string, Batcher<ClaimAsk, { rows: ProcessRow[]; closed: boolean[] }>>();
   function claimer(colonyname: string, executortype: string) {
     const key = WakeHub.key(colonyname, executortype);
     let b = claimers.get(key);
@@ -271,25 +289,93 @@ export function createProcessService(deps: ServiceDeps) {
         async (asks) => {
           const now = clock.now();
           const slots = asks.flatMap((a) => Array<string>(a.count).fill(a.executorid));
-          const rows = await processesSql.assign(db.relaxed, colonyname, executortype, slots, now);
+          const closing = asks.flatMap((a) => a.closes);
+          // A claim alone need not wait for the disk (Db.relaxed); one that carries closes commits them durably.
+          const r = await retryingConflicts(() =>
+            processesSql.assign(closing.length ? db : db.relaxed, colonyname, executortype, slots, now, closing),
+          );
+          const closed = closing.length ? await settleCloses(closing, r, now) : [];
           const events: ColonyEvent[] = [];
-          for (const r of rows) {
-            events.push(processEvent({ ...r, ...r.spec }, now));
-            if (r.graphstarted && r.processgraphid) events.push(graphEvent(colonyname, r.processgraphid, 'RUNNING', now));
+          for (const row of r.assigned) {
+            events.push(processEvent({ ...row, ...row.spec }, now));
+            if (row.graphstarted && row.processgraphid) events.push(graphEvent(colonyname, row.processgraphid, 'RUNNING', now));
           }
           deps.bus.emit(events);
           // Each row carries the executor its slot belonged to; deal them out to that executor's asks in order.
           const byExecutor = new Map<string, ProcessRow[]>();
-          for (const r of rows) byExecutor.set(r.assignedexecutorid!, [...(byExecutor.get(r.assignedexecutorid!) ?? []), r]);
-          return asks.map((a) => byExecutor.get(a.executorid)?.splice(0, a.count) ?? []);
+          for (const row of r.assigned) byExecutor.set(row.assignedexecutorid!, [...(byExecutor.get(row.assignedexecutorid!) ?? []), row]);
+          let at = 0;
+          return asks.map((a) => ({
+            rows: byExecutor.get(a.executorid)?.splice(0, a.count) ?? [],
+            closed: closed.slice(at, (at += a.closes.length)),
+          }));
         },
         // Long-polls woken by one notify resume together, in one microtask checkpoint: claiming at its
         // end still serves them all with one statement, and does not wait behind other I/O.
-        { maxBatch: 64, concurrency: 1, start: 'now' },
+        { maxBatch: 64, concurrency: 2, start: 'now' },
       );
       claimers.set(key, b);
     }
     return b;
+  }
+
+  /**
+   * Long-poll: claims up to `count` ready processes, waiting up to timeoutMs for one to appear. `closes`
+   * (this executor's results) are closed by the first claim's statement. Returns the processes and
+   * the ids closed.
+   */
+  async function claimOrWait(
+    colonyname: string,
+    executor: ExecutorCaller,
+    count: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    closes: Close[],
+  ): Promise<{ processes: Process[]; closed: Set<string> }> {
+    touchExecutor(colonyname, executor.id);
+    const key = WakeHub.key(colonyname, executor.executortype);
+    const until = Date.now() + timeoutMs;
+    const closed = new Set<string>();
+    let pending: CloseRow[] = closes.map((c) => ({ ...c, colonyname, executorid: executor.id }));
+    for (;;) {
+      const generation = deps.wake.generation(key);
+      // Results go in even when the caller has left: they are finished work to keep.
+      if (signal?.aborted && pending.length === 0) return { processes: [], closed };
+      const r = await claimer(colonyname, executor.executortype).run({ executorid: executor.id, count, closes: pending });
+      pending.forEach((c, i) => {
+        if (r.closed[i]) closed.add(c.processid);
+      });
+      pending = [];
+      let got: Process[] = r.rows.map(toProcess);
+      if (got.length === 0) {
+        if (closing) return { processes: [], closed };
+        // Work made ready meanwhile (by the closes just made, say) has moved the generation: claim again at once.
+        const w = await waitForWork(key, generation, until - Date.now(), executor.id, count, signal);
+        if (w === false || (w === true && closing)) return { processes: [], closed };
+        if (w === true) continue;
+        got = w;
+        if (got.length === 0) continue;
+      }
+      if (signal?.aborted) {
+        // The caller left while we claimed: give the work back at once rather than after maxexectime.
+        await requeue(
+          colonyname,
+          executor.id,
+          got.map((p) => p.processid),
+        );
+        return { processes: [], closed };
+      }
+      return { processes: got, closed };
+    }
+  }
+
+  /** Returns claimed-but-undelivered processes to the queue without counting a retry. */
+  async function requeue(colonyname: string, executorid: string, processids: string[]): Promise<void> {
+    const now = clock.now();
+    const back = await processesSql.requeue(db, colonyname, executorid, processids);
+    deps.log.debug('executor left before receiving its processes; requeued', { n: back.length });
+    deps.bus.ready(back.map((r) => ({ colonyname, executortype: r.executortype, n: 1 })));
+    deps.bus.emit(back.map((r) => processEvent(r, now)));
   }
 
   function retried(outcomes: AttemptOutcome[]): ReadyWork[] {
@@ -324,42 +410,22 @@ export function createProcessService(deps: ServiceDeps) {
 
     /** Long-poll: claims up to `count` ready processes, waiting up to timeoutMs for one to appear. */
     async assign(colonyname: string, executor: ExecutorCaller, count: number, timeoutMs: number, signal?: AbortSignal): Promise<Process[]> {
-      touchExecutor(colonyname, executor.id);
-      const key = WakeHub.key(colonyname, executor.executortype);
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const generation = deps.wake.generation(key);
-        if (signal?.aborted) return [];
-        let got: Process[] = (await claimer(colonyname, executor.executortype).run({ executorid: executor.id, count })).map(toProcess);
-        if (got.length === 0) {
-          if (closing) return [];
-          const r = await waitForWork(key, generation, until - Date.now(), executor.id, count, signal);
-          if (r === false || (r === true && closing)) return [];
-          if (r === true) continue;
-          got = r;
-          if (got.length === 0) continue;
-        }
-        if (signal?.aborted) {
-          // The caller left while we claimed: give the work back at once rather than after maxexectime.
-          await this.requeue(
-            colonyname,
-            executor.id,
-            got.map((p) => p.processid),
-          );
-          return [];
-        }
-        return got;
-      }
+      return (await claimOrWait(colonyname, executor, count, timeoutMs, signal, [])).processes;
     },
 
-    /** Returns claimed-but-undelivered processes to the queue without counting a retry. */
-    async requeue(colonyname: string, executorid: string, processids: string[]): Promise<void> {
-      const now = clock.now();
-      const back = await processesSql.requeue(db, colonyname, executorid, processids);
-      deps.log.debug('executor left before receiving its processes; requeued', { n: back.length });
-      deps.bus.ready(back.map((r) => ({ colonyname, executortype: r.executortype, n: 1 })));
-      deps.bus.emit(back.map((r) => processEvent(r, now)));
+    /** An executor's results and its next long-poll: the closes go in the first claim's statement. Returns the ids closed too. */
+    closeAndAssign(
+      colonyname: string,
+      executor: ExecutorCaller,
+      closes: Close[],
+      count: number,
+      timeoutMs: number,
+      signal?: AbortSignal,
+    ): Promise<{ processes: Process[]; closed: Set<string> }> {
+      return claimOrWait(colonyname, executor, count, timeoutMs, signal, closes);
     },
+
+    requeue,
 
     /** Closes many processes of one executor in one transaction (the batch endpoint). Returns the ids that closed. */
     async closeMany(colonyname: string, executorid: string, closes: Close[]): Promise<Set<string>> {

@@ -57,12 +57,13 @@ export interface ProcessRow {
   children: string[];
   initiatorid: string;
   assignedexecutorid: string | null;
-  submissiontime: Date;
-  readytime: Date | null;
-  starttime: Date | null;
-  endtime: Date | null;
-  waitdeadline: Date | null;
-  execdeadline: Date | null;
+  // A Date when read as a column, an ISO string when read from JSON (a claim returns its rows as JSON).
+  submissiontime: Date | string;
+  readytime: Date | string | null;
+  starttime: Date | string | null;
+  endtime: Date | string | null;
+  waitdeadline: Date | string | null;
+  execdeadline: Date | string | null;
 }
 
 /** The columns a Process is built from (never SELECT * : seq is an int8 the drivers disagree on). */

@@ -18,7 +18,8 @@ const A = '/colonies/colony-a';
  * Reports each finished claim query (executortype, empty slots), so a test knows that its long-polls
  * found nothing and are about to wait, instead of sleeping and hoping. A claim is the statement that
  * picks WAITING processes with SKIP LOCKED; $2 is the executor type, $3 the executor id or one id
- * per slot when the server coalesces several callers into one claim.
+ * per slot when the server coalesces several callers into one claim. It answers one row whose
+ * `assigned` lists the processes claimed.
  */
 const claims = new EventEmitter();
 const CLAIM = /picked AS[\s\S]*SKIP LOCKED/;
@@ -29,7 +30,8 @@ function observeQueries<Q extends Queryable>(q: Q): Q {
       if (prop === 'query') {
         return async (sql: string, params?: readonly unknown[]) => {
           const rows = await target.query(sql, params);
-          if (CLAIM.test(sql) && rows.length === 0) claims.emit('claim', params?.[1], Array.isArray(params?.[2]) ? params[2].length : 1);
+          const claimed = (rows[0] as { assigned?: unknown[] } | undefined)?.assigned;
+          if (CLAIM.test(sql) && claimed?.length === 0) claims.emit('claim', params?.[1], Array.isArray(params?.[2]) ? params[2].length : 1);
           return rows;
         };
       }

@@ -313,3 +313,49 @@ test('add children: only the executor running the parent; refused changes leave 
   const cAfter = (await user.get(`${A}/processes/${c.processid}`).expect(200)).body as Process;
   assert.deepEqual([cAfter.ready, cAfter.in], [true, [7]]);
 });
+
+test('assign with closes: a child the closes make ready comes in the same reply, with its input; graphs start and finish', async () => {
+  const w = await worker('t-handin');
+  const chain = await submitGraph([spec('a', 't-handin'), spec('b', 't-handin', 'a')]);
+  const other = await submitGraph([spec('x', 't-handin')]);
+  const cycle = async (closes: { processid: string; attempt: number; out: unknown[] }[]) =>
+    (await w.agent.post(`${A}/processes/assign`, { timeout: 0, count: 1, closes }).expect(200)).body as {
+      processes: Process[];
+      closed: string[];
+    };
+  const a = await assignOne(w);
+  assert.equal(a.spec.nodename, 'a');
+  // a's close and the claim of x (the other graph's only process) share one statement: x's graph starts.
+  const first = await cycle([{ processid: a.processid, attempt: a.attempt, out: [1, 2] }]);
+  assert.deepEqual(first.closed, [a.processid]);
+  // Queue order: b became ready after x was submitted, so x comes first...
+  assert.deepEqual(
+    first.processes.map((p) => p.spec.nodename),
+    ['x'],
+  );
+  assert.equal((await getGraph(other.processgraphid)).state, 'RUNNING');
+  const x = first.processes[0]!;
+  // ...and closing x hands out b, ready since a closed, with a's output as its input.
+  const second = await cycle([{ processid: x.processid, attempt: x.attempt, out: [] }]);
+  assert.equal((await getGraph(other.processgraphid)).state, 'SUCCESS');
+  assert.deepEqual(
+    second.processes.map((p) => [p.spec.nodename, p.in]),
+    [['b', [1, 2]]],
+  );
+  // A child made ready by the very closes of a request is claimed by that request too (no second round trip).
+  const chain2 = await submitGraph([spec('c', 't-handin'), spec('d', 't-handin', 'c')]);
+  const b = second.processes[0]!;
+  const third = await cycle([{ processid: b.processid, attempt: b.attempt, out: [] }]);
+  assert.equal((await getGraph(chain.processgraphid)).state, 'SUCCESS');
+  assert.deepEqual(
+    third.processes.map((p) => p.spec.nodename),
+    ['c'],
+  );
+  const c = third.processes[0]!;
+  const fourth = await cycle([{ processid: c.processid, attempt: c.attempt, out: ['c'] }]);
+  assert.deepEqual(
+    fourth.processes.map((p) => [p.spec.nodename, p.in]),
+    [['d', ['c']]],
+  );
+  assert.equal((await getGraph(chain2.processgraphid)).state, 'RUNNING');
+});

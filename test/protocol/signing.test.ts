@@ -28,7 +28,7 @@ test('node:crypto signatures are byte-identical to tweetnacl for random keys and
   }
 });
 
-test('signatures verify both ways: node:crypto verifies tweetnacl, tweetnacl verifies node:crypto', () => {
+test('signatures verify both ways: node:crypto verifies tweetnacl, tweetnacl verifies node:crypto', async () => {
   for (let i = 0; i < 20; i++) {
     const { prvkey, id } = generateKeyPair();
     const kp = nacl.sign.keyPair.fromSeed(Buffer.from(prvkey, 'hex'));
@@ -36,27 +36,27 @@ test('signatures verify both ways: node:crypto verifies tweetnacl, tweetnacl ver
     const bytes = Buffer.from(message, 'utf8');
     const naclSig = hex(nacl.sign.detached(bytes, kp.secretKey));
     const nodeSig = createSigner(prvkey).sign(message);
-    assert.equal(verifySignature(message, naclSig, id), true);
+    assert.equal(await verifySignature(message, naclSig, id), true);
     assert.equal(nacl.sign.detached.verify(bytes, Buffer.from(nodeSig, 'hex'), kp.publicKey), true);
   }
 });
 
-test('a changed message, signature or key does not verify (and garbage never throws)', () => {
+test('a changed message, signature or key does not verify (and garbage never throws)', async () => {
   const { prvkey, id } = generateKeyPair();
   const other = generateKeyPair();
   const sig = createSigner(prvkey).sign('hello');
-  assert.equal(verifySignature('hello', sig, id), true);
-  assert.equal(verifySignature('hellp', sig, id), false);
-  assert.equal(verifySignature('hello', sig, other.id), false);
+  assert.equal(await verifySignature('hello', sig, id), true);
+  assert.equal(await verifySignature('hellp', sig, id), false);
+  assert.equal(await verifySignature('hello', sig, other.id), false);
   const flipped = (parseInt(sig[0]!, 16) ^ 1).toString(16) + sig.slice(1);
-  assert.equal(verifySignature('hello', flipped, id), false);
-  assert.equal(verifySignature('hello', createSigner(other.prvkey).sign('hello'), id), false);
+  assert.equal(await verifySignature('hello', flipped, id), false);
+  assert.equal(await verifySignature('hello', createSigner(other.prvkey).sign('hello'), id), false);
   // Not valid curve points / not valid signatures: false, never an exception.
   for (const badId of ['ff'.repeat(32), '00'.repeat(32), 'ab'.repeat(32)]) {
-    assert.equal(verifySignature('hello', sig, badId), false);
+    assert.equal(await verifySignature('hello', sig, badId), false);
   }
-  assert.equal(verifySignature('hello', '00'.repeat(64), id), false);
-  assert.equal(verifySignature('hello', 'zz', id), false);
+  assert.equal(await verifySignature('hello', '00'.repeat(64), id), false);
+  assert.equal(await verifySignature('hello', 'zz', id), false);
 });
 
 test('keys: id is the public key of the seed; bad private keys are refused', () => {

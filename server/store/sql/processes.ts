@@ -80,8 +80,8 @@ RETURNING processid, assignedexecutorid`;
 // whose last parent's close committed before the statement began (waitingparents = 0 in its snapshot;
 // a later change is re-checked under the row lock), and every parent's output committed with or
 // before that parent's own close.
-const ASSIGN_SQL = `
-WITH slots AS (
+const CLAIMING = `
+slots AS (
   SELECT s.executorid, row_number() OVER (ORDER BY s.ord) AS ord
     FROM unnest($3::text[]) WITH ORDINALITY AS s(executorid, ord)
    WHERE EXISTS (SELECT 1 FROM executors e WHERE e.colonyname = $1 AND e.executorid = s.executorid AND e.state = 'APPROVED')
@@ -105,26 +105,30 @@ WITH slots AS (
   UPDATE processgraphs g SET state = 'RUNNING', starttime = $4
    WHERE g.processgraphid IN (SELECT processgraphid FROM assigned WHERE processgraphid IS NOT NULL) AND g.state = 'WAITING'
   RETURNING g.processgraphid
-)
-SELECT ${STORED_PROCESS_COLUMNS}, (processgraphid IN (SELECT processgraphid FROM started)) AS graphstarted FROM assigned ORDER BY rn`;
+)`;
+// The claimed rows as one JSON array in slot order (one value to parse instead of a row per process).
+const CLAIMED = `(SELECT coalesce(json_agg(a ORDER BY a.rn), '[]'::json) FROM (
+  SELECT ${STORED_PROCESS_COLUMNS}, rn, (processgraphid IN (SELECT processgraphid FROM started)) AS graphstarted FROM assigned) a) AS assigned`;
 
-// A close, whole, in one statement: the processes become SUCCESS, each child loses one waiting parent
-// per closed parent (and is ready, with its wait deadline, at zero; its input is gathered when it is
-// claimed), and each graph counts its successes (SUCCESS when all are). One statement is atomic, needs
-// no BEGIN/COMMIT round trips, and commits the decrement together with the output it stands for.
-const CLOSE_SQL = `
-WITH closed AS (
-  UPDATE processes p SET state = 'SUCCESS', output = c.out, endtime = $2, execdeadline = NULL
-    FROM jsonb_to_recordset($1::jsonb) AS c(processid text, colonyname text, executorid text, attempt int, out jsonb)
-   WHERE p.processid = c.processid AND p.colonyname = c.colonyname AND p.state = 'RUNNING'
+// A close, whole: the processes become SUCCESS, each child loses one waiting parent per closed parent
+// (and is ready, with its wait deadline, at zero; its input is gathered when it is claimed), and each
+// graph counts its successes (SUCCESS when all are). `closes` and `now` name the statement's parameters.
+// The RUNNING check is written `IS TRUE` so that no index on state can drive the update: the rows are
+// found by their ids, whereas the list index's RUNNING range is full of dead entries in a busy queue
+// (the planner, which thinks few rows are RUNNING, otherwise scanned it and compared every entry with every close).
+const closing = (closes: string, now: string) => `
+closed AS (
+  UPDATE processes p SET state = 'SUCCESS', output = c.out, endtime = ${now}::timestamptz, execdeadline = NULL
+    FROM jsonb_to_recordset(${closes}::jsonb) AS c(processid text, colonyname text, executorid text, attempt int, out jsonb)
+   WHERE p.processid = c.processid AND p.colonyname = c.colonyname AND (p.state = 'RUNNING') IS TRUE
      AND p.assignedexecutorid = c.executorid AND p.attempt = c.attempt
   RETURNING ${CHANGED}, p.children
 ), released AS (
   UPDATE processes c
      SET waitingparents = c.waitingparents - d.n,
-         readytime = CASE WHEN c.waitingparents = d.n AND c.state = 'WAITING' THEN $2::timestamptz ELSE c.readytime END,
+         readytime = CASE WHEN c.waitingparents = d.n AND c.state = 'WAITING' THEN ${now}::timestamptz ELSE c.readytime END,
          waitdeadline = CASE WHEN c.waitingparents = d.n AND c.state = 'WAITING' AND c.maxwaittime > 0
-                             THEN $2::timestamptz + make_interval(secs => c.maxwaittime) ELSE c.waitdeadline END
+                             THEN ${now}::timestamptz + make_interval(secs => c.maxwaittime) ELSE c.waitdeadline END
     FROM (SELECT id, count(*)::int AS n FROM closed, unnest(closed.children) AS id GROUP BY id) d
    WHERE c.processid = d.id
   RETURNING c.colonyname, c.executortype, (c.waitingparents = 0 AND c.state = 'WAITING') AS ready
@@ -132,16 +136,25 @@ WITH closed AS (
   UPDATE processgraphs g
      SET successcount = g.successcount + d.n,
          state = CASE WHEN g.successcount + d.n >= g.processcount THEN 'SUCCESS' ELSE g.state END,
-         endtime = CASE WHEN g.successcount + d.n >= g.processcount THEN $2::timestamptz ELSE g.endtime END
+         endtime = CASE WHEN g.successcount + d.n >= g.processcount THEN ${now}::timestamptz ELSE g.endtime END
     FROM (SELECT processgraphid AS id, count(*)::int AS n FROM closed WHERE processgraphid IS NOT NULL GROUP BY 1) d
    WHERE g.processgraphid = d.id AND g.state IN ('WAITING', 'RUNNING')
   RETURNING g.processgraphid, g.colonyname, g.state
-)
-SELECT (SELECT coalesce(jsonb_agg(to_jsonb(closed) - 'children'), '[]'::jsonb) FROM closed) AS closed,
-       (SELECT coalesce(jsonb_agg(jsonb_build_object('colonyname', colonyname, 'executortype', executortype)), '[]'::jsonb)
-          FROM released WHERE ready) AS ready,
-       (SELECT coalesce(jsonb_agg(jsonb_build_object('processgraphid', processgraphid, 'colonyname', colonyname)), '[]'::jsonb)
-          FROM counted WHERE state = 'SUCCESS') AS finished`;
+)`;
+const CLOSED = `
+  (SELECT coalesce(jsonb_agg(to_jsonb(closed) - 'children'), '[]'::jsonb) FROM closed) AS closed,
+  (SELECT coalesce(jsonb_agg(jsonb_build_object('colonyname', colonyname, 'executortype', executortype)), '[]'::jsonb)
+     FROM released WHERE ready) AS ready,
+  (SELECT coalesce(jsonb_agg(jsonb_build_object('processgraphid', processgraphid, 'colonyname', colonyname)), '[]'::jsonb)
+     FROM counted WHERE state = 'SUCCESS') AS finished`;
+
+// One statement is atomic and needs no BEGIN/COMMIT round trips: the decrement commits with the output it stands for.
+const CLOSE_SQL = `WITH ${closing('$1', '$2')} SELECT ${CLOSED}`;
+const ASSIGN_SQL = `WITH ${CLAIMING} SELECT ${CLAIMED}`;
+// An executor's results and its next claim in one statement (one round trip). The claim reads the
+// snapshot from before the closes, so a child they make ready is claimed by the next statement.
+// No graph is both counted and started here: a graph with a process closing is no longer WAITING.
+const CLOSE_AND_ASSIGN_SQL = `WITH ${closing('$5', '$4')}, ${CLAIMING} SELECT ${CLOSED}, ${CLAIMED}`;
 
 // One failed attempt: back to WAITING while retries remain, else FAILED. Shared by fail and exec timeouts.
 const RETRY_OR_FAIL_SET = `
@@ -202,6 +215,24 @@ export interface CloseRow {
   out: unknown[];
 }
 
+/** A claimed process as the claim returns it (JSON: its times are ISO strings). */
+export type ClaimedRow = ProcessRow & { graphstarted: boolean | null };
+
+interface ClosedResult {
+  closed: ChangedRow[];
+  ready: { colonyname: string; executortype: string }[];
+  finished: { processgraphid: string; colonyname: string }[];
+}
+
+/** What a close did: the rows that closed, where work became ready, the graphs that finished. */
+export interface CloseOutcome {
+  closed: ChangedRow[];
+  ready: ReadyWork[];
+  finished: { processgraphid: string; colonyname: string }[];
+}
+
+const closeOutcome = (r: ClosedResult): CloseOutcome => ({ closed: r.closed, ready: countReady(r.ready), finished: r.finished });
+
 export interface ListFilter {
   state?: ProcessState | undefined;
   executortype?: string | undefined;
@@ -258,22 +289,33 @@ export const processesSql = {
   listByGraph: (q: Queryable, processgraphid: string) =>
     q.query<ProcessRow>(`SELECT ${PROCESS_COLUMNS} FROM processes WHERE processgraphid = $1 ORDER BY seq`, [processgraphid]),
 
-  /** Claims ready processes in queue order for the given slots (one executor id per process wanted). */
-  assign: (q: Queryable, colonyname: string, executortype: string, slots: string[], now: Date) =>
-    q.query<ProcessRow & { graphstarted: boolean }>(ASSIGN_SQL, [colonyname, executortype, slots, now]),
+  /**
+   * Claims ready processes in queue order for the given slots (one executor id per process wanted),
+   * after closing `closes` in the same statement when there are any (see close).
+   */
+  assign: async (q: Queryable, colonyname: string, executortype: string, slots: string[], now: Date, closes: CloseRow[] = []) => {
+    if (closes.length === 0) {
+      const [r] = await q.query<{ assigned: ClaimedRow[] }>(ASSIGN_SQL, [colonyname, executortype, slots, now]);
+      return { assigned: r!.assigned, closed: [], ready: [], finished: [] };
+    }
+    const [r] = await q.query<ClosedResult & { assigned: ClaimedRow[] }>(CLOSE_AND_ASSIGN_SQL, [
+      colonyname,
+      executortype,
+      slots,
+      now,
+      jsonParam(closes),
+    ]);
+    return { assigned: r!.assigned, ...closeOutcome(r!) };
+  },
 
   /**
    * Closes RUNNING processes as SUCCESS (colony, executor and attempt fencing) with everything that
    * follows, in one statement (CLOSE_SQL). Returns the rows that closed, where work became ready and
    * the graphs that finished.
    */
-  close: async (q: Queryable, closes: CloseRow[], now: Date) => {
-    const [r] = await q.query<{
-      closed: ChangedRow[];
-      ready: { colonyname: string; executortype: string }[];
-      finished: { processgraphid: string; colonyname: string }[];
-    }>(CLOSE_SQL, [jsonParam(closes), now]);
-    return { closed: r!.closed, ready: countReady(r!.ready), finished: r!.finished };
+  close: async (q: Queryable, closes: CloseRow[], now: Date): Promise<CloseOutcome> => {
+    const [r] = await q.query<ClosedResult>(CLOSE_SQL, [jsonParam(closes), now]);
+    return closeOutcome(r!);
   },
 
   /** Of these closes, those already done: SUCCESS by that executor on that attempt (a retried close). */
