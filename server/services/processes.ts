@@ -341,7 +341,12 @@ export function createProcessService(deps: ServiceDeps) {
       const generation = deps.wake.generation(key);
       // Results go in even when the caller has left: they are finished work to keep.
       if (signal?.aborted && pending.length === 0) return { processes: [], closed };
-      const r = await claimer(colonyname, executor.executortype).run({ executorid: executor.id, count, closes: pending });
+      // A caller that has left gets no new work: its closes go in alone.
+      const r = await claimer(colonyname, executor.executortype).run({
+        executorid: executor.id,
+        count: signal?.aborted ? 0 : count,
+        closes: pending,
+      });
       pending.forEach((c, i) => {
         if (r.closed[i]) closed.add(c.processid);
       });

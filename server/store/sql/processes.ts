@@ -102,8 +102,13 @@ slots AS (
    WHERE p.processid = picked.processid
   RETURNING p.*, picked.rn
 ), started AS (
+  -- A graph row locked by another statement is being started, counted or finished by it: skip it
+  -- rather than wait (a claim that closes too holds child rows that the other may be waiting for).
   UPDATE processgraphs g SET state = 'RUNNING', starttime = $4
-   WHERE g.processgraphid IN (SELECT processgraphid FROM assigned WHERE processgraphid IS NOT NULL) AND g.state = 'WAITING'
+   WHERE g.processgraphid IN (
+     SELECT w.processgraphid FROM processgraphs w
+      WHERE w.processgraphid IN (SELECT processgraphid FROM assigned WHERE processgraphid IS NOT NULL) AND w.state = 'WAITING'
+        FOR UPDATE SKIP LOCKED)
   RETURNING g.processgraphid
 )`;
 // The claimed rows as one JSON array in slot order (one value to parse instead of a row per process).
@@ -123,14 +128,20 @@ closed AS (
    WHERE p.processid = c.processid AND p.colonyname = c.colonyname AND (p.state = 'RUNNING') IS TRUE
      AND p.assignedexecutorid = c.executorid AND p.attempt = c.attempt
   RETURNING ${CHANGED}, p.children
+), children AS (
+  SELECT id, count(*)::int AS n FROM closed, unnest(closed.children) AS id GROUP BY id
+), locked AS (
+  -- Children are locked in id order before any is changed: concurrent closes that share children
+  -- (a DAG's fan-in) then queue for them instead of deadlocking.
+  SELECT c.processid FROM processes c WHERE c.processid IN (SELECT id FROM children) ORDER BY c.processid FOR UPDATE
 ), released AS (
   UPDATE processes c
      SET waitingparents = c.waitingparents - d.n,
          readytime = CASE WHEN c.waitingparents = d.n AND c.state = 'WAITING' THEN ${now}::timestamptz ELSE c.readytime END,
          waitdeadline = CASE WHEN c.waitingparents = d.n AND c.state = 'WAITING' AND c.maxwaittime > 0
                              THEN ${now}::timestamptz + make_interval(secs => c.maxwaittime) ELSE c.waitdeadline END
-    FROM (SELECT id, count(*)::int AS n FROM closed, unnest(closed.children) AS id GROUP BY id) d
-   WHERE c.processid = d.id
+    FROM children d
+   WHERE c.processid = d.id AND c.processid IN (SELECT processid FROM locked)
   RETURNING c.colonyname, c.executortype, (c.waitingparents = 0 AND c.state = 'WAITING') AS ready
 ), counted AS (
   UPDATE processgraphs g
