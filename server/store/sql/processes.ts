@@ -118,22 +118,22 @@ const CLAIMED = `(SELECT coalesce(json_agg(a ORDER BY a.rn), '[]'::json) FROM (
 // A close, whole: the processes become SUCCESS, each child loses one waiting parent per closed parent
 // (and is ready, with its wait deadline, at zero; its input is gathered when it is claimed), and each
 // graph counts its successes (SUCCESS when all are). `closes` and `now` name the statement's parameters.
-// The RUNNING check is written `IS TRUE` so that no index on state can drive the update: the rows are
-// found by their ids, whereas the list index's RUNNING range is full of dead entries in a busy queue
-// (the planner, which thinks few rows are RUNNING, otherwise scanned it and compared every entry with every close).
-const closing = (closes: string, now: string) => `
+// The rows are found by their ids (`ids`, the same ids as an array: the primary key serves `= ANY`
+// on any store, with or without statistics). The RUNNING check is written `IS TRUE` so that no index
+// on state can drive the update instead: the list index's RUNNING range is full of dead entries in a
+// busy queue, and the planner, which thinks few rows are RUNNING, scanned it and compared every entry
+// with every close.
+const closing = (closes: string, now: string, ids: string) => `
 closed AS (
   UPDATE processes p SET state = 'SUCCESS', output = c.out, endtime = ${now}::timestamptz, execdeadline = NULL
     FROM jsonb_to_recordset(${closes}::jsonb) AS c(processid text, colonyname text, executorid text, attempt int, out jsonb)
-   WHERE p.processid = c.processid AND p.colonyname = c.colonyname AND (p.state = 'RUNNING') IS TRUE
+   WHERE p.processid = ANY(${ids}::text[]) AND p.processid = c.processid AND p.colonyname = c.colonyname AND (p.state = 'RUNNING') IS TRUE
      AND p.assignedexecutorid = c.executorid AND p.attempt = c.attempt
   RETURNING ${CHANGED}, p.children
 ), children AS (
-  SELECT id, count(*)::int AS n FROM closed, unnest(closed.children) AS id GROUP BY id
-), locked AS (
-  -- Children are locked in id order before any is changed: concurrent closes that share children
-  -- (a DAG's fan-in) then queue for them instead of deadlocking.
-  SELECT c.processid FROM processes c WHERE c.processid IN (SELECT id FROM children) ORDER BY c.processid FOR UPDATE
+  -- In id order: the update below, driven by it, then locks shared children (a DAG's fan-in) in the
+  -- same order in every statement, so concurrent closes queue for them rather than deadlock.
+  SELECT id, count(*)::int AS n FROM closed, unnest(closed.children) AS id GROUP BY id ORDER BY id
 ), released AS (
   UPDATE processes c
      SET waitingparents = c.waitingparents - d.n,
@@ -141,7 +141,7 @@ closed AS (
          waitdeadline = CASE WHEN c.waitingparents = d.n AND c.state = 'WAITING' AND c.maxwaittime > 0
                              THEN ${now}::timestamptz + make_interval(secs => c.maxwaittime) ELSE c.waitdeadline END
     FROM children d
-   WHERE c.processid = d.id AND c.processid IN (SELECT processid FROM locked)
+   WHERE c.processid = d.id
   RETURNING c.colonyname, c.executortype, (c.waitingparents = 0 AND c.state = 'WAITING') AS ready
 ), counted AS (
   UPDATE processgraphs g
@@ -160,12 +160,12 @@ const CLOSED = `
      FROM counted WHERE state = 'SUCCESS') AS finished`;
 
 // One statement is atomic and needs no BEGIN/COMMIT round trips: the decrement commits with the output it stands for.
-const CLOSE_SQL = `WITH ${closing('$1', '$2')} SELECT ${CLOSED}`;
+const CLOSE_SQL = `WITH ${closing('$1', '$2', '$3')} SELECT ${CLOSED}`;
 const ASSIGN_SQL = `WITH ${CLAIMING} SELECT ${CLAIMED}`;
 // An executor's results and its next claim in one statement (one round trip). The claim reads the
 // snapshot from before the closes, so a child they make ready is claimed by the next statement.
 // No graph is both counted and started here: a graph with a process closing is no longer WAITING.
-const CLOSE_AND_ASSIGN_SQL = `WITH ${closing('$5', '$4')}, ${CLAIMING} SELECT ${CLOSED}, ${CLAIMED}`;
+const CLOSE_AND_ASSIGN_SQL = `WITH ${closing('$5', '$4', '$6')}, ${CLAIMING} SELECT ${CLOSED}, ${CLAIMED}`;
 
 // One failed attempt: back to WAITING while retries remain, else FAILED. Shared by fail and exec timeouts.
 const RETRY_OR_FAIL_SET = `
@@ -315,6 +315,7 @@ export const processesSql = {
       slots,
       now,
       jsonParam(closes),
+      closes.map((c) => c.processid),
     ]);
     return { assigned: r!.assigned, ...closeOutcome(r!) };
   },
@@ -325,7 +326,7 @@ export const processesSql = {
    * the graphs that finished.
    */
   close: async (q: Queryable, closes: CloseRow[], now: Date): Promise<CloseOutcome> => {
-    const [r] = await q.query<ClosedResult>(CLOSE_SQL, [jsonParam(closes), now]);
+    const [r] = await q.query<ClosedResult>(CLOSE_SQL, [jsonParam(closes), now, closes.map((c) => c.processid)]);
     return closeOutcome(r!);
   },
 
