@@ -117,7 +117,7 @@ const CLAIMED = `(SELECT coalesce(json_agg(a ORDER BY a.rn), '[]'::json) FROM (
 
 // A close, whole: the processes become SUCCESS, each child loses one waiting parent per closed parent
 // (and is ready, with its wait deadline, at zero; its input is gathered when it is claimed), and each
-// graph counts its successes (SUCCESS when all are). `closes` and `now` name the statement's parameters.
+// graph counts its successes (SUCCESS when all are). `closes`, `now` and `ids` name its parameters.
 // The rows are found by their ids (`ids`, the same ids as an array: the primary key serves `= ANY`
 // on any store, with or without statistics). The RUNNING check is written `IS TRUE` so that no index
 // on state can drive the update instead: the list index's RUNNING range is full of dead entries in a
