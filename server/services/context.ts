@@ -8,6 +8,7 @@ import type { WakeHub } from './wake.ts';
 import type { Bus } from './bus.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
 import type { ProcessState } from '../../protocol/states.ts';
+import type { FunctionSpec } from '../../protocol/schemas.ts';
 import type { ColonyEvent } from '../../protocol/events.ts';
 
 /** What every service is built from: the store, time and a logger. Nothing about HTTP. */
@@ -64,6 +65,31 @@ export function processEvent(r: ChangedRow, time: Date): ColonyEvent {
     assignedexecutorid: r.assignedexecutorid,
     time: time.toISOString(),
   };
+}
+
+/** The event of a process known by its spec rather than a changed row (a submit's new row, a claimed row). */
+export function specEvent(
+  p: { processid: string; colonyname: string; processgraphid: string | null; spec: FunctionSpec },
+  state: ProcessState,
+  retries: number,
+  assignedexecutorid: string | null,
+  time: Date,
+): ColonyEvent {
+  const { nodename, funcname, executortype } = p.spec;
+  return processEvent(
+    {
+      processid: p.processid,
+      colonyname: p.colonyname,
+      processgraphid: p.processgraphid,
+      nodename,
+      funcname,
+      executortype,
+      state,
+      retries,
+      assignedexecutorid,
+    },
+    time,
+  );
 }
 
 export function graphEvent(colonyname: string, processgraphid: string, state: ProcessState, time: Date): ColonyEvent {

@@ -16,7 +16,7 @@ import { graphsSql } from '../store/sql/graphs.ts';
 import { executorsSql } from '../store/sql/colonies.ts';
 import { logsSql } from '../store/sql/logs.ts';
 import { toLogEntry, toProcess, type ProcessRow } from '../store/rows.ts';
-import { graphEvent, inTransaction, processEvent, retryingConflicts, type ServiceDeps } from './context.ts';
+import { graphEvent, inTransaction, processEvent, retryingConflicts, specEvent, type ServiceDeps } from './context.ts';
 import type { ColonyEvent } from '../../protocol/events.ts';
 import { WakeHub } from './wake.ts';
 import { randomId } from '../../protocol/crypto.ts';
@@ -243,12 +243,10 @@ export function createProcessService(deps: ServiceDeps) {
       }
       const waiting = items.filter((i) => !handed.has(i.p.processid));
       deps.bus.ready(countReady(waiting.map((i) => ({ colonyname: i.p.colonyname, executortype: i.p.spec.executortype }))));
-      const events: ColonyEvent[] = items.map(({ p }) =>
-        processEvent({ ...p, ...p.spec, state: 'WAITING', retries: 0, assignedexecutorid: null }, now),
-      );
+      const events: ColonyEvent[] = items.map(({ p }) => specEvent(p, 'WAITING', 0, null, now));
       for (const { p } of items) {
         const executorid = handed.get(p.processid);
-        if (executorid) events.push(processEvent({ ...p, ...p.spec, state: 'RUNNING', retries: 0, assignedexecutorid: executorid }, now));
+        if (executorid) events.push(specEvent(p, 'RUNNING', 0, executorid, now));
       }
       deps.bus.emit(events);
       return items.map((i) => handed.get(i.p.processid) ?? null);
@@ -296,19 +294,23 @@ export function createProcessService(deps: ServiceDeps) {
           );
           const closed = closing.length ? await settleCloses(closing, r, now) : [];
           const events: ColonyEvent[] = [];
+          // Each row carries the executor its slot belonged to; they are dealt out to that executor's asks in order.
+          const byExecutor = new Map<string, ProcessRow[]>();
           for (const row of r.assigned) {
-            events.push(processEvent({ ...row, ...row.spec }, now));
+            events.push(specEvent(row, row.state, row.retries, row.assignedexecutorid, now));
             if (row.graphstarted && row.processgraphid) events.push(graphEvent(colonyname, row.processgraphid, 'RUNNING', now));
+            const mine = byExecutor.get(row.assignedexecutorid!);
+            if (mine) mine.push(row);
+            else byExecutor.set(row.assignedexecutorid!, [row]);
           }
           deps.bus.emit(events);
-          // Each row carries the executor its slot belonged to; deal them out to that executor's asks in order.
-          const byExecutor = new Map<string, ProcessRow[]>();
-          for (const row of r.assigned) byExecutor.set(row.assignedexecutorid!, [...(byExecutor.get(row.assignedexecutorid!) ?? []), row]);
           let at = 0;
-          return asks.map((a) => ({
-            rows: byExecutor.get(a.executorid)?.splice(0, a.count) ?? [],
-            closed: closed.slice(at, (at += a.closes.length)),
-          }));
+          const dealt = new Map<string, number>();
+          return asks.map((a) => {
+            const from = dealt.get(a.executorid) ?? 0;
+            dealt.set(a.executorid, from + a.count);
+            return { rows: byExecutor.get(a.executorid)?.slice(from, from + a.count) ?? [], closed: closed.slice(at, (at += a.closes.length)) };
+          });
         },
         // Long-polls woken by one notify resume together, in one microtask checkpoint: claiming at its
         // end still serves them all with one statement, and does not wait behind other I/O.
