@@ -118,17 +118,18 @@ const CLAIMED = `(SELECT coalesce(json_agg(a ORDER BY a.rn), '[]'::json) FROM (
 // A close, whole: the processes become SUCCESS, each child loses one waiting parent per closed parent
 // (and is ready, with its wait deadline, at zero; its input is gathered when it is claimed), and each
 // graph counts its successes (SUCCESS when all are). `closes`, `now` and `ids` name its parameters.
-// The rows are found by their ids (`ids`, the same ids as an array: the primary key serves `= ANY`
-// on any store, with or without statistics). The RUNNING check is written `IS TRUE` so that no index
-// on state can drive the update instead: the list index's RUNNING range is full of dead entries in a
-// busy queue, and the planner, which thinks few rows are RUNNING, scanned it and compared every entry
-// with every close.
+// The rows are found by their ids (`ids`: the primary key serves `= ANY` on any store, with or without
+// statistics), and each row finds its close in `closes`, an object keyed by "processid/attempt" (a
+// binary search; a close of another attempt has no key there), not by joining a list of closes: the
+// planner, which expects few RUNNING rows, compared every row with every close. The RUNNING check is written `IS TRUE` so that no index on state can
+// drive the update instead: the list index's RUNNING range is full of dead entries in a busy queue.
 const closing = (closes: string, now: string, ids: string) => `
 closed AS (
-  UPDATE processes p SET state = 'SUCCESS', output = c.out, endtime = ${now}::timestamptz, execdeadline = NULL
-    FROM jsonb_to_recordset(${closes}::jsonb) AS c(processid text, colonyname text, executorid text, attempt int, out jsonb)
-   WHERE p.processid = ANY(${ids}::text[]) AND p.processid = c.processid AND p.colonyname = c.colonyname AND (p.state = 'RUNNING') IS TRUE
-     AND p.assignedexecutorid = c.executorid AND p.attempt = c.attempt
+  UPDATE processes p SET state = 'SUCCESS', output = ${closes}::jsonb -> (p.processid || '/' || p.attempt) -> 'out',
+         endtime = ${now}::timestamptz, execdeadline = NULL
+   WHERE p.processid = ANY(${ids}::text[]) AND (p.state = 'RUNNING') IS TRUE
+     AND p.colonyname = ${closes}::jsonb -> (p.processid || '/' || p.attempt) ->> 'colonyname'
+     AND p.assignedexecutorid = ${closes}::jsonb -> (p.processid || '/' || p.attempt) ->> 'executorid'
   RETURNING ${CHANGED}, p.children
 ), children AS (
   -- In id order: the update below, driven by it, then locks shared children (a DAG's fan-in) in the
@@ -242,6 +243,10 @@ export interface CloseOutcome {
   finished: { processgraphid: string; colonyname: string }[];
 }
 
+/** Closes keyed by "processid/attempt", as the close statement looks them up. */
+const closesParam = (closes: CloseRow[]) =>
+  jsonParam(Object.fromEntries(closes.map((c) => [`${c.processid}/${c.attempt}`, { colonyname: c.colonyname, executorid: c.executorid, out: c.out }])));
+
 const closeOutcome = (r: ClosedResult): CloseOutcome => ({ closed: r.closed, ready: countReady(r.ready), finished: r.finished });
 
 export interface ListFilter {
@@ -314,7 +319,7 @@ export const processesSql = {
       executortype,
       slots,
       now,
-      jsonParam(closes),
+      closesParam(closes),
       closes.map((c) => c.processid),
     ]);
     return { assigned: r!.assigned, ...closeOutcome(r!) };
@@ -326,7 +331,7 @@ export const processesSql = {
    * the graphs that finished.
    */
   close: async (q: Queryable, closes: CloseRow[], now: Date): Promise<CloseOutcome> => {
-    const [r] = await q.query<ClosedResult>(CLOSE_SQL, [jsonParam(closes), now, closes.map((c) => c.processid)]);
+    const [r] = await q.query<ClosedResult>(CLOSE_SQL, [closesParam(closes), now, closes.map((c) => c.processid)]);
     return closeOutcome(r!);
   },
 
