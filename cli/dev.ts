@@ -203,6 +203,8 @@ async function dev(o: DevFlags): Promise<void> {
       await writeEnvFile(paths, env);
       const rel = relative(process.cwd(), paths.envFile) || paths.envFile;
       const k = (name: string, value: string) => `  ${name.padEnd(26)} ${value}`;
+      // Listen before the banner says Ctrl-C works: a signal sent on seeing it must find the handler.
+      const signalled = untilSignal();
       print(
         [
           `${style.bold('Colonies dev server')} running at ${style.cyan(url)}`,
@@ -226,7 +228,7 @@ async function dev(o: DevFlags): Promise<void> {
           'Ctrl-C stops the server (the data and keys stay in .colonies/).',
         ].join('\n'),
       );
-      await untilSignal();
+      await signalled;
       process.stderr.write('stopping the dev server…\n');
     } finally {
       await server.close();

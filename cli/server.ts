@@ -67,8 +67,10 @@ async function start(o: StartFlags): Promise<void> {
   const { createLogger } = await import('../server/log.ts');
   const log = createLogger(config.logLevel);
   if (!config.serverId) log.warn('no server owner: set COLONIES_SERVER_PRVKEY or COLONIES_SERVER_ID, or nobody can add colonies');
+  // Listening for signals before the server says it is ready: a signal sent on seeing that must find the handler.
+  const signalled = untilSignal();
   const { server } = await startServer(config, log);
-  const signal = await untilSignal();
+  const signal = await signalled;
   log.info('stopping', { signal });
   await server.close();
   log.info('stopped');
