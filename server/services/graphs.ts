@@ -34,8 +34,10 @@ export function createGraphService(deps: ServiceDeps) {
       const now = clock.now();
       const planned = planGraph(colonyname, specs, initiatorid, now);
       await inTransaction(db, (tx) => writeGraph(tx, planned, now));
+      // The reply is the graph as written, not read back: once announced, an idle executor may have
+      // started it before a read would run.
       announceGraph(deps, planned, now);
-      return requireGraph(colonyname, planned.processgraphid);
+      return freshGraph(planned, now);
     },
 
     get: requireGraph,
@@ -227,6 +229,23 @@ export function planGraph(colonyname: string, specs: FunctionSpec[], initiatorid
     });
   });
   return { processgraphid, colonyname, initiatorid, rows };
+}
+
+/** The wire form of a graph just written from `g` (what reading it back would return, without the read). */
+export function freshGraph(g: PlannedGraph, now: Date): ProcessGraph {
+  return {
+    processgraphid: g.processgraphid,
+    colonyname: g.colonyname,
+    state: 'WAITING',
+    initiatorid: g.initiatorid,
+    processcount: g.rows.length,
+    successcount: 0,
+    submissiontime: now.toISOString(),
+    starttime: null,
+    endtime: null,
+    errors: [],
+    processids: g.rows.map((r) => r.processid),
+  };
 }
 
 /** Writes a planned graph inside the caller's transaction. */
