@@ -305,12 +305,10 @@ export function createProcessService(deps: ServiceDeps) {
           }
           deps.bus.emit(events);
           let at = 0;
-          const dealt = new Map<string, number>();
-          return asks.map((a) => {
-            const from = dealt.get(a.executorid) ?? 0;
-            dealt.set(a.executorid, from + a.count);
-            return { rows: byExecutor.get(a.executorid)?.slice(from, from + a.count) ?? [], closed: closed.slice(at, (at += a.closes.length)) };
-          });
+          return asks.map((a) => ({
+            rows: byExecutor.get(a.executorid)?.splice(0, a.count) ?? [],
+            closed: closed.slice(at, (at += a.closes.length)),
+          }));
         },
         // Long-polls woken by one notify resume together, in one microtask checkpoint: claiming at its
         // end still serves them all with one statement, and does not wait behind other I/O.

@@ -121,8 +121,9 @@ const CLAIMED = `(SELECT coalesce(json_agg(a ORDER BY a.rn), '[]'::json) FROM (
 // The rows are found by their ids (`ids`: the primary key serves `= ANY` on any store, with or without
 // statistics), and each row finds its close in `closes`, an object keyed by "processid/attempt" (a
 // binary search; a close of another attempt has no key there), not by joining a list of closes: the
-// planner, which expects few RUNNING rows, compared every row with every close. The RUNNING check is written `IS TRUE` so that no index on state can
-// drive the update instead: the list index's RUNNING range is full of dead entries in a busy queue.
+// planner, which expects few RUNNING rows, compared every row with every close. The RUNNING check is
+// written `IS TRUE` so that no index on state can drive the update instead: the list index's RUNNING
+// range is full of dead entries in a busy queue.
 const closing = (closes: string, now: string, ids: string) => `
 closed AS (
   UPDATE processes p SET state = 'SUCCESS', output = ${closes}::jsonb -> (p.processid || '/' || p.attempt) -> 'out',
@@ -245,7 +246,9 @@ export interface CloseOutcome {
 
 /** Closes keyed by "processid/attempt", as the close statement looks them up. */
 const closesParam = (closes: CloseRow[]) =>
-  jsonParam(Object.fromEntries(closes.map((c) => [`${c.processid}/${c.attempt}`, { colonyname: c.colonyname, executorid: c.executorid, out: c.out }])));
+  jsonParam(
+    Object.fromEntries(closes.map((c) => [`${c.processid}/${c.attempt}`, { colonyname: c.colonyname, executorid: c.executorid, out: c.out }])),
+  );
 
 const closeOutcome = (r: ClosedResult): CloseOutcome => ({ closed: r.closed, ready: countReady(r.ready), finished: r.finished });
 
