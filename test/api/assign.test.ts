@@ -1,68 +1,17 @@
 /** HTTP API: the assign long-poll — priority order, prompt wake-up, timeouts, no double hand-out, shutdown. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
 import { openTestDb, type TestDb } from '../helpers/db.ts';
 import { expectError, issuePaths, signedAgent, type SignedAgent } from '../helpers/signed-agent.ts';
 import { createColoniesServer } from '../../server/main.ts';
 import { loadServerConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
-import type { Db, Queryable } from '../../server/store/db.ts';
+import { countClaims, emptyClaims, observeQueries } from '../helpers/claims.ts';
 import { LIMITS } from '../../protocol/schemas.ts';
 import type { Process } from '../../protocol/types.ts';
 
 const A = '/colonies/colony-a';
-
-/**
- * Reports each finished claim query (executortype, empty slots), so a test knows that its long-polls
- * found nothing and are about to wait, instead of sleeping and hoping. A claim is the statement that
- * picks WAITING processes with SKIP LOCKED; $2 is the executor type, $3 the executor id or one id
- * per slot when the server coalesces several callers into one claim. It answers one row whose
- * `assigned` lists the processes claimed.
- */
-const claims = new EventEmitter();
-const CLAIM = /picked AS[\s\S]*SKIP LOCKED/;
-
-function observeQueries<Q extends Queryable>(q: Q): Q {
-  return new Proxy(q, {
-    get(target, prop) {
-      if (prop === 'query') {
-        return async (sql: string, params?: readonly unknown[]) => {
-          const rows = await target.query(sql, params);
-          const claimed = (rows[0] as { assigned?: unknown[] } | undefined)?.assigned;
-          if (CLAIM.test(sql) && claimed?.length === 0) claims.emit('claim', params?.[1], Array.isArray(params?.[2]) ? params[2].length : 1);
-          return rows;
-        };
-      }
-      if (prop === 'relaxed') return observeQueries((target as unknown as Db).relaxed);
-      if (prop === 'transaction') {
-        return (fn: (tx: Queryable) => Promise<unknown>) => (target as unknown as Db).transaction((tx) => fn(observeQueries(tx)));
-      }
-      const v: unknown = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
-
-/** Resolves once `n` callers' claims of this executor type have come back empty (they now wait). */
-function emptyClaims(executortype: string, n = 1): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      claims.off('claim', on);
-      reject(new Error(`saw no empty claim for ${executortype}: has the claim statement changed? (see CLAIM in this file)`));
-    }, 15_000);
-    const on = (type: unknown, slots: number) => {
-      if (type !== executortype) return;
-      n -= slots;
-      if (n > 0) return;
-      clearTimeout(timer);
-      claims.off('claim', on);
-      setImmediate(resolve);
-    };
-    claims.on('claim', on);
-  });
-}
 
 let testDb: TestDb;
 let f: Fixture;
@@ -187,9 +136,7 @@ test('a submit is handed straight to an idle long-poll: RUNNING in its reply, no
   const waiting = emptyClaims('t-handoff');
   const polled = assign(w, { timeout: 20, count: 2 }).then((r) => r);
   await waiting;
-  let claimsAfter = 0;
-  const countClaims = (type: unknown) => type === 't-handoff' && claimsAfter++;
-  claims.on('claim', countClaims);
+  const claimsAfter = countClaims('t-handoff');
   try {
     const replies = await Promise.all(['a', 'b', 'c'].map((funcname) => submit({ funcname, executortype: 't-handoff', maxexectime: 30 })));
     const got = processesOf(await polled);
@@ -206,7 +153,7 @@ test('a submit is handed straight to an idle long-poll: RUNNING in its reply, no
     assert.ok(rest.every((x) => x.assignedexecutorid === null));
     const p = got[0]!;
     assert.ok(p.execdeadline && p.starttime, 'deadline and start time as for a claim');
-    assert.equal(claimsAfter, 0, 'no (empty) claim ran for the handed-over processes');
+    assert.equal(claimsAfter.n, 0, 'no claim ran for the handed-over processes');
     // Stored as the reply says, and closed like any claimed process.
     const stored = (await w.agent.get(`/colonies/colony-a/processes/${p.processid}`).expect(200)).body as Process;
     assert.deepEqual(stored, p);
@@ -219,7 +166,7 @@ test('a submit is handed straight to an idle long-poll: RUNNING in its reply, no
       rest.map((x) => x.processid).sort(),
     );
   } finally {
-    claims.off('claim', countClaims);
+    claimsAfter.stop();
   }
 });
 
