@@ -35,12 +35,13 @@ const { values: opts } = parseArgs({
     'batch-loops': { type: 'string', default: '4' },
     workloads: { type: 'string', default: 'drain,e2e,latency' },
     modes: { type: 'string', default: 'single,batch' },
+    graphs: { type: 'string', default: 'map-reduce,chain,dag' },
     help: { type: 'boolean', default: false },
   },
 });
 if (opts.help) {
   console.log(
-    `usage: npm run bench -- [--quick] [--only ${GROUPS.join(',')}] [--workloads drain,e2e,latency] [--modes single,batch] [--profile] [--batch-size K] [--batch-loops L]`,
+    `usage: npm run bench -- [--quick] [--only ${GROUPS.join(',')}] [--workloads drain,e2e,latency] [--modes single,batch] [--graphs map-reduce,chain,dag] [--profile] [--batch-size K] [--batch-loops L]`,
   );
   process.exit(0);
 }
@@ -57,6 +58,12 @@ const CHILDREN = 2;
 const SLOTS = 8; // per child: 16 in all
 const workloads = new Set(opts.workloads.split(',').map((s) => s.trim()));
 const modes = new Set(opts.modes.split(',').map((s) => s.trim()));
+const GRAPH_RUNS = { 'map-reduce': runMapReduce, chain: runChain, dag: runDags };
+const graphRuns = opts.graphs.split(',').map((s) => {
+  const run = GRAPH_RUNS[s.trim() as keyof typeof GRAPH_RUNS];
+  if (!run) throw new Error(`--graphs: unknown workload "${s}" (known: ${Object.keys(GRAPH_RUNS).join(', ')})`);
+  return run;
+});
 const batchSize = Number(opts['batch-size']);
 const batchLoops = Number(opts['batch-loops']);
 
@@ -122,7 +129,7 @@ async function runQueueTarget(t: Target, admin: PgAdmin, graphsOf?: ColoniesSyst
     }
     if (graphsOf && groups.has('graphs') && !interrupted) {
       res.graphs = [];
-      for (const run of [runMapReduce, runChain, runDags]) {
+      for (const run of graphRuns) {
         const g = await run(t, w, admin, graphsOf.user, graphSizes);
         res.graphs.push(g);
         const lat = g.latency ? ` p50 ${g.latency.p50.toFixed(1)} p99 ${g.latency.p99.toFixed(1)} ms` : '';
