@@ -213,6 +213,10 @@ export class Executor {
         const run = this.run(p).finally(() => this.inflight.delete(run));
         this.inflight.add(run);
       }
+      // Let the functions just started run up to their first wait before asking again: a quick one's
+      // result then rides along with the next ask, and the child its close releases comes back in the
+      // same answer (one request per chain hop, instead of a long-poll racing a separate close).
+      if (procs.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

@@ -9,6 +9,7 @@ import {
   type CloseRow,
   type ListFilter,
   type NewProcess,
+  type Offer,
   type ReadyWork,
 } from '../store/sql/processes.ts';
 import { Batcher } from './batcher.ts';
@@ -86,11 +87,15 @@ interface ClaimAsk {
   closes: CloseRow[];
 }
 
-/** A long-poll that found nothing and waits: a submit may hand it processes directly. */
+/** A long-poll that found nothing and waits: a submit or a close may hand it processes directly. */
 interface IdleExecutor {
+  colonyname: string;
+  executortype: string;
   executorid: string;
   count: number;
-  /** Always called once by the submit that took this entry: with its processes, or none. */
+  /** Offered to a close statement in flight (which may start released children on it): not for a submit meanwhile. */
+  offered: boolean;
+  /** Always called once by whoever took this entry off the idle list: with its processes, or none. */
   deliver(processes: Process[]): void;
 }
 
@@ -160,8 +165,9 @@ export function createProcessService(deps: ServiceDeps) {
    * Publishes what a close statement did (events, ready work) and tells, per item, whether it is
    * closed: now, or already by the same executor and attempt.
    */
-  async function settleCloses(items: CloseRow[], { closed, ready, finished }: CloseOutcome, now: Date): Promise<boolean[]> {
+  async function settleCloses(items: CloseRow[], { closed, ready, handed, finished }: CloseOutcome, now: Date): Promise<boolean[]> {
     const events = closed.map((r) => processEvent(r, now));
+    for (const r of handed) events.push(specEvent(r, 'RUNNING', r.retries, r.assignedexecutorid, now));
     for (const g of finished) events.push(graphEvent(g.colonyname, g.processgraphid, 'SUCCESS', now));
     deps.bus.ready(ready);
     deps.bus.emit(events);
@@ -175,12 +181,17 @@ export function createProcessService(deps: ServiceDeps) {
 
   /**
    * SUCCESS for each row that is still RUNNING on that executor and attempt, in one statement:
-   * children whose last parent this was become ready, and graphs whose every process succeeded
-   * finish. Returns, per row, whether it is closed.
+   * children whose last parent this was become ready (or start on an idle long-poll), and graphs
+   * whose every process succeeded finish. Returns, per row, whether it is closed.
    */
   async function closeRows(items: CloseRow[]): Promise<boolean[]> {
     const now = clock.now();
-    return settleCloses(items, await retryingConflicts(() => processesSql.close(db, items, now)), now);
+    const offered = offerIdle(new Set(items.map((i) => i.colonyname)));
+    const outcome = await withdrawnOnError(offered, () => retryingConflicts(() => processesSql.close(db, items, now, offered.map(toOffer))));
+    const undelivered = deliverHanded(outcome.handed, offered);
+    const closed = await settleCloses(items, outcome, now);
+    await requeueAll(undelivered);
+    return closed;
   }
   const closes = new Batcher<CloseRow, boolean>(closeRows, { maxBatch: 200, concurrency: 2 });
 
@@ -195,9 +206,77 @@ export function createProcessService(deps: ServiceDeps) {
     return true;
   }
   function takeIdle(key: string): IdleExecutor | undefined {
-    const entry = idle.get(key)?.[0];
+    const entry = idle.get(key)?.find((e) => !e.offered);
     if (entry) removeIdle(key, entry);
     return entry;
+  }
+
+  /**
+   * The idle long-polls of these colonies that no other close has on offer: a close statement may
+   * start the children it releases on them (one statement per hop instead of a close and a claim).
+   */
+  function offerIdle(colonies: Set<string>): IdleExecutor[] {
+    const offered: IdleExecutor[] = [];
+    for (const list of idle.values())
+      for (const e of list)
+        if (!e.offered && colonies.has(e.colonyname)) {
+          e.offered = true;
+          offered.push(e);
+        }
+    return offered;
+  }
+  const toOffer = (e: IdleExecutor): Offer => ({ colonyname: e.colonyname, executortype: e.executortype, executorid: e.executorid, count: e.count });
+
+  async function withdrawnOnError<T>(offered: IdleExecutor[], statement: () => Promise<T>): Promise<T> {
+    try {
+      return await statement();
+    } catch (err) {
+      for (const e of offered) e.offered = false;
+      throw err;
+    }
+  }
+
+  /**
+   * Hands the children a close started to the offered long-polls they were started on (in offer
+   * order, up to each one's count) and withdraws the offers. A long-poll that stopped waiting while
+   * its offer was out (woken by other work, timed out, gone) cannot take its rows: they are returned,
+   * for requeueAll once the close is published.
+   */
+  function deliverHanded(rows: ProcessRow[], offered: IdleExecutor[]): ProcessRow[] {
+    const byExecutor = new Map<string, ProcessRow[]>();
+    for (const row of rows) {
+      const list = byExecutor.get(row.assignedexecutorid!);
+      if (list) list.push(row);
+      else byExecutor.set(row.assignedexecutorid!, [row]);
+    }
+    for (const e of offered) {
+      e.offered = false;
+      const mine = byExecutor.get(e.executorid);
+      const take = mine?.filter((r) => r.colonyname === e.colonyname && r.spec.executortype === e.executortype).slice(0, e.count) ?? [];
+      if (take.length === 0 || !removeIdle(WakeHub.key(e.colonyname, e.executortype), e)) continue;
+      byExecutor.set(
+        e.executorid,
+        mine!.filter((r) => !take.includes(r)),
+      );
+      e.deliver(take.map(toProcess));
+    }
+    return [...byExecutor.values()].flat();
+  }
+
+  async function requeueAll(rows: ProcessRow[]): Promise<void> {
+    const groups = new Map<string, ProcessRow[]>();
+    for (const r of rows) {
+      const key = r.colonyname + '\u0000' + r.assignedexecutorid;
+      const g = groups.get(key);
+      if (g) g.push(r);
+      else groups.set(key, [r]);
+    }
+    for (const g of groups.values())
+      await requeue(
+        g[0]!.colonyname,
+        g[0]!.assignedexecutorid!,
+        g.map((r) => r.processid),
+      );
   }
 
   /**
@@ -256,12 +335,19 @@ export function createProcessService(deps: ServiceDeps) {
 
   /**
    * Waits for work after an empty claim: resolves true when woken (claim again), false on timeout or
-   * abort, or with the processes a submit handed over.
+   * abort, or with the processes a submit or a close handed over.
    */
-  async function waitForWork(key: string, generation: number, ms: number, executorid: string, count: number, signal?: AbortSignal) {
+  async function waitForWork(
+    caller: { colonyname: string; executortype: string; executorid: string },
+    generation: number,
+    ms: number,
+    count: number,
+    signal?: AbortSignal,
+  ) {
+    const key = WakeHub.key(caller.colonyname, caller.executortype);
     let deliver!: (ps: Process[]) => void;
     const delivered = new Promise<Process[]>((r) => (deliver = r));
-    const entry: IdleExecutor = { executorid, count, deliver };
+    const entry: IdleExecutor = { ...caller, count, offered: false, deliver };
     let list = idle.get(key);
     if (!list) idle.set(key, (list = []));
     list.push(entry);
@@ -270,7 +356,7 @@ export function createProcessService(deps: ServiceDeps) {
     const first = await Promise.race([deps.wake.wait(key, generation, ms, waitSignal), delivered]);
     stopWaiting.abort();
     if (Array.isArray(first)) return first;
-    // Woken or timed out. Unless a submit has taken this entry meanwhile (its delivery always comes), we are done.
+    // Woken or timed out. Unless a submit or a close has taken this entry meanwhile (its delivery always comes), we are done.
     return removeIdle(key, entry) ? first : await delivered;
   }
 
@@ -288,25 +374,39 @@ export function createProcessService(deps: ServiceDeps) {
           const now = clock.now();
           const slots = asks.flatMap((a) => Array<string>(a.count).fill(a.executorid));
           const closing = asks.flatMap((a) => a.closes);
+          // Children the closes release go to slots this claim leaves unused, then to idle long-polls.
+          const offered = closing.length ? offerIdle(new Set([colonyname])) : [];
           // A claim alone need not wait for the disk (Db.relaxed); one that carries closes commits them durably.
-          const r = await retryingConflicts(() =>
-            processesSql.assign(closing.length ? db : db.relaxed, colonyname, executortype, slots, now, closing),
+          const r = await withdrawnOnError(offered, () =>
+            retryingConflicts(() =>
+              processesSql.assign(closing.length ? db : db.relaxed, colonyname, executortype, slots, now, closing, offered.map(toOffer)),
+            ),
           );
-          const closed = closing.length ? await settleCloses(closing, r, now) : [];
           const events: ColonyEvent[] = [];
-          // Each row carries the executor its slot belonged to; they are dealt out to that executor's asks in order.
+          // Each row carries the executor its slot belonged to; they are dealt out to that executor's asks
+          // in order: the claimed rows, then the children started on the slots left.
           const byExecutor = new Map<string, ProcessRow[]>();
-          for (const row of r.assigned) {
-            events.push(specEvent(row, row.state, row.retries, row.assignedexecutorid, now));
-            if (row.graphstarted && row.processgraphid) events.push(graphEvent(colonyname, row.processgraphid, 'RUNNING', now));
+          const deal = (row: ProcessRow) => {
             const mine = byExecutor.get(row.assignedexecutorid!);
             if (mine) mine.push(row);
             else byExecutor.set(row.assignedexecutorid!, [row]);
+          };
+          for (const row of r.assigned) {
+            events.push(specEvent(row, row.state, row.retries, row.assignedexecutorid, now));
+            if (row.graphstarted && row.processgraphid) events.push(graphEvent(colonyname, row.processgraphid, 'RUNNING', now));
+            deal(row);
           }
+          for (const row of r.handed) if (row.spec.executortype === executortype) deal(row);
+          const answers = asks.map((a) => byExecutor.get(a.executorid)?.splice(0, a.count) ?? []);
+          // What the asks did not take is started children beyond their slots: for the idle long-polls offered.
+          const leftover = [...byExecutor.values()].flat();
+          const undelivered = deliverHanded([...leftover, ...r.handed.filter((row) => row.spec.executortype !== executortype)], offered);
+          const closed = closing.length ? await settleCloses(closing, r, now) : [];
           deps.bus.emit(events);
+          await requeueAll(undelivered);
           let at = 0;
-          return asks.map((a) => ({
-            rows: byExecutor.get(a.executorid)?.splice(0, a.count) ?? [],
+          return asks.map((a, i) => ({
+            rows: answers[i]!,
             closed: closed.slice(at, (at += a.closes.length)),
           }));
         },
@@ -355,7 +455,13 @@ export function createProcessService(deps: ServiceDeps) {
       if (got.length === 0) {
         if (closing) return { processes: [], closed };
         // Work made ready meanwhile (by the closes just made, say) has moved the generation: claim again at once.
-        const w = await waitForWork(key, generation, until - Date.now(), executor.id, count, signal);
+        const w = await waitForWork(
+          { colonyname, executortype: executor.executortype, executorid: executor.id },
+          generation,
+          until - Date.now(),
+          count,
+          signal,
+        );
         if (w === false || (w === true && closing)) return { processes: [], closed };
         if (w === true) continue;
         got = w;
@@ -378,7 +484,7 @@ export function createProcessService(deps: ServiceDeps) {
   async function requeue(colonyname: string, executorid: string, processids: string[]): Promise<void> {
     const now = clock.now();
     const back = await processesSql.requeue(db, colonyname, executorid, processids);
-    deps.log.debug('executor left before receiving its processes; requeued', { n: back.length });
+    deps.log.debug('processes claimed for an executor that could not take them; requeued', { n: back.length });
     deps.bus.ready(back.map((r) => ({ colonyname, executortype: r.executortype, n: 1 })));
     deps.bus.emit(back.map((r) => processEvent(r, now)));
   }

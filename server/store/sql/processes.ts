@@ -115,9 +115,40 @@ slots AS (
 const CLAIMED = `(SELECT coalesce(json_agg(a ORDER BY a.rn), '[]'::json) FROM (
   SELECT ${STORED_PROCESS_COLUMNS}, rn, (processgraphid IN (SELECT processgraphid FROM started)) AS graphstarted FROM assigned) a) AS assigned`;
 
+// Idle long-polls a close may hand the children it releases to: `idle` is a JSON array of
+// {c: colony, t: executortype, e: executorid, n: slots}, oldest first; a claim that closes offers its
+// own unused slots before them. Slots of an executor no longer APPROVED are dropped.
+const offering = (idle: string, askSlots: boolean) => `
+offers AS (
+  SELECT o.colonyname, o.executortype, o.executorid,
+         row_number() OVER (PARTITION BY o.colonyname, o.executortype ORDER BY o.src, o.ord, o.k) AS rank FROM (
+    ${askSlots ? `SELECT $1::text AS colonyname, $2::text AS executortype, s.executorid, 0 AS src, s.ord, 1 AS k FROM slots s WHERE s.ord > (SELECT count(*) FROM picked) UNION ALL` : ''}
+    SELECT i.c AS colonyname, i.t AS executortype, i.e AS executorid, 1 AS src, i.ord, k
+      FROM ROWS FROM (jsonb_to_recordset(${idle}::jsonb) AS (c text, t text, e text, n int)) WITH ORDINALITY AS i(c, t, e, n, ord),
+           generate_series(1, i.n) AS k
+     WHERE EXISTS (SELECT 1 FROM executors x WHERE x.colonyname = i.c AND x.executorid = i.e AND x.state = 'APPROVED')
+  ) o
+)`;
+
+// A released child handed to an idle long-poll starts RUNNING in the statement that released it: one
+// statement per hop of a chain instead of a close and then a claim. Only when this snapshot already
+// saw every other parent closed (so their outputs are visible here: the input is complete; `handto`
+// is only set then) and the row under its lock is the version this snapshot saw (xmin: no concurrent
+// change of its parents, count or state since; comparing the parents themselves would detoast a
+// fan-in's whole list on every close).
+const HANDED = `(d.handto IS NOT NULL AND c.xmin = d.version)`;
+// The input of a handed child: its parents' outputs in order, this statement's closes taking theirs from `closed`.
+const HANDED_INPUT = `(
+  SELECT coalesce(jsonb_agg(e.v ORDER BY par.ord, e.ord), '[]'::jsonb)
+    FROM unnest(c.parents) WITH ORDINALITY AS par(id, ord)
+    JOIN processes pp ON pp.processid = par.id
+    LEFT JOIN closed cl ON cl.processid = par.id
+   CROSS JOIN LATERAL jsonb_array_elements(coalesce(cl.output, pp.output)) WITH ORDINALITY AS e(v, ord))`;
+
 // A close, whole: the processes become SUCCESS, each child loses one waiting parent per closed parent
-// (and is ready, with its wait deadline, at zero; its input is gathered when it is claimed), and each
-// graph counts its successes (SUCCESS when all are). `closes`, `now` and `ids` name its parameters.
+// (and is ready, with its wait deadline, at zero — or RUNNING at once on an offered slot, see HANDED;
+// a child left WAITING gets its input when it is claimed), and each graph counts its successes
+// (SUCCESS when all are). `closes`, `now` and `ids` name its parameters; it follows `offers`.
 // The rows are found by their ids (`ids`: the primary key serves `= ANY` on any store, with or without
 // statistics), and each row finds its close in `closes`, an object keyed by "processid/attempt" (a
 // binary search; a close of another attempt has no key there), not by joining a list of closes: the
@@ -131,20 +162,41 @@ closed AS (
    WHERE p.processid = ANY(${ids}::text[]) AND (p.state = 'RUNNING') IS TRUE
      AND p.colonyname = ${closes}::jsonb -> (p.processid || '/' || p.attempt) ->> 'colonyname'
      AND p.assignedexecutorid = ${closes}::jsonb -> (p.processid || '/' || p.attempt) ->> 'executorid'
-  RETURNING ${CHANGED}, p.children
+  RETURNING ${CHANGED}, p.children, p.output
 ), children AS (
   -- In id order: the update below, driven by it, then locks shared children (a DAG's fan-in) in the
-  -- same order in every statement, so concurrent closes queue for them rather than deadlock.
-  SELECT id, count(*)::int AS n FROM closed, unnest(closed.children) AS id GROUP BY id ORDER BY id
+  -- same order in every statement, so concurrent closes queue for them rather than deadlock. A child
+  -- this snapshot sees released by these closes alone takes the next offered slot of its type.
+  SELECT k.id, k.n, k.version, o.executorid AS handto FROM (
+    SELECT d.id, d.n, c.xmin AS version, c.colonyname, c.executortype,
+           CASE WHEN c.state = 'WAITING' AND c.waitingparents = d.n THEN row_number() OVER (
+             PARTITION BY c.colonyname, c.executortype, c.state = 'WAITING' AND c.waitingparents = d.n ORDER BY c.prioritytime, c.seq) END AS rank
+      FROM (SELECT id, count(*)::int AS n FROM closed, unnest(closed.children) AS id GROUP BY id) d
+      JOIN processes c ON c.processid = d.id
+  ) k LEFT JOIN offers o ON o.colonyname = k.colonyname AND o.executortype = k.executortype AND o.rank = k.rank
+  ORDER BY k.id
 ), released AS (
   UPDATE processes c
      SET waitingparents = c.waitingparents - d.n,
+         state = CASE WHEN ${HANDED} THEN 'RUNNING' ELSE c.state END,
+         assignedexecutorid = CASE WHEN ${HANDED} THEN d.handto ELSE c.assignedexecutorid END,
+         attempt = CASE WHEN ${HANDED} THEN c.attempt + 1 ELSE c.attempt END,
+         starttime = CASE WHEN ${HANDED} THEN ${now}::timestamptz ELSE c.starttime END,
+         execdeadline = CASE WHEN ${HANDED} AND c.maxexectime > 0 THEN ${now}::timestamptz + make_interval(secs => c.maxexectime)
+                             ELSE c.execdeadline END,
+         input = CASE WHEN ${HANDED} THEN ${HANDED_INPUT} ELSE c.input END,
          readytime = CASE WHEN c.waitingparents = d.n AND c.state = 'WAITING' THEN ${now}::timestamptz ELSE c.readytime END,
-         waitdeadline = CASE WHEN c.waitingparents = d.n AND c.state = 'WAITING' AND c.maxwaittime > 0
+         waitdeadline = CASE WHEN ${HANDED} THEN NULL
+                             WHEN c.waitingparents = d.n AND c.state = 'WAITING' AND c.maxwaittime > 0
                              THEN ${now}::timestamptz + make_interval(secs => c.maxwaittime) ELSE c.waitdeadline END
     FROM children d
    WHERE c.processid = d.id
-  RETURNING c.colonyname, c.executortype, (c.waitingparents = 0 AND c.state = 'WAITING') AS ready
+  -- Whole rows only for the children handed over (a fan-in's parents list is long: not for every close).
+  RETURNING c.colonyname, c.executortype, (c.waitingparents = 0 AND c.state = 'WAITING') AS ready,
+            CASE WHEN d.handto IS NOT NULL AND c.state = 'RUNNING' AND c.assignedexecutorid = d.handto
+                 THEN json_build_object(${STORED_PROCESS_COLUMNS.split(', ')
+                   .map((col) => `'${col}', c.${col}`)
+                   .join(', ')}) END AS handed
 ), counted AS (
   UPDATE processgraphs g
      SET successcount = g.successcount + d.n,
@@ -155,19 +207,21 @@ closed AS (
   RETURNING g.processgraphid, g.colonyname, g.state
 )`;
 const CLOSED = `
-  (SELECT coalesce(jsonb_agg(to_jsonb(closed) - 'children'), '[]'::jsonb) FROM closed) AS closed,
+  (SELECT coalesce(jsonb_agg(to_jsonb(closed) - 'children' - 'output'), '[]'::jsonb) FROM closed) AS closed,
   (SELECT coalesce(jsonb_agg(jsonb_build_object('colonyname', colonyname, 'executortype', executortype)), '[]'::jsonb)
      FROM released WHERE ready) AS ready,
+  (SELECT coalesce(json_agg(handed), '[]'::json) FROM released WHERE handed IS NOT NULL) AS handed,
   (SELECT coalesce(jsonb_agg(jsonb_build_object('processgraphid', processgraphid, 'colonyname', colonyname)), '[]'::jsonb)
      FROM counted WHERE state = 'SUCCESS') AS finished`;
 
 // One statement is atomic and needs no BEGIN/COMMIT round trips: the decrement commits with the output it stands for.
-const CLOSE_SQL = `WITH ${closing('$1', '$2', '$3')} SELECT ${CLOSED}`;
+const CLOSE_SQL = `WITH ${offering('$4', false)}, ${closing('$1', '$2', '$3')} SELECT ${CLOSED}`;
 const ASSIGN_SQL = `WITH ${CLAIMING} SELECT ${CLAIMED}`;
 // An executor's results and its next claim in one statement (one round trip). The claim reads the
-// snapshot from before the closes, so a child they make ready is claimed by the next statement.
+// snapshot from before the closes, so a child they release is not among the claimed rows: it goes to
+// a slot the claim left unused (or an idle long-poll) through the offers, else to the next claim.
 // No graph is both counted and started here: a graph with a process closing is no longer WAITING.
-const CLOSE_AND_ASSIGN_SQL = `WITH ${closing('$5', '$4', '$6')}, ${CLAIMING} SELECT ${CLOSED}, ${CLAIMED}`;
+const CLOSE_AND_ASSIGN_SQL = `WITH ${CLAIMING}, ${offering('$7', true)}, ${closing('$5', '$4', '$6')} SELECT ${CLOSED}, ${CLAIMED}`;
 
 // One failed attempt: back to WAITING while retries remain, else FAILED. Shared by fail and exec timeouts.
 const RETRY_OR_FAIL_SET = `
@@ -234,15 +288,29 @@ export type ClaimedRow = ProcessRow & { graphstarted: boolean | null };
 interface ClosedResult {
   closed: ChangedRow[];
   ready: { colonyname: string; executortype: string }[];
+  handed: ClaimedRow[];
   finished: { processgraphid: string; colonyname: string }[];
 }
 
-/** What a close did: the rows that closed, where work became ready, the graphs that finished. */
+/**
+ * What a close did: the rows that closed, where work became ready (left WAITING), the children it
+ * started on offered slots (`handed`, each RUNNING on its assignedexecutorid), the graphs that finished.
+ */
 export interface CloseOutcome {
   closed: ChangedRow[];
   ready: ReadyWork[];
+  handed: ClaimedRow[];
   finished: { processgraphid: string; colonyname: string }[];
 }
+
+/** An idle long-poll's slots offered to a close for the children it releases. */
+export interface Offer {
+  colonyname: string;
+  executortype: string;
+  executorid: string;
+  count: number;
+}
+const offersParam = (offers: Offer[]) => jsonParam(offers.map((o) => ({ c: o.colonyname, t: o.executortype, e: o.executorid, n: o.count })));
 
 /** Closes keyed by "processid/attempt", as the close statement looks them up. */
 const closesParam = (closes: CloseRow[]) =>
@@ -250,7 +318,7 @@ const closesParam = (closes: CloseRow[]) =>
     Object.fromEntries(closes.map((c) => [`${c.processid}/${c.attempt}`, { colonyname: c.colonyname, executorid: c.executorid, out: c.out }])),
   );
 
-const closeOutcome = (r: ClosedResult): CloseOutcome => ({ closed: r.closed, ready: countReady(r.ready), finished: r.finished });
+const closeOutcome = (r: ClosedResult): CloseOutcome => ({ closed: r.closed, ready: countReady(r.ready), handed: r.handed, finished: r.finished });
 
 export interface ListFilter {
   state?: ProcessState | undefined;
@@ -310,12 +378,21 @@ export const processesSql = {
 
   /**
    * Claims ready processes in queue order for the given slots (one executor id per process wanted),
-   * after closing `closes` in the same statement when there are any (see close).
+   * after closing `closes` in the same statement when there are any (see close: the children they
+   * release go to the slots the claim left unused, then to `offers`).
    */
-  assign: async (q: Queryable, colonyname: string, executortype: string, slots: string[], now: Date, closes: CloseRow[] = []) => {
+  assign: async (
+    q: Queryable,
+    colonyname: string,
+    executortype: string,
+    slots: string[],
+    now: Date,
+    closes: CloseRow[] = [],
+    offers: Offer[] = [],
+  ) => {
     if (closes.length === 0) {
       const [r] = await q.query<{ assigned: ClaimedRow[] }>(ASSIGN_SQL, [colonyname, executortype, slots, now]);
-      return { assigned: r!.assigned, closed: [], ready: [], finished: [] };
+      return { assigned: r!.assigned, closed: [], ready: [], handed: [], finished: [] };
     }
     const [r] = await q.query<ClosedResult & { assigned: ClaimedRow[] }>(CLOSE_AND_ASSIGN_SQL, [
       colonyname,
@@ -324,17 +401,19 @@ export const processesSql = {
       now,
       closesParam(closes),
       closes.map((c) => c.processid),
+      offersParam(offers),
     ]);
     return { assigned: r!.assigned, ...closeOutcome(r!) };
   },
 
   /**
    * Closes RUNNING processes as SUCCESS (colony, executor and attempt fencing) with everything that
-   * follows, in one statement (CLOSE_SQL). Returns the rows that closed, where work became ready and
-   * the graphs that finished.
+   * follows, in one statement (CLOSE_SQL); a child it releases starts on one of the `offers` when one
+   * of its type is left. Returns the rows that closed, where work became ready, the children started
+   * and the graphs that finished.
    */
-  close: async (q: Queryable, closes: CloseRow[], now: Date): Promise<CloseOutcome> => {
-    const [r] = await q.query<ClosedResult>(CLOSE_SQL, [closesParam(closes), now, closes.map((c) => c.processid)]);
+  close: async (q: Queryable, closes: CloseRow[], now: Date, offers: Offer[] = []): Promise<CloseOutcome> => {
+    const [r] = await q.query<ClosedResult>(CLOSE_SQL, [closesParam(closes), now, closes.map((c) => c.processid), offersParam(offers)]);
     return closeOutcome(r!);
   },
 
