@@ -186,9 +186,10 @@ export function createProcessService(deps: ServiceDeps) {
    */
   async function closeRows(items: CloseRow[]): Promise<boolean[]> {
     const now = clock.now();
-    const offered = offerIdle(new Set(items.map((i) => i.colonyname)));
-    const outcome = await withdrawnOnError(offered, () => retryingConflicts(() => processesSql.close(db, items, now, offered.map(toOffer))));
-    const undelivered = deliverHanded(outcome.handed, offered);
+    const offered = releasing(items) ? offerIdle(new Set(items.map((i) => i.colonyname))) : undefined;
+    const outcome = await withdrawnOnError(offered, () => retryingConflicts(() => processesSql.close(db, items, now, offered?.map(toOffer))));
+    noteParents(outcome.handed);
+    const undelivered = deliverHanded(outcome.handed, offered ?? []);
     const closed = await settleCloses(items, outcome, now);
     await requeueAll(undelivered);
     return closed;
@@ -227,13 +228,33 @@ export function createProcessService(deps: ServiceDeps) {
   }
   const toOffer = (e: IdleExecutor): Offer => ({ colonyname: e.colonyname, executortype: e.executortype, executorid: e.executorid, count: e.count });
 
-  async function withdrawnOnError<T>(offered: IdleExecutor[], statement: () => Promise<T>): Promise<T> {
+  async function withdrawnOnError<T>(offered: IdleExecutor[] | undefined, statement: () => Promise<T>): Promise<T> {
     try {
       return await statement();
     } catch (err) {
-      for (const e of offered) e.offered = false;
+      for (const e of offered ?? []) e.offered = false;
       throw err;
     }
+  }
+
+  /**
+   * Processes this replica started that have children. Only a close of one of them uses the statement
+   * that starts the children it releases (the plain close costs less to plan); a process closed on
+   * another replica, or one whose children came later by add_child, releases them the ordinary way
+   * (ready, for the next claim). A hint, not a record: bounded, and cleared when it grows too big.
+   */
+  const runningParents = new Set<string>();
+  function noteParents(rows: ProcessRow[]): void {
+    for (const r of rows) {
+      if (r.children.length === 0) continue;
+      if (runningParents.size >= 100_000) runningParents.clear();
+      runningParents.add(r.processid);
+    }
+  }
+  function releasing(items: CloseRow[]): boolean {
+    let any = false;
+    for (const i of items) if (runningParents.delete(i.processid)) any = true;
+    return any;
   }
 
   /**
@@ -375,13 +396,15 @@ export function createProcessService(deps: ServiceDeps) {
           const slots = asks.flatMap((a) => Array<string>(a.count).fill(a.executorid));
           const closing = asks.flatMap((a) => a.closes);
           // Children the closes release go to slots this claim leaves unused, then to idle long-polls.
-          const offered = closing.length ? offerIdle(new Set([colonyname])) : [];
+          const offered = releasing(closing) ? offerIdle(new Set([colonyname])) : undefined;
           // A claim alone need not wait for the disk (Db.relaxed); one that carries closes commits them durably.
           const r = await withdrawnOnError(offered, () =>
             retryingConflicts(() =>
-              processesSql.assign(closing.length ? db : db.relaxed, colonyname, executortype, slots, now, closing, offered.map(toOffer)),
+              processesSql.assign(closing.length ? db : db.relaxed, colonyname, executortype, slots, now, closing, offered?.map(toOffer)),
             ),
           );
+          noteParents(r.assigned);
+          noteParents(r.handed);
           const events: ColonyEvent[] = [];
           // Each row carries the executor its slot belonged to; they are dealt out to that executor's asks
           // in order: the claimed rows, then the children started on the slots left.
@@ -400,7 +423,7 @@ export function createProcessService(deps: ServiceDeps) {
           const answers = asks.map((a) => byExecutor.get(a.executorid)?.splice(0, a.count) ?? []);
           // What the asks did not take is started children beyond their slots: for the idle long-polls offered.
           const leftover = [...byExecutor.values()].flat();
-          const undelivered = deliverHanded([...leftover, ...r.handed.filter((row) => row.spec.executortype !== executortype)], offered);
+          const undelivered = deliverHanded([...leftover, ...r.handed.filter((row) => row.spec.executortype !== executortype)], offered ?? []);
           const closed = closing.length ? await settleCloses(closing, r, now) : [];
           deps.bus.emit(events);
           await requeueAll(undelivered);

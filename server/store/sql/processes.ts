@@ -148,14 +148,25 @@ const HANDED_INPUT = `(
 // A close, whole: the processes become SUCCESS, each child loses one waiting parent per closed parent
 // (and is ready, with its wait deadline, at zero — or RUNNING at once on an offered slot, see HANDED;
 // a child left WAITING gets its input when it is claimed), and each graph counts its successes
-// (SUCCESS when all are). `closes`, `now` and `ids` name its parameters; it follows `offers`.
+// (SUCCESS when all are). `closes`, `now` and `ids` name its parameters. With `handoff` it follows
+// `offers` and starts the children it can; without, it is the plain close, which costs less to plan
+// (PGlite plans every statement: the hand-over made a drain's close-and-claim a third dearer there).
 // The rows are found by their ids (`ids`: the primary key serves `= ANY` on any store, with or without
 // statistics), and each row finds its close in `closes`, an object keyed by "processid/attempt" (a
 // binary search; a close of another attempt has no key there), not by joining a list of closes: the
 // planner, which expects few RUNNING rows, compared every row with every close. The RUNNING check is
 // written `IS TRUE` so that no index on state can drive the update instead: the list index's RUNNING
 // range is full of dead entries in a busy queue.
-const closing = (closes: string, now: string, ids: string) => `
+const closing = (closes: string, now: string, ids: string, handoff: boolean) => {
+  const HANDED_SET = `
+         state = CASE WHEN ${HANDED} THEN 'RUNNING' ELSE c.state END,
+         assignedexecutorid = CASE WHEN ${HANDED} THEN d.handto ELSE c.assignedexecutorid END,
+         attempt = CASE WHEN ${HANDED} THEN c.attempt + 1 ELSE c.attempt END,
+         starttime = CASE WHEN ${HANDED} THEN ${now}::timestamptz ELSE c.starttime END,
+         execdeadline = CASE WHEN ${HANDED} AND c.maxexectime > 0 THEN ${now}::timestamptz + make_interval(secs => c.maxexectime)
+                             ELSE c.execdeadline END,
+         input = CASE WHEN ${HANDED} THEN ${HANDED_INPUT} ELSE c.input END,`;
+  return `
 closed AS (
   UPDATE processes p SET state = 'SUCCESS', output = ${closes}::jsonb -> (p.processid || '/' || p.attempt) -> 'out',
          endtime = ${now}::timestamptz, execdeadline = NULL
@@ -167,36 +178,30 @@ closed AS (
   -- In id order: the update below, driven by it, then locks shared children (a DAG's fan-in) in the
   -- same order in every statement, so concurrent closes queue for them rather than deadlock. A child
   -- this snapshot sees released by these closes alone takes the next offered slot of its type.
-  SELECT k.id, k.n, k.version, o.executorid AS handto FROM (
+  ${
+    handoff
+      ? `SELECT k.id, k.n, k.version, o.executorid AS handto FROM (
     SELECT d.id, d.n, c.xmin AS version, c.colonyname, c.executortype,
            CASE WHEN c.state = 'WAITING' AND c.waitingparents = d.n THEN row_number() OVER (
              PARTITION BY c.colonyname, c.executortype, c.state = 'WAITING' AND c.waitingparents = d.n ORDER BY c.prioritytime, c.seq) END AS rank
       FROM (SELECT id, count(*)::int AS n FROM closed, unnest(closed.children) AS id GROUP BY id) d
       JOIN processes c ON c.processid = d.id
   ) k LEFT JOIN offers o ON o.colonyname = k.colonyname AND o.executortype = k.executortype AND o.rank = k.rank
-  ORDER BY k.id
+  ORDER BY k.id`
+      : `SELECT id, count(*)::int AS n, NULL::text AS handto FROM closed, unnest(closed.children) AS id GROUP BY id ORDER BY id`
+  }
 ), released AS (
   UPDATE processes c
-     SET waitingparents = c.waitingparents - d.n,
-         state = CASE WHEN ${HANDED} THEN 'RUNNING' ELSE c.state END,
-         assignedexecutorid = CASE WHEN ${HANDED} THEN d.handto ELSE c.assignedexecutorid END,
-         attempt = CASE WHEN ${HANDED} THEN c.attempt + 1 ELSE c.attempt END,
-         starttime = CASE WHEN ${HANDED} THEN ${now}::timestamptz ELSE c.starttime END,
-         execdeadline = CASE WHEN ${HANDED} AND c.maxexectime > 0 THEN ${now}::timestamptz + make_interval(secs => c.maxexectime)
-                             ELSE c.execdeadline END,
-         input = CASE WHEN ${HANDED} THEN ${HANDED_INPUT} ELSE c.input END,
+     SET waitingparents = c.waitingparents - d.n,${handoff ? HANDED_SET : ''}
          readytime = CASE WHEN c.waitingparents = d.n AND c.state = 'WAITING' THEN ${now}::timestamptz ELSE c.readytime END,
-         waitdeadline = CASE WHEN ${HANDED} THEN NULL
+         waitdeadline = CASE ${handoff ? `WHEN ${HANDED} THEN NULL` : ''}
                              WHEN c.waitingparents = d.n AND c.state = 'WAITING' AND c.maxwaittime > 0
                              THEN ${now}::timestamptz + make_interval(secs => c.maxwaittime) ELSE c.waitdeadline END
     FROM children d
    WHERE c.processid = d.id
   -- Whole rows only for the children handed over (a fan-in's parents list is long: not for every close).
   RETURNING c.colonyname, c.executortype, (c.waitingparents = 0 AND c.state = 'WAITING') AS ready,
-            CASE WHEN d.handto IS NOT NULL AND c.state = 'RUNNING' AND c.assignedexecutorid = d.handto
-                 THEN json_build_object(${STORED_PROCESS_COLUMNS.split(', ')
-                   .map((col) => `'${col}', c.${col}`)
-                   .join(', ')}) END AS handed
+            ${handoff ? `CASE WHEN d.handto IS NOT NULL AND c.state = 'RUNNING' AND c.assignedexecutorid = d.handto THEN ${HANDED_ROW} END` : 'NULL::json'} AS handed
 ), counted AS (
   UPDATE processgraphs g
      SET successcount = g.successcount + d.n,
@@ -206,6 +211,10 @@ closed AS (
    WHERE g.processgraphid = d.id AND g.state IN ('WAITING', 'RUNNING')
   RETURNING g.processgraphid, g.colonyname, g.state
 )`;
+};
+const HANDED_ROW = `json_build_object(${STORED_PROCESS_COLUMNS.split(', ')
+  .map((col) => `'${col}', c.${col}`)
+  .join(', ')})`;
 const CLOSED = `
   (SELECT coalesce(jsonb_agg(to_jsonb(closed) - 'children' - 'output'), '[]'::jsonb) FROM closed) AS closed,
   (SELECT coalesce(jsonb_agg(jsonb_build_object('colonyname', colonyname, 'executortype', executortype)), '[]'::jsonb)
@@ -215,13 +224,15 @@ const CLOSED = `
      FROM counted WHERE state = 'SUCCESS') AS finished`;
 
 // One statement is atomic and needs no BEGIN/COMMIT round trips: the decrement commits with the output it stands for.
-const CLOSE_SQL = `WITH ${offering('$4', false)}, ${closing('$1', '$2', '$3')} SELECT ${CLOSED}`;
+const CLOSE_SQL = `WITH ${closing('$1', '$2', '$3', false)} SELECT ${CLOSED}`;
+const CLOSE_HANDING_SQL = `WITH ${offering('$4', false)}, ${closing('$1', '$2', '$3', true)} SELECT ${CLOSED}`;
 const ASSIGN_SQL = `WITH ${CLAIMING} SELECT ${CLAIMED}`;
 // An executor's results and its next claim in one statement (one round trip). The claim reads the
 // snapshot from before the closes, so a child they release is not among the claimed rows: it goes to
 // a slot the claim left unused (or an idle long-poll) through the offers, else to the next claim.
 // No graph is both counted and started here: a graph with a process closing is no longer WAITING.
-const CLOSE_AND_ASSIGN_SQL = `WITH ${CLAIMING}, ${offering('$7', true)}, ${closing('$5', '$4', '$6')} SELECT ${CLOSED}, ${CLAIMED}`;
+const CLOSE_AND_ASSIGN_SQL = `WITH ${CLAIMING}, ${closing('$5', '$4', '$6', false)} SELECT ${CLOSED}, ${CLAIMED}`;
+const CLOSE_AND_ASSIGN_HANDING_SQL = `WITH ${CLAIMING}, ${offering('$7', true)}, ${closing('$5', '$4', '$6', true)} SELECT ${CLOSED}, ${CLAIMED}`;
 
 // One failed attempt: back to WAITING while retries remain, else FAILED. Shared by fail and exec timeouts.
 const RETRY_OR_FAIL_SET = `
@@ -378,42 +389,31 @@ export const processesSql = {
 
   /**
    * Claims ready processes in queue order for the given slots (one executor id per process wanted),
-   * after closing `closes` in the same statement when there are any (see close: the children they
-   * release go to the slots the claim left unused, then to `offers`).
+   * after closing `closes` in the same statement when there are any (see close: with `offers`, the
+   * children they release go to the slots the claim left unused, then to the offers).
    */
-  assign: async (
-    q: Queryable,
-    colonyname: string,
-    executortype: string,
-    slots: string[],
-    now: Date,
-    closes: CloseRow[] = [],
-    offers: Offer[] = [],
-  ) => {
+  assign: async (q: Queryable, colonyname: string, executortype: string, slots: string[], now: Date, closes: CloseRow[] = [], offers?: Offer[]) => {
     if (closes.length === 0) {
       const [r] = await q.query<{ assigned: ClaimedRow[] }>(ASSIGN_SQL, [colonyname, executortype, slots, now]);
       return { assigned: r!.assigned, closed: [], ready: [], handed: [], finished: [] };
     }
-    const [r] = await q.query<ClosedResult & { assigned: ClaimedRow[] }>(CLOSE_AND_ASSIGN_SQL, [
-      colonyname,
-      executortype,
-      slots,
-      now,
-      closesParam(closes),
-      closes.map((c) => c.processid),
-      offersParam(offers),
-    ]);
+    const params = [colonyname, executortype, slots, now, closesParam(closes), closes.map((c) => c.processid)];
+    const [r] = await q.query<ClosedResult & { assigned: ClaimedRow[] }>(
+      offers ? CLOSE_AND_ASSIGN_HANDING_SQL : CLOSE_AND_ASSIGN_SQL,
+      offers ? [...params, offersParam(offers)] : params,
+    );
     return { assigned: r!.assigned, ...closeOutcome(r!) };
   },
 
   /**
    * Closes RUNNING processes as SUCCESS (colony, executor and attempt fencing) with everything that
-   * follows, in one statement (CLOSE_SQL); a child it releases starts on one of the `offers` when one
-   * of its type is left. Returns the rows that closed, where work became ready, the children started
-   * and the graphs that finished.
+   * follows, in one statement (CLOSE_SQL); with `offers` (CLOSE_HANDING_SQL), a child it releases starts
+   * on one of them when one of its type is left. Returns the rows that closed, where work became ready,
+   * the children started and the graphs that finished.
    */
-  close: async (q: Queryable, closes: CloseRow[], now: Date, offers: Offer[] = []): Promise<CloseOutcome> => {
-    const [r] = await q.query<ClosedResult>(CLOSE_SQL, [closesParam(closes), now, closes.map((c) => c.processid), offersParam(offers)]);
+  close: async (q: Queryable, closes: CloseRow[], now: Date, offers?: Offer[]): Promise<CloseOutcome> => {
+    const params = [closesParam(closes), now, closes.map((c) => c.processid)];
+    const [r] = await q.query<ClosedResult>(offers ? CLOSE_HANDING_SQL : CLOSE_SQL, offers ? [...params, offersParam(offers)] : params);
     return closeOutcome(r!);
   },
 
