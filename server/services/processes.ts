@@ -264,12 +264,7 @@ export function createProcessService(deps: ServiceDeps) {
    * for requeueAll once the close is published.
    */
   function deliverHanded(rows: ProcessRow[], offered: IdleExecutor[]): ProcessRow[] {
-    const byExecutor = new Map<string, ProcessRow[]>();
-    for (const row of rows) {
-      const list = byExecutor.get(row.assignedexecutorid!);
-      if (list) list.push(row);
-      else byExecutor.set(row.assignedexecutorid!, [row]);
-    }
+    const byExecutor = groupBy(rows, (r) => r.assignedexecutorid!);
     for (const e of offered) {
       e.offered = false;
       const mine = byExecutor.get(e.executorid);
@@ -285,14 +280,7 @@ export function createProcessService(deps: ServiceDeps) {
   }
 
   async function requeueAll(rows: ProcessRow[]): Promise<void> {
-    const groups = new Map<string, ProcessRow[]>();
-    for (const r of rows) {
-      const key = r.colonyname + '\u0000' + r.assignedexecutorid;
-      const g = groups.get(key);
-      if (g) g.push(r);
-      else groups.set(key, [r]);
-    }
-    for (const g of groups.values())
+    for (const g of groupBy(rows, (r) => r.colonyname + '\u0000' + r.assignedexecutorid).values())
       await requeue(
         g[0]!.colonyname,
         g[0]!.assignedexecutorid!,
@@ -406,24 +394,16 @@ export function createProcessService(deps: ServiceDeps) {
           noteParents(r.assigned);
           noteParents(r.handed);
           const events: ColonyEvent[] = [];
-          // Each row carries the executor its slot belonged to; they are dealt out to that executor's asks
-          // in order: the claimed rows, then the children started on the slots left.
-          const byExecutor = new Map<string, ProcessRow[]>();
-          const deal = (row: ProcessRow) => {
-            const mine = byExecutor.get(row.assignedexecutorid!);
-            if (mine) mine.push(row);
-            else byExecutor.set(row.assignedexecutorid!, [row]);
-          };
           for (const row of r.assigned) {
             events.push(specEvent(row, row.state, row.retries, row.assignedexecutorid, now));
             if (row.graphstarted && row.processgraphid) events.push(graphEvent(colonyname, row.processgraphid, 'RUNNING', now));
-            deal(row);
           }
-          for (const row of r.handed) if (row.spec.executortype === executortype) deal(row);
+          // Each row carries the executor its slot belonged to; they are dealt out to that executor's asks
+          // in order: the claimed rows, then the children started on the slots left.
+          const byExecutor = groupBy([...r.assigned, ...r.handed], (row) => row.assignedexecutorid!);
           const answers = asks.map((a) => byExecutor.get(a.executorid)?.splice(0, a.count) ?? []);
-          // What the asks did not take is started children beyond their slots: for the idle long-polls offered.
-          const leftover = [...byExecutor.values()].flat();
-          const undelivered = deliverHanded([...leftover, ...r.handed.filter((row) => row.spec.executortype !== executortype)], offered ?? []);
+          // What the asks did not take is children started for the idle long-polls offered.
+          const undelivered = deliverHanded([...byExecutor.values()].flat(), offered ?? []);
           const closed = closing.length ? await settleCloses(closing, r, now) : [];
           deps.bus.emit(events);
           await requeueAll(undelivered);
@@ -657,3 +637,13 @@ export function createProcessService(deps: ServiceDeps) {
 }
 
 export type ProcessService = ReturnType<typeof createProcessService>;
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const g = groups.get(key(item));
+    if (g) g.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
+}

@@ -173,7 +173,7 @@ closed AS (
    WHERE p.processid = ANY(${ids}::text[]) AND (p.state = 'RUNNING') IS TRUE
      AND p.colonyname = ${closes}::jsonb -> (p.processid || '/' || p.attempt) ->> 'colonyname'
      AND p.assignedexecutorid = ${closes}::jsonb -> (p.processid || '/' || p.attempt) ->> 'executorid'
-  RETURNING ${CHANGED}, p.children, p.output
+  RETURNING ${CHANGED}, p.children${handoff ? ', p.output' : ''}
 ), children AS (
   -- In id order: the update below, driven by it, then locks shared children (a DAG's fan-in) in the
   -- same order in every statement, so concurrent closes queue for them rather than deadlock. A child
