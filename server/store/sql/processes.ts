@@ -215,8 +215,14 @@ closed AS (
 const HANDED_ROW = `json_build_object(${STORED_PROCESS_COLUMNS.split(', ')
   .map((col) => `'${col}', c.${col}`)
   .join(', ')})`;
+// json, not jsonb, and only the columns wanted: building jsonb values (to_jsonb of the row, then
+// dropping keys) cost the database about 20 µs more per closed process than this.
+const CLOSED_ROW = `json_build_object(${CHANGED.replaceAll('p.', '')
+  .split(', ')
+  .map((col) => `'${col}', ${col}`)
+  .join(', ')})`;
 const CLOSED = `
-  (SELECT coalesce(jsonb_agg(to_jsonb(closed) - 'children' - 'output'), '[]'::jsonb) FROM closed) AS closed,
+  (SELECT coalesce(json_agg(${CLOSED_ROW}), '[]'::json) FROM closed) AS closed,
   (SELECT coalesce(jsonb_agg(jsonb_build_object('colonyname', colonyname, 'executortype', executortype)), '[]'::jsonb)
      FROM released WHERE ready) AS ready,
   (SELECT coalesce(json_agg(handed), '[]'::json) FROM released WHERE handed IS NOT NULL) AS handed,
