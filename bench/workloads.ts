@@ -49,6 +49,8 @@ export interface QueueResult {
 
 export interface QueueSizes {
   drain: number;
+  /** Jobs drained, unmeasured, before a target's first workload (see runQueueTarget). */
+  warmup: number;
   e2e: number;
   inflight: number;
   latencyCount: number;
