@@ -15,6 +15,7 @@ import { ManualClock } from '../../server/clock.ts';
 import { silentLogger } from '../../server/log.ts';
 import { isAppError } from '../../server/errors.ts';
 import { loadMigrations, migrate } from '../../server/store/migrate.ts';
+import { sqlState } from '../../server/store/db.ts';
 import { FunctionSpec, type FunctionSpecInput } from '../../protocol/schemas.ts';
 import { generateKeyPair } from '../../protocol/crypto.ts';
 
@@ -133,6 +134,31 @@ test('data survives a restart of the server (same data dir / same database)', as
   } finally {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
+});
+
+test('parameterised statements (prepared on both engines) round-trip every bound type and survive their own errors', async () => {
+  const { db } = testDb;
+  const sql = `SELECT $1::text AS t, $2::int AS i, $3::timestamptz AS at, $4::jsonb AS j, $5::text[] AS a, $6::text AS missing`;
+  const at = new Date(Date.UTC(2026, 4, 6, 7, 8, 9, 123));
+  for (let round = 0; round < 8; round++) {
+    // Eight runs: past the point where PostgreSQL's plan cache may switch to a generic plan.
+    const [row] = await db.query<{ t: string; i: number; at: Date; j: unknown; a: string[]; missing: null }>(sql, [
+      `it's ${round}`,
+      round,
+      at,
+      JSON.stringify({ round, nested: ['x'] }),
+      ['a', 'b,c', ''],
+      null,
+    ]);
+    assert.deepEqual(row, { t: `it's ${round}`, i: round, at, j: { round, nested: ['x'] }, a: ['a', 'b,c', ''], missing: null });
+  }
+  // A failing run reports its SQLSTATE; the statement and the connection stay usable.
+  const cast = `SELECT $1::int AS n`;
+  assert.deepEqual(await db.query(cast, ['41']), [{ n: 41 }]);
+  await assert.rejects(db.query(cast, ['forty-two']), (err: unknown) => sqlState(err) === '22P02');
+  assert.deepEqual(await db.query(cast, ['42']), [{ n: 42 }]);
+  await assert.rejects(db.query(`SELECT $1::int FROM no_such_table`, [1]), (err: unknown) => sqlState(err) === '42P01');
+  assert.deepEqual(await db.query(cast, ['43']), [{ n: 43 }]);
 });
 
 test('unique violations surface as ALREADY_EXISTS', async () => {
