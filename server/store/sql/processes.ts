@@ -150,7 +150,7 @@ const HANDED_INPUT = `(
 // a child left WAITING gets its input when it is claimed), and each graph counts its successes
 // (SUCCESS when all are). `closes`, `now` and `ids` name its parameters. With `handoff` it follows
 // `offers` and starts the children it can; without, it is the plain close, which costs less to plan
-// (PGlite plans every statement: the hand-over made a drain's close-and-claim a third dearer there).
+// and to run (it made a close-and-claim of 8 on PGlite a third dearer when PGlite still planned every statement).
 // The rows are found by their ids (`ids`: the primary key serves `= ANY` on any store, with or without
 // statistics), and each row finds its close in `closes`, an object keyed by "processid/attempt" (a
 // binary search; a close of another attempt has no key there), not by joining a list of closes: the
