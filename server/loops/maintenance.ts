@@ -10,14 +10,15 @@ import { startPeriodic, type Loop } from './periodic.ts';
  * Embedded store only: PGlite has no autovacuum, and dead index entries slow the SKIP LOCKED claim
  * (DESIGN §3), so vacuum the hot table on a timer. Its one connection serves nothing meanwhile, so the
  * dearer ANALYZE (most of a VACUUM (ANALYZE): a 100,000-row table took 0.3–0.5 s, stalling every
- * request once a minute) runs every `analyzeEvery`-th round only: the statistics change slowly.
+ * request once a minute) runs every `analyzeEvery`-th round only: the statistics change slowly, and
+ * the prepared statements' generic plans (pglite-db.ts) do not depend on them run by run.
  */
 export function startVacuumLoop(db: Db, intervalMs: number, log: Logger, analyzeEvery = 10): Loop {
   let round = 0;
   return startPeriodic(
     'vacuum',
     intervalMs,
-    async () => void (await db.query(round++ % analyzeEvery === 0 ? 'VACUUM (ANALYZE) processes' : 'VACUUM processes')),
+    async () => void (await db.query(++round % analyzeEvery === 0 ? 'VACUUM (ANALYZE) processes' : 'VACUUM processes')),
     log,
   );
 }

@@ -22,7 +22,7 @@ test('the vacuum loop vacuums every round and analyzes only every n-th, on the r
   await loop.stop();
   const A = 'VACUUM (ANALYZE) processes';
   const V = 'VACUUM processes';
-  assert.deepEqual(ran.slice(0, 7), [A, V, V, A, V, V, A]);
+  assert.deepEqual(ran.slice(0, 7), [V, V, A, V, V, A, V]);
   // Every one of them succeeded: the table has been analyzed (its row estimate is set).
   const [row] = await testDb.db.query<{ analyzed: boolean }>(`SELECT reltuples >= 0 AS analyzed FROM pg_class WHERE relname = 'processes'`);
   assert.equal(row!.analyzed, true);
