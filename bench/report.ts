@@ -240,7 +240,9 @@ export function markdown(meta: Meta, results: TargetResult[]): string {
       `load average ${meta.loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${meta.loadAfter.map((x) => x.toFixed(2)).join(' ')} after (shared machine)` +
       (meta.quick ? ' · **quick run (small counts)**' : ''),
     '',
-    `Independent no-op jobs, 16 worker slots in all (2 processes), everything on one machine. Drain: ${f0(Number(meta.sizes.drain))} jobs queued first; ` +
+    `Independent no-op jobs, 16 worker slots in all (2 processes), everything on one machine` +
+      (meta.sizes.warmup ? `, each system measured warm (${f0(Number(meta.sizes.warmup))} jobs drained unmeasured first). ` : '. ') +
+      `Drain: ${f0(Number(meta.sizes.drain))} jobs queued first; ` +
       `E2E: ${f0(Number(meta.sizes.e2e))} jobs submitted by ${String(meta.sizes.inflight)} concurrent submitters; latency: one job every ${String(meta.sizes.latencyIntervalMs)} ms, ` +
       `submit → function start. \`*\` = a time cap was hit (the drain could queue fewer jobs than asked, or not all finished): the rate is that of what finished.`,
     '',
