@@ -33,8 +33,8 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
 
   // Parameterised statements outside transactions run as named prepared statements, as they do on
   // PostgreSQL (pg-db.ts): PGlite's query() parses and plans every statement afresh, which cost about
-  // as much as running it (a close-and-claim planned in 1.3–2.2 ms); a named one is planned generically
-  // after its first few runs, as PostgreSQL's plan cache decides. One message per step, as query() does.
+  // as much as running it (a close-and-claim planned in 1.3–2.2 ms); a named one is parsed once, and
+  // after its first few runs PostgreSQL's plan cache keeps a generic plan when that is no dearer.
   const prepared = new Map<string, Prepared>();
   const prepare = async (sql: string): Promise<Prepared> => {
     const name = `c${prepared.size}`;

@@ -212,15 +212,17 @@ closed AS (
   RETURNING g.processgraphid, g.colonyname, g.state
 )`;
 };
-const HANDED_ROW = `json_build_object(${STORED_PROCESS_COLUMNS.split(', ')
-  .map((col) => `'${col}', c.${col}`)
-  .join(', ')})`;
-// json, not jsonb, and only the columns wanted: building jsonb values (to_jsonb of the row, then
-// dropping keys) cost the database about 20 µs more per closed process than this.
-const CLOSED_ROW = `json_build_object(${CHANGED.replaceAll('p.', '')
-  .split(', ')
-  .map((col) => `'${col}', ${col}`)
-  .join(', ')})`;
+/** A json object of these columns ("a, b" or "p.a, p.b"), read from `from` ("c." or ""). */
+const jsonObject = (columns: string, from: string) =>
+  `json_build_object(${columns
+    .split(', ')
+    .map((col) => col.replace(/^\w+\./, ''))
+    .map((col) => `'${col}', ${from}${col}`)
+    .join(', ')})`;
+const HANDED_ROW = jsonObject(STORED_PROCESS_COLUMNS, 'c.');
+// json, not jsonb, and only the columns wanted: building a jsonb of the whole row and dropping keys
+// cost the database 6 µs more per process in a close-and-claim loop (64 → 58 µs).
+const CLOSED_ROW = jsonObject(CHANGED, '');
 const CLOSED = `
   (SELECT coalesce(json_agg(${CLOSED_ROW}), '[]'::json) FROM closed) AS closed,
   (SELECT coalesce(jsonb_agg(jsonb_build_object('colonyname', colonyname, 'executortype', executortype)), '[]'::jsonb)
