@@ -145,7 +145,8 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
       if (opts.loops !== false) {
         loops.push(startDeadlineLoop(services.processes, config.deadlineIntervalMs, log));
         loops.push(startCronLoop(services.crons, config.cronIntervalMs, log));
-        if (db.engine === 'pglite') loops.push(startVacuumLoop(db, 60_000, log));
+        // Often, so that each vacuum has little to do (PGlite serves nothing meanwhile); analyze every ten minutes.
+        if (db.engine === 'pglite') loops.push(startVacuumLoop(db, 15_000, log, 40));
         else loops.push(startNonceCleanup(db, config.signatureWindowMs, opts.authClock ?? clock, log));
         if (config.retentionSeconds > 0) loops.push(startRetentionLoop(db, clock, config.retentionSeconds, log));
       }
