@@ -89,9 +89,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 process.on('exit', killAllChildrenNow);
 
-function describe(r: QueueResult): string {
+function describe(r: QueueResult, asked = r.workload === 'drain' ? queueSizes.drain : r.n): string {
   const lat = r.latency ? ` p50 ${r.latency.p50.toFixed(1)} p99 ${r.latency.p99.toFixed(1)} ms` : '';
-  const asked = r.workload === 'drain' ? queueSizes.drain : r.n;
   const cap = r.capped ? ` (time cap: ${r.done} done of ${r.submitted} submitted of ${asked} asked)` : '';
   const err = r.errors.length ? ` errors: ${r.errors.length} (${r.errors[0]})` : '';
   return `${r.workload} ${r.done} in ${r.seconds.toFixed(2)} s = ${Math.round(r.rate)}/s${lat}${cap}${err}`;
@@ -111,7 +110,7 @@ async function runQueueTarget(t: Target, admin: PgAdmin, graphsOf?: ColoniesSyst
     // Every target first drains a few thousand jobs unmeasured, so that each is measured warm, as a
     // long-running server and its workers are: V8 was still compiling the server's hot paths during
     // the first 20,000-job drain (a sixth of its CPU), which then ran ~10% slower than a second one.
-    log(`${t.id}: warm-up ${describe(await runDrain(t, w, admin, { ...queueSizes, drain: queueSizes.warmup }))}`);
+    log(`${t.id}: warm-up ${describe(await runDrain(t, w, admin, { ...queueSizes, drain: queueSizes.warmup }), queueSizes.warmup)}`);
     if (workloads.has('drain')) {
       res.drain = await runDrain(t, w, admin, queueSizes, {
         around: profiled.length

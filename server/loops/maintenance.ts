@@ -14,7 +14,7 @@ import { startPeriodic, type Loop } from './periodic.ts';
  * statistics change slowly, and the prepared statements' generic plans (pglite-db.ts) do not depend
  * on them run by run.
  */
-export function startVacuumLoop(db: Db, intervalMs: number, log: Logger, analyzeEvery = 10): Loop {
+export function startVacuumLoop(db: Db, intervalMs: number, log: Logger, analyzeEvery: number): Loop {
   let round = 0;
   return startPeriodic(
     'vacuum',
