@@ -1,86 +1,133 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite, parse, protocol } from '@electric-sql/pglite';
+import { Worker } from 'node:worker_threads';
 import type { Db, Queryable } from './db.ts';
 
-type BackendMessage = Awaited<ReturnType<PGlite['execProtocol']>>['messages'][number];
+/** Messages to the store's thread (pglite-thread.ts); `id` pairs each with its reply. */
+export type ThreadRequest =
+  | { id: number; op: 'query'; sql: string; params: unknown[]; tx?: number }
+  | { id: number; op: 'begin'; tx: number }
+  | { id: number; op: 'end'; tx: number; commit: boolean }
+  | { id: number; op: 'listen'; channel: string }
+  | { id: number; op: 'unlisten'; listener: number }
+  | { id: number; op: 'close' };
+/** An error as it crosses threads: its message and its own fields (code = SQLSTATE, detail, …). */
+export type ThreadError = { message: string; name: string } & Record<string, string | number>;
+export type ThreadReply =
+  | { id: number; rows: Record<string, unknown>[]; json: string[] }
+  | { id: number; error: ThreadError }
+  | { id: -1; notify: { listener: number; payload: string } };
+type Request = ThreadRequest extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
 
-/** A statement parsed once under a name: its parameter types and the row description of its result. */
-interface Prepared {
-  name: string;
-  paramTypes: number[];
-  rowDescription: BackendMessage | undefined;
+/** json and jsonb columns arrive as text (see pglite-thread.ts). */
+function parseJson(rows: Record<string, unknown>[], json: string[]) {
+  if (json.length > 0)
+    for (const row of rows)
+      for (const f of json) {
+        const v = row[f];
+        if (typeof v === 'string') row[f] = JSON.parse(v);
+      }
+  return rows;
 }
 
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+/** The store's thread and the requests waiting for its replies. */
+function startThread(dataDir: string) {
+  // execArgv: [] — the entry registers tsx itself; flags of the main thread (a profiler, say) stay there.
+  const worker = new Worker(new URL('./pglite-thread.mjs', import.meta.url), { workerData: { dataDir }, execArgv: [] });
+  const pending = new Map<number, { resolve(rows: Record<string, unknown>[]): void; reject(err: Error): void }>();
+  const listeners = new Map<number, (payload: string) => void>();
+  let nextId = 0;
+  let stopped: Error | undefined;
+
+  worker.on('message', (r: ThreadReply) => {
+    if ('notify' in r) return listeners.get(r.notify.listener)?.(r.notify.payload);
+    const p = pending.get(r.id);
+    if (!p) return;
+    pending.delete(r.id);
+    // An idle store does not keep the process alive (as PGlite on the main thread did not).
+    if (pending.size === 0) worker.unref();
+    if ('error' in r) p.reject(Object.assign(new Error(r.error.message), r.error));
+    else p.resolve(parseJson(r.rows, r.json));
+  });
+  const stop = (err: Error) => {
+    stopped ??= err;
+    for (const p of pending.values()) p.reject(stopped);
+    pending.clear();
+  };
+  worker.on('error', (err) => stop(new Error(`the embedded database failed: ${err.message}`, { cause: err })));
+  worker.on('exit', (code) => stop(new Error(`the embedded database has stopped (its thread exited with code ${code})`)));
+
+  const expect = (id: number) =>
+    new Promise<Record<string, unknown>[]>((resolve, reject) => {
+      if (stopped) return reject(stopped);
+      if (pending.size === 0) worker.ref();
+      pending.set(id, { resolve, reject });
+    });
+  const ready = expect(0);
+  return {
+    ready,
+    reserveId: () => ++nextId,
+    call<R>(req: Request, id = ++nextId): Promise<R[]> {
+      const reply = expect(id);
+      if (!stopped) worker.postMessage({ ...req, id });
+      return reply as Promise<R[]>;
+    },
+    /** Calls `onPayload` for each notification of the listen request with this id. */
+    onNotify(listener: number, onPayload: (payload: string) => void) {
+      listeners.set(listener, onPayload);
+      return () => listeners.delete(listener);
+    },
+    stopped: () => stopped !== undefined,
+    terminate: () => worker.terminate(),
+  };
+}
 
 /**
- * The embedded store: PostgreSQL compiled to WASM, one connection, same SQL and migrations.
- * It never calls fsync, so data survives a process crash but not an OS crash (see README).
+ * The embedded store: PostgreSQL compiled to WASM, one connection, same SQL and migrations, on its own
+ * thread (pglite-thread.ts). It never calls fsync, so data survives a process crash but not an OS crash
+ * (see README).
  */
 export async function createPgliteDb(dataDir: string): Promise<Db> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
-  const run = async <R>(q: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]): Promise<R[]> =>
-    (await q.query<R>(sql, params ? [...params] : [])).rows;
+  const thread = startThread(dataDir);
+  await thread.ready;
+  const query: Queryable['query'] = (sql, params) => thread.call({ op: 'query', sql, params: params ? [...params] : [] });
+  let transactions = 0;
+  let closing: Promise<void> | undefined;
 
-  // Parameterised statements outside transactions run as named prepared statements, as they do on
-  // PostgreSQL (pg-db.ts): PGlite's query() parses and plans every statement afresh, which cost about
-  // as much as running it (a close-and-claim planned in 1.3–2.2 ms); a named one is parsed once, and
-  // after its first few runs PostgreSQL's plan cache keeps a generic plan when that is no dearer.
-  const prepared = new Map<string, Prepared>();
-  const prepare = async (sql: string): Promise<Prepared> => {
-    const name = `c${prepared.size}`;
-    const { messages } = await pglite.execProtocol(
-      concat([protocol.serialize.parse({ name, text: sql }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()]),
-      { syncToFs: false },
-    );
-    const p = { name, paramTypes: parse.parseDescribeStatementResults(messages), rowDescription: messages.find((m) => m.name === 'rowDescription') };
-    prepared.set(sql, p);
-    return p;
-  };
-  const runPrepared = <R>(sql: string, params: readonly unknown[]): Promise<R[]> =>
-    // The same locks as query(): no transaction or other statement runs in between.
-    pglite._runExclusiveTransaction(() =>
-      pglite._runExclusiveQuery(async () => {
-        const p = prepared.get(sql) ?? (await prepare(sql));
-        const values = params.map((v, i) => {
-          if (v === null || v === undefined) return null;
-          // Every type this SQL binds has a serializer; anything else goes as text, as query() sends it.
-          const serialize = pglite.serializers[p.paramTypes[i]!] ?? pglite.serializers.string!;
-          return serialize(v);
-        });
-        const { messages } = await pglite.execProtocol(
-          concat([protocol.serialize.bind({ statement: p.name, values }), protocol.serialize.execute({}), protocol.serialize.sync()]),
-        );
-        return parse.parseResults(p.rowDescription ? [p.rowDescription, ...messages] : messages, pglite.parsers)[0]!.rows as R[];
-      }),
-    );
-
-  const query: Queryable['query'] = (sql, params) => (params && params.length > 0 ? runPrepared(sql, params) : run(pglite, sql, params));
   return {
     engine: 'pglite',
     query,
     // PGlite never waits for the disk anyway.
     relaxed: { query },
-    transaction: (fn) =>
-      pglite.transaction(async (t) => {
-        const tx: Queryable = { query: (sql, params) => run(t, sql, params) };
-        return fn(tx);
-      }),
-    async listen(channel, onPayload) {
-      const unsubscribe = await pglite.listen(channel, onPayload);
-      return unsubscribe;
+    // The thread holds the transaction open, and every other statement back, until its end arrives.
+    async transaction(fn) {
+      const tx = ++transactions;
+      await thread.call({ op: 'begin', tx });
+      let result: Awaited<ReturnType<typeof fn>>;
+      try {
+        result = await fn({ query: (sql, params) => thread.call({ op: 'query', tx, sql, params: params ? [...params] : [] }) });
+      } catch (err) {
+        await thread.call({ op: 'end', tx, commit: false }).catch(() => {});
+        throw err;
+      }
+      await thread.call({ op: 'end', tx, commit: true });
+      return result;
     },
-    async close() {
-      if (!pglite.closed) await pglite.close();
+    async listen(channel, onPayload) {
+      const listener = thread.reserveId();
+      const forget = thread.onNotify(listener, onPayload);
+      await thread.call({ op: 'listen', channel }, listener);
+      return async () => {
+        forget();
+        if (!thread.stopped()) await thread.call({ op: 'unlisten', listener });
+      };
+    },
+    close() {
+      closing ??= (async () => {
+        if (!thread.stopped()) await thread.call({ op: 'close' });
+        await thread.terminate();
+      })();
+      return closing;
     },
   };
 }
