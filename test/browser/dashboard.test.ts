@@ -297,7 +297,9 @@ test('workflows and processes filter by function, node name and label', async (t
   await page.fill('input[name=funcname]', 'divide');
   await page.click('form.filters button[type=submit]');
   await page.waitForURL(/funcname=divide/, WAIT);
-  await page.locator('tbody tr[data-state=FAILED]').waitFor(WAIT);
+  // The filtered table's own row (a FAILED row of the table being replaced does not count).
+  await page.locator('tbody tr[data-processgraphid][data-state=FAILED]').waitFor(WAIT);
+  await page.waitForFunction(() => document.querySelectorAll('tbody tr[data-processgraphid]').length === 1, undefined, WAIT);
   assert.equal(await page.locator('tbody tr[data-processgraphid]').count(), 1);
 
   await page.goto(`${f.url}/#/workflows?nodename=gen_nums`);
