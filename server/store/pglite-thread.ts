@@ -28,7 +28,9 @@ const concat = (parts: Uint8Array[]) => {
 };
 
 const port = parentPort!;
-const NONE: { rows: Record<string, unknown>[]; json: string[] } = { rows: [], json: [] };
+/** The rows of a reply, with the names of its json columns (sent as text). */
+type Rows = { rows: Record<string, unknown>[]; json: string[] };
+const NONE: Rows = { rows: [], json: [] };
 const reply = (r: ThreadReply) => port.postMessage(r);
 
 /** What crosses back of an error: its message and its own fields (code = SQLSTATE, detail, constraint…). */
@@ -68,7 +70,6 @@ async function prepare(sql: string): Promise<Prepared> {
 const JSON_TYPES = new Set([114, 3802]);
 const parsers = { ...pglite.parsers, 114: (text: string) => text, 3802: (text: string) => text };
 const jsonFields = (fields: { name: string; dataTypeID: number }[]) => fields.filter((f) => JSON_TYPES.has(f.dataTypeID)).map((f) => f.name);
-type Rows = { rows: Record<string, unknown>[]; json: string[] };
 const rowsOf = (r: { rows: Record<string, unknown>[]; fields: { name: string; dataTypeID: number }[] }): Rows => ({
   rows: r.rows,
   json: jsonFields(r.fields),
@@ -93,15 +94,16 @@ const runPrepared = (sql: string, params: unknown[]): Promise<Rows> =>
   );
 
 /** An open transaction: its statements arrive one by one until its end. */
+type InTransaction = Extract<ThreadRequest, { op: 'query' | 'end' }>;
 interface OpenTransaction {
-  push(m: ThreadRequest): void;
+  push(m: InTransaction): void;
 }
 const transactions = new Map<number, OpenTransaction>();
 // Thrown inside the transaction to make PGlite roll it back; caught below, not an error of the caller.
 const ROLLBACK = new Error('rollback requested');
 
 function begin(id: number, tx: number): void {
-  const queue: ThreadRequest[] = [];
+  const queue: InTransaction[] = [];
   let wake: (() => void) | undefined;
   transactions.set(tx, {
     push(m) {
@@ -127,7 +129,6 @@ function begin(id: number, tx: number): void {
           if (!m.commit) throw ROLLBACK;
           return;
         }
-        if (m.op !== 'query') continue;
         try {
           reply({ id: m.id, ...rowsOf(await t.query(m.sql, m.params, { parsers })) });
         } catch (err) {
