@@ -8,6 +8,7 @@
  * Needs PostgreSQL: COLONIES_BENCH_DATABASE_URL (or COLONIES_TEST_DATABASE_URL), default postgres://postgres@127.0.0.1:5432/postgres.
  */
 import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -17,7 +18,7 @@ import { errorText, now } from './common.ts';
 import { runChain, runDags, runMapReduce, type GraphSizes } from './graphs.ts';
 import { PgAdmin } from './pg-admin.ts';
 import { renderProfile, summarizeProfile } from './profile.ts';
-import { graphTable, markdown, queueTable, ratioTable, renderText, settingsList, targets, type Meta, type TargetResult } from './report.ts';
+import { graphTable, markdown, steal, queueTable, ratioTable, renderText, settingsList, targets, type Meta, type TargetResult } from './report.ts';
 import { coloniesTarget, startColonies, type ColoniesSystem } from './systems/colonies.ts';
 import { startGraphile, startPgBoss, startRawSql, type PeerSystem } from './systems/peers.ts';
 import type { Target } from './target.ts';
@@ -184,6 +185,26 @@ async function runPeer(start: () => Promise<PeerSystem>, admin: PgAdmin, results
   }
 }
 
+/**
+ * The machine's CPU time so far (all cores, /proc/stat ticks) and the part of it the hypervisor gave
+ * to other guests ("steal"): on a shared VM it is time every process here waited, so it explains a run
+ * slower than the last. Null where /proc/stat is not there.
+ */
+function cpuTicks(): { total: number; steal: number } | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return null;
+  }
+}
+
+function stealPercent(before: ReturnType<typeof cpuTicks>): number | null {
+  const after = cpuTicks();
+  if (!before || !after || after.total <= before.total) return null;
+  return (100 * (after.steal - before.steal)) / (after.total - before.total);
+}
+
 function git(cmd: string): string {
   try {
     return execSync(`git ${cmd}`, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -198,6 +219,7 @@ async function main(): Promise<void> {
   const stale = await admin.dropStale();
   if (stale.length) log(`dropped ${stale.length} stale bench database(s) from an earlier killed run`);
   const loadBefore = loadavg();
+  const ticksBefore = cpuTicks();
   // The code under test is what the checkout holds when the processes start: record it now, not at the end.
   const commit = git('rev-parse --short HEAD') + (git('status --porcelain -- server executor protocol migrations') ? ' (+ uncommitted changes)' : '');
   log(
@@ -220,6 +242,7 @@ async function main(): Promise<void> {
     commit,
     loadBefore,
     loadAfter: loadavg(),
+    stealPercent: stealPercent(ticksBefore),
     durationSeconds: (now() - started) / 1000,
     sizes: { ...queueSizes, ...graphSizes, children: CHILDREN, slotsPerChild: SLOTS, batchSize, batchLoops },
   };
@@ -228,7 +251,7 @@ async function main(): Promise<void> {
   console.log(targets(results).join('\n'));
   console.log(`\nsettings:\n${settingsList(results).join('\n')}`);
   console.log(
-    `\nload average ${meta.loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${meta.loadAfter.map((x) => x.toFixed(2)).join(' ')} after; ${meta.durationSeconds.toFixed(0)} s`,
+    `\nload average ${meta.loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${meta.loadAfter.map((x) => x.toFixed(2)).join(' ')} after; ${steal(meta)}${meta.durationSeconds.toFixed(0)} s`,
   );
 
   await mkdir(resultsDir, { recursive: true });

@@ -27,6 +27,8 @@ export interface Meta {
   commit: string;
   loadBefore: number[];
   loadAfter: number[];
+  /** Share of the machine's CPU time taken by the hypervisor during the run (null: not known). */
+  stealPercent: number | null;
   durationSeconds: number;
   sizes: Record<string, unknown>;
 }
@@ -232,12 +234,20 @@ export function settingsList(results: TargetResult[]): string[] {
   return results.map((t) => `${label(t)} (${t.store}): ${t.settings}`);
 }
 
+/** "CPU steal 21% (…) · ", or nothing when it was not measured. */
+export function steal(meta: Meta): string {
+  return meta.stealPercent === null || meta.stealPercent === undefined
+    ? ''
+    : `CPU steal ${Math.round(meta.stealPercent)}% (time the host gave to other guests) · `;
+}
+
 export function markdown(meta: Meta, results: TargetResult[]): string {
   return [
     `## Benchmarks`,
     '',
     `${meta.date.slice(0, 10)} · ${meta.machine} · Node ${meta.node} · PostgreSQL ${meta.postgres} (fsync on) · commit ${meta.commit} · ` +
-      `load average ${meta.loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${meta.loadAfter.map((x) => x.toFixed(2)).join(' ')} after (shared machine)` +
+      `load average ${meta.loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${meta.loadAfter.map((x) => x.toFixed(2)).join(' ')} after · ` +
+      `${steal(meta)}shared machine` +
       (meta.quick ? ' · **quick run (small counts)**' : ''),
     '',
     `Independent no-op jobs, 16 worker slots in all (2 processes), everything on one machine` +
