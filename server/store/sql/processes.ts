@@ -94,11 +94,14 @@ slots AS (
      FOR UPDATE SKIP LOCKED
   ) x
 ), assigned AS (
+  -- The i-th row takes the i-th slot by subscript: joining the slots instead was planned as a nested
+  -- loop over them (the planner guesses two slots), quadratic in a batch — 20 ms of a 52 ms claim of 250.
   UPDATE processes p
-     SET state = 'RUNNING', assignedexecutorid = slots.executorid, attempt = p.attempt + 1, starttime = $4, waitdeadline = NULL,
+     SET state = 'RUNNING', assignedexecutorid = (SELECT array_agg(s.executorid ORDER BY s.ord) FROM slots s)[picked.rn],
+         attempt = p.attempt + 1, starttime = $4, waitdeadline = NULL,
          execdeadline = CASE WHEN p.maxexectime > 0 THEN $4::timestamptz + make_interval(secs => p.maxexectime) END,
          input = CASE WHEN cardinality(p.parents) > 0 THEN ${parentOutputs('p')} ELSE p.input END
-    FROM picked JOIN slots ON slots.ord = picked.rn
+    FROM picked
    WHERE p.processid = picked.processid
   RETURNING p.*, picked.rn
 ), started AS (
