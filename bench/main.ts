@@ -22,7 +22,7 @@ import { graphTable, markdown, steal, queueTable, ratioTable, renderText, settin
 import { coloniesTarget, startColonies, type ColoniesSystem } from './systems/colonies.ts';
 import { startGraphile, startPgBoss, startRawSql, type PeerSystem } from './systems/peers.ts';
 import type { Target } from './target.ts';
-import { runDrain, runEndToEnd, runLatency, Workers, type QueueResult, type QueueSizes } from './workloads.ts';
+import { runDrain, runEndToEnd, runLatency, Workers, type QueueResult, type QueueSizes, type WorkloadHooks } from './workloads.ts';
 
 const GROUPS = ['colonies', 'pglite', 'pg-boss', 'graphile', 'raw', 'graphs'] as const;
 type Group = (typeof GROUPS)[number];
@@ -104,28 +104,37 @@ async function runQueueTarget(t: Target, admin: PgAdmin, graphsOf?: ColoniesSyst
   const res: TargetResult = { id: t.id, system: t.system, role: t.role, variant: t.variant, store: t.store, settings: t.settings };
   try {
     await w.configure(t);
-    // --profile: V8 CPU profiles of the server and of the first worker during the drain.
+    // --profile: V8 CPU profiles of the server and of the first worker during the drain and the E2E.
     const profiled = opts.profile ? [...(t.server ? [{ who: 'server', child: t.server }] : []), { who: 'worker', child: w.children[0]! }] : [];
-    const file = (who: string) => new URL(`profile-${stamp}-${t.id}-${who}.cpuprofile`, resultsDir).pathname;
+    const file = (workload: string, who: string) => new URL(`profile-${stamp}-${t.id}-${workload}-${who}.cpuprofile`, resultsDir).pathname;
     if (profiled.length) await mkdir(resultsDir, { recursive: true });
+    const profiling = (workload: string): WorkloadHooks =>
+      profiled.length
+        ? {
+            around: async (phase) => {
+              await Promise.all(
+                profiled.map((p) => p.child.call(phase === 'start' ? 'profile-start' : 'profile-stop', { file: file(workload, p.who) })),
+              );
+            },
+          }
+        : {};
+    const showProfiles = (workload: string) => {
+      for (const p of profiled)
+        log(`${t.id}: ${p.who} CPU profile of the ${workload} → ${file(workload, p.who)}\n${renderProfile(summarizeProfile(file(workload, p.who)))}`);
+    };
     // Every target first drains a few thousand jobs unmeasured, so that each is measured warm, as a
     // long-running server and its workers are: V8 was still compiling the server's hot paths during
     // the first 20,000-job drain (a sixth of its CPU), which then ran ~10% slower than a second one.
     log(`${t.id}: warm-up ${describe(await runDrain(t, w, admin, { ...queueSizes, drain: queueSizes.warmup }), queueSizes.warmup)}`);
     if (workloads.has('drain')) {
-      res.drain = await runDrain(t, w, admin, queueSizes, {
-        around: profiled.length
-          ? async (phase) => {
-              await Promise.all(profiled.map((p) => p.child.call(phase === 'start' ? 'profile-start' : 'profile-stop', { file: file(p.who) })));
-            }
-          : undefined,
-      });
+      res.drain = await runDrain(t, w, admin, queueSizes, profiling('drain'));
       log(`${t.id}: ${describe(res.drain)}`);
-      for (const p of profiled) log(`${t.id}: ${p.who} CPU profile of the drain → ${file(p.who)}\n${renderProfile(summarizeProfile(file(p.who)))}`);
+      showProfiles('drain');
     }
     if (workloads.has('e2e') && !interrupted) {
-      res.e2e = await runEndToEnd(t, w, admin, queueSizes);
+      res.e2e = await runEndToEnd(t, w, admin, queueSizes, profiling('e2e'));
       log(`${t.id}: ${describe(res.e2e)}`);
+      showProfiles('e2e');
     }
     if (workloads.has('latency') && !interrupted) {
       res.latency = await runLatency(t, w, admin, queueSizes);

@@ -17,6 +17,8 @@ export interface Cost {
   serverCpuS: number | null;
   /** CPU seconds of the worker/executor processes. */
   workerCpuS: number;
+  /** CPU seconds of this harness process: the submitters during the E2E and latency runs. */
+  harnessCpuS: number;
   /** CPU seconds of the PostgreSQL backends serving this target's database. */
   pgCpuS: number | null;
   /** Peak RSS of the server process so far (it only grows: the kernel's high-water mark). */
@@ -128,7 +130,9 @@ export async function costMeter(t: Target, admin: PgAdmin): Promise<(reports: Wo
   const pg0 = t.db ? await admin.backendCpu(t.db.name) : undefined;
   // WAL of the shared PostgreSQL says nothing about PGlite.
   const lsn0 = t.store === 'PGlite' ? undefined : await admin.walLsn().catch(() => undefined);
+  const harness0 = process.cpuUsage();
   return async (reports) => {
+    const harness = process.cpuUsage(harness0);
     const server1 = t.server
       ? await t.server.call<{ cpu: CpuTime; peakRss: number; pgStatements: number; httpRequests: number }>('stats')
       : undefined;
@@ -136,6 +140,7 @@ export async function costMeter(t: Target, admin: PgAdmin): Promise<(reports: Wo
     return {
       serverCpuS: server0 && server1 ? cpuSeconds(server1.cpu) - cpuSeconds(server0.cpu) : null,
       workerCpuS: reports.reduce((s, r) => s + cpuSeconds(r.cpu), 0),
+      harnessCpuS: cpuSeconds(harness),
       pgCpuS: t.db && pg0 ? await admin.backendCpuSince(t.db.name, pg0) : null,
       serverPeakRssMB: server1 ? server1.peakRss / 2 ** 20 : null,
       walBytes: lsn0 ? await admin.walBytesSince(lsn0).catch(() => null) : null,
@@ -167,13 +172,12 @@ async function startEmpty(t: Target, admin: PgAdmin): Promise<void> {
   if (t.db) await admin.vacuum(t.db.url);
 }
 
-export async function runDrain(
-  t: Target,
-  w: Workers,
-  admin: PgAdmin,
-  s: QueueSizes,
-  hooks: { around?: (phase: 'start' | 'stop') => Promise<void> } = {},
-): Promise<QueueResult> {
+/** `around` runs just before and after the measured window (the bench's --profile). */
+export interface WorkloadHooks {
+  around?: (phase: 'start' | 'stop') => Promise<void>;
+}
+
+export async function runDrain(t: Target, w: Workers, admin: PgAdmin, s: QueueSizes, hooks: WorkloadHooks = {}): Promise<QueueResult> {
   await startEmpty(t, admin);
   // Pre-submission is bounded too: a slow submit path drains fewer jobs rather than running for minutes.
   const s0 = now();
@@ -211,11 +215,12 @@ export async function runDrain(
   };
 }
 
-export async function runEndToEnd(t: Target, w: Workers, admin: PgAdmin, s: QueueSizes): Promise<QueueResult> {
+export async function runEndToEnd(t: Target, w: Workers, admin: PgAdmin, s: QueueSizes, hooks: WorkloadHooks = {}): Promise<QueueResult> {
   await startEmpty(t, admin);
   await w.start();
   await sleep(300); // workers idle in their waits
   const meter = await costMeter(t, admin);
+  await hooks.around?.('start');
   const t0 = now();
   const deadline = t0 + s.capMs;
   let submitted = 0;
@@ -236,6 +241,7 @@ export async function runEndToEnd(t: Target, w: Workers, admin: PgAdmin, s: Queu
   const finished = await w.waitDone(submitted, deadline);
   const reports = await w.collect();
   const cost = await meter(reports);
+  await hooks.around?.('stop');
   await w.stop();
   if (!finished || submitted < s.e2e) await t.purge();
   const m = merge(reports);
