@@ -360,10 +360,9 @@ export function createProcessService(deps: ServiceDeps) {
     let list = idle.get(key);
     if (!list) idle.set(key, (list = []));
     list.push(entry);
-    const stopWaiting = new AbortController();
-    const waitSignal = signal ? AbortSignal.any([signal, stopWaiting.signal]) : stopWaiting.signal;
-    const first = await Promise.race([deps.wake.wait(key, generation, ms, waitSignal), delivered]);
-    stopWaiting.abort();
+    // A delivery ends the wait too (an AbortController per wait for that was 2.5% of the server's CPU:
+    // each abort() builds a DOMException).
+    const first = await Promise.race([deps.wake.wait(key, generation, ms, signal, delivered), delivered]);
     if (Array.isArray(first)) return first;
     // Woken or timed out. Unless a submit or a close has taken this entry meanwhile (its delivery always comes), we are done.
     return removeIdle(key, entry) ? first : await delivered;

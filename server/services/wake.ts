@@ -32,8 +32,11 @@ export class WakeHub {
     if (set.size === 0) this.waiters.delete(key);
   }
 
-  /** Resolves true when woken (or work arrived since `generation`), false on timeout or abort. */
-  wait(key: string, generation: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Resolves true when woken (or work arrived since `generation`), false on timeout, on abort, or
+   * once `until` settles (the waiter got its work another way and leaves the list).
+   */
+  wait(key: string, generation: number, timeoutMs: number, signal?: AbortSignal, until?: Promise<unknown>): Promise<boolean> {
     if (this.generation(key) !== generation) return Promise.resolve(true);
     if (signal?.aborted || timeoutMs <= 0) return Promise.resolve(false);
     return new Promise((resolve) => {
@@ -51,6 +54,7 @@ export class WakeHub {
       const onAbort = () => done(false);
       const timer = setTimeout(() => done(false), timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
+      until?.then(onAbort, onAbort);
       set.add(waiter);
     });
   }
