@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { createSigner, generateKeyPair, idOf, isPrivateKey, randomNonce, sha256Hex, verifySignature } from '../../protocol/crypto.ts';
+import { createSigner, generateKeyPair, idOf, isPrivateKey, randomId, randomNonce, sha256Hex, verifySignature } from '../../protocol/crypto.ts';
 import { DEFAULT_SIGNATURE_WINDOW_MS, HEADERS, HEX_ID, HEX_SIGNATURE, NONCE, SIGNATURE_VERSION, canonicalRequest } from '../../protocol/signing.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -105,4 +105,18 @@ test('header names, formats and the default window are the documented ones', () 
   assert.notEqual(randomNonce(), randomNonce());
   assert.doesNotMatch('ABCDEF'.repeat(4), NONCE);
   assert.doesNotMatch('ab'.repeat(7), NONCE);
+});
+
+test('ids and nonces are fresh across many refills of the random pool, in their formats', () => {
+  // 4 KiB per refill: 3,000 ids and 3,000 nonces draw ~35 refills, interleaved so that a draw straddles a refill.
+  const seen = new Set<string>();
+  for (let i = 0; i < 3000; i++) {
+    const id = randomId();
+    const nonce = randomNonce();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.match(nonce, NONCE);
+    assert.equal(nonce.length, 32);
+    seen.add(id).add(nonce);
+  }
+  assert.equal(seen.size, 6000);
 });
