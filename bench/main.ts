@@ -18,7 +18,19 @@ import { errorText, now } from './common.ts';
 import { runChain, runDags, runMapReduce, type GraphSizes } from './graphs.ts';
 import { PgAdmin } from './pg-admin.ts';
 import { renderProfile, summarizeProfile } from './profile.ts';
-import { graphTable, markdown, steal, queueTable, ratioTable, renderText, settingsList, targets, type Meta, type TargetResult } from './report.ts';
+import {
+  graphTable,
+  markdown,
+  medianByRate,
+  steal,
+  queueTable,
+  ratioTable,
+  renderText,
+  settingsList,
+  targets,
+  type Meta,
+  type TargetResult,
+} from './report.ts';
 import { coloniesTarget, startColonies, type ColoniesSystem } from './systems/colonies.ts';
 import { startGraphile, startPgBoss, startRawSql, type PeerSystem } from './systems/peers.ts';
 import type { Target } from './target.ts';
@@ -34,6 +46,7 @@ const { values: opts } = parseArgs({
     profile: { type: 'boolean', default: false },
     'batch-size': { type: 'string', default: '50' },
     'batch-loops': { type: 'string', default: '4' },
+    rounds: { type: 'string' },
     workloads: { type: 'string', default: 'drain,e2e,latency' },
     modes: { type: 'string', default: 'single,batch' },
     graphs: { type: 'string', default: 'map-reduce,chain,dag' },
@@ -42,7 +55,7 @@ const { values: opts } = parseArgs({
 });
 if (opts.help) {
   console.log(
-    `usage: npm run bench -- [--quick] [--only ${GROUPS.join(',')}] [--workloads drain,e2e,latency] [--modes single,batch] [--graphs map-reduce,chain,dag] [--profile] [--batch-size K] [--batch-loops L]`,
+    `usage: npm run bench -- [--quick] [--only ${GROUPS.join(',')}] [--workloads drain,e2e,latency] [--modes single,batch] [--graphs map-reduce,chain,dag] [--profile] [--rounds N] [--batch-size K] [--batch-loops L]`,
   );
   process.exit(0);
 }
@@ -56,6 +69,7 @@ const graphSizes: GraphSizes = opts.quick
   ? { mapWidth: 500, chainLength: 30, dagNodes: 100, dagCount: 2, capMs: 5_000 }
   : { mapWidth: 10_000, chainLength: 1000, dagNodes: 100, dagCount: 50, capMs: 20_000 };
 const CHILDREN = 2;
+const ROUND_WARMUP = 1_000;
 const SLOTS = 8; // per child: 16 in all
 const workloads = new Set(opts.workloads.split(',').map((s) => s.trim()));
 const modes = new Set(opts.modes.split(',').map((s) => s.trim()));
@@ -65,6 +79,10 @@ const graphRuns = opts.graphs.split(',').map((s) => {
   if (!run) throw new Error(`--graphs: unknown workload "${s}" (known: ${Object.keys(GRAPH_RUNS).join(', ')})`);
   return run;
 });
+// The machine's speed drifts ±25% over minutes: each drain runs this many times, the rounds interleaved
+// across the systems (see drainRounds), and the median counts.
+const rounds = Number(opts.rounds ?? (opts.quick ? 1 : 3));
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: a whole number ≥ 1, not "${opts.rounds}"`);
 const batchSize = Number(opts['batch-size']);
 const batchLoops = Number(opts['batch-loops']);
 
@@ -100,8 +118,12 @@ function describe(r: QueueResult, asked = r.workload === 'drain' ? queueSizes.dr
 const w = new Workers();
 onCleanup('worker processes', () => w.kill());
 
+/** The targets measured so far, kept (with their systems) for the later drain rounds. */
+const measured: { t: Target; res: TargetResult }[] = [];
+
 async function runQueueTarget(t: Target, admin: PgAdmin, graphsOf?: ColoniesSystem): Promise<TargetResult> {
   const res: TargetResult = { id: t.id, system: t.system, role: t.role, variant: t.variant, store: t.store, settings: t.settings };
+  measured.push({ t, res });
   try {
     await w.configure(t);
     // --profile: V8 CPU profiles of the server and of the first worker during the drain and the E2E.
@@ -128,7 +150,8 @@ async function runQueueTarget(t: Target, admin: PgAdmin, graphsOf?: ColoniesSyst
     log(`${t.id}: warm-up ${describe(await runDrain(t, w, admin, { ...queueSizes, drain: queueSizes.warmup }), queueSizes.warmup)}`);
     if (workloads.has('drain')) {
       res.drain = await runDrain(t, w, admin, queueSizes, profiling('drain'));
-      log(`${t.id}: ${describe(res.drain)}`);
+      res.drainRounds = [res.drain];
+      log(`${t.id}: ${describe(res.drain)}${rounds > 1 ? ` (round 1 of ${rounds})` : ''}`);
       showProfiles('drain');
     }
     if (workloads.has('e2e') && !interrupted) {
@@ -160,38 +183,67 @@ async function runQueueTarget(t: Target, admin: PgAdmin, graphsOf?: ColoniesSyst
   return res;
 }
 
+/**
+ * Systems stay up until every drain round has run; then the workers let go of them and they stop
+ * (servers before their databases), last started first.
+ */
+const systems: { close(): Promise<void> }[] = [];
+async function closeSystems(): Promise<void> {
+  await w.release();
+  for (const sys of systems.splice(0).reverse()) await sys.close().catch((err: unknown) => log(`stopping a system: ${errorText(err)}`));
+}
+
 async function runColonies(store: 'PostgreSQL' | 'PGlite', admin: PgAdmin, results: TargetResult[]): Promise<void> {
   log(`Colonies on ${store}: starting the server`);
   const sys = await startColonies(store, admin);
-  try {
-    if (modes.has('single')) {
-      const single = await coloniesTarget(sys, 'single', { children: CHILDREN, slots: SLOTS, batch: 1 });
-      results.push(await runQueueTarget(single, admin, sys));
-    }
-    if (modes.has('batch') && !interrupted) {
-      const batch = await coloniesTarget(sys, 'batch', { children: CHILDREN, slots: batchLoops, batch: batchSize });
-      results.push(await runQueueTarget(batch, admin, sys));
-    }
-  } finally {
-    await w.release();
-    await sys.close();
+  systems.push(sys);
+  if (modes.has('single')) {
+    const single = await coloniesTarget(sys, 'single', { children: CHILDREN, slots: SLOTS, batch: 1 });
+    results.push(await runQueueTarget(single, admin, sys));
+  }
+  if (modes.has('batch') && !interrupted) {
+    const batch = await coloniesTarget(sys, 'batch', { children: CHILDREN, slots: batchLoops, batch: batchSize });
+    results.push(await runQueueTarget(batch, admin, sys));
   }
 }
 
 async function runPeer(start: () => Promise<PeerSystem>, admin: PgAdmin, results: TargetResult[]): Promise<void> {
-  let sys: PeerSystem | undefined;
   try {
-    sys = await start();
+    const sys = await start();
+    systems.push(sys);
     for (const t of sys.targets) {
       if (interrupted) return;
       results.push(await runQueueTarget(t, admin));
     }
   } catch (err) {
     log(`peer setup failed: ${errorText(err)}`);
-  } finally {
-    await w.release();
-    await sys?.close();
   }
+}
+
+/**
+ * Drain rounds 2..N, interleaved: every target drains once per round, in the first round's order and
+ * then back (A B C, C B A, A B C), so that a slow minute of the machine falls on every system alike
+ * rather than on whichever ran then. Each round warms its target up again briefly (its workers were
+ * swapped out meanwhile). The reported drain is the median round's.
+ */
+async function drainRounds(admin: PgAdmin): Promise<void> {
+  const drained = measured.filter((m) => m.res.drain && !m.res.error);
+  for (let round = 2; round <= rounds && !interrupted; round++) {
+    for (const { t, res } of round % 2 === 0 ? [...drained].reverse() : drained) {
+      if (interrupted) break;
+      try {
+        await w.configure(t);
+        await runDrain(t, w, admin, { ...queueSizes, drain: ROUND_WARMUP });
+        const d = await runDrain(t, w, admin, queueSizes);
+        res.drainRounds!.push(d);
+        log(`${t.id}: ${describe(d)} (round ${round} of ${rounds})`);
+      } catch (err) {
+        log(`${t.id}: drain round ${round} FAILED: ${errorText(err)}`);
+        await w.kill();
+      }
+    }
+  }
+  for (const { res } of drained) res.drain = medianByRate(res.drainRounds!);
 }
 
 /**
@@ -241,6 +293,8 @@ async function main(): Promise<void> {
   if (groups.has('graphile') && !interrupted) await runPeer(() => startGraphile(admin, { ...shape, localQueue: 500 }), admin, results);
   if (groups.has('raw') && !interrupted) await runPeer(() => startRawSql(admin, { children: CHILDREN, connections: 8, batch: 50 }), admin, results);
   if (groups.has('pglite') && !interrupted) await runColonies('PGlite', admin, results);
+  await drainRounds(admin);
+  await closeSystems();
 
   const meta: Meta = {
     date: new Date().toISOString(),
@@ -253,7 +307,7 @@ async function main(): Promise<void> {
     loadAfter: loadavg(),
     stealPercent: stealPercent(ticksBefore),
     durationSeconds: (now() - started) / 1000,
-    sizes: { ...queueSizes, ...graphSizes, children: CHILDREN, slotsPerChild: SLOTS, batchSize, batchLoops },
+    sizes: { ...queueSizes, ...graphSizes, children: CHILDREN, slotsPerChild: SLOTS, batchSize, batchLoops, drainRounds: rounds },
   };
   console.log(`\n${renderText(queueTable(results))}\n\n${renderText(ratioTable(results))}\n`);
   if (results.some((r) => r.graphs?.length)) console.log(`${renderText(graphTable(results))}\n`);

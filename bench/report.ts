@@ -11,7 +11,10 @@ export interface TargetResult {
   variant: 'default' | 'batched';
   store: string;
   settings: string;
+  /** The median of the drain rounds (the one the tables show). */
   drain?: QueueResult;
+  /** Every drain round, in the order run. */
+  drainRounds?: QueueResult[];
   e2e?: QueueResult;
   latency?: QueueResult;
   graphs?: GraphResult[];
@@ -40,6 +43,20 @@ const f1 = (x: number | null | undefined) => (x === null || x === undefined || !
 const ms = (s: Summary | null | undefined) => (s ? `${f1(s.p50)} / ${f1(s.p90)} / ${f1(s.p99)}` : '–');
 const capped = (r: QueueResult | undefined) => (r?.capped ? '*' : '');
 const ratio = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '–');
+
+/** The round of median rate (of an even count, the lower middle: a round that ran, not an average). */
+export function medianByRate(runs: QueueResult[]): QueueResult {
+  const sorted = [...runs].sort((a, b) => a.rate - b.rate);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/** "3,011 (2,584–3,402)": the median and, over several rounds, their range. */
+function drainCell(t: TargetResult): string {
+  const d = t.drain;
+  const rates = (t.drainRounds ?? []).map((r) => r.rate);
+  const range = rates.length > 1 ? ` (${f0(Math.min(...rates))}–${f0(Math.max(...rates))})` : '';
+  return f0(d?.rate) + capped(d) + range;
+}
 
 function label(t: TargetResult): string {
   return `${t.system} ${t.variant}`;
@@ -77,7 +94,7 @@ export function queueTable(results: TargetResult[]): Table {
     rows.push([
       label(t),
       t.store,
-      f0(d?.rate) + capped(d),
+      drainCell(t),
       f0(t.e2e?.rate) + capped(t.e2e),
       ms(t.latency?.latency) + capped(t.latency),
       f0(cpuPerK(d)),
@@ -252,7 +269,10 @@ export function markdown(meta: Meta, results: TargetResult[]): string {
     '',
     `Independent no-op jobs, 16 worker slots in all (2 processes), everything on one machine` +
       (meta.sizes.warmup ? `, each system measured warm (${f0(Number(meta.sizes.warmup))} jobs drained unmeasured first). ` : '. ') +
-      `Drain: ${f0(Number(meta.sizes.drain))} jobs queued first; ` +
+      `Drain: ${f0(Number(meta.sizes.drain))} jobs queued first` +
+      (Number(meta.sizes.drainRounds) > 1
+        ? `, ${String(meta.sizes.drainRounds)} rounds interleaved across the systems (A B C, C B A, …): the median round, its range in brackets; `
+        : '; ') +
       `E2E: ${f0(Number(meta.sizes.e2e))} jobs submitted by ${String(meta.sizes.inflight)} concurrent submitters; latency: one job every ${String(meta.sizes.latencyIntervalMs)} ms, ` +
       `submit → function start. \`*\` = a time cap was hit (the drain could queue fewer jobs than asked, or not all finished): the rate is that of what finished.`,
     '',

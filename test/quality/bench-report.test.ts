@@ -1,0 +1,62 @@
+/**
+ * The bench's report over several drain rounds: the median round is a round that ran (the lower
+ * middle of an even count), the table shows it with the range of all rounds, and the ratios and the
+ * targets read the median, not the first or the best round.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { medianByRate, queueTable, ratioTable, targets, type TargetResult } from '../../bench/report.ts';
+import type { QueueResult } from '../../bench/workloads.ts';
+
+function drain(rate: number): QueueResult {
+  return {
+    workload: 'drain',
+    n: 20_000,
+    done: 20_000,
+    seconds: 20_000 / rate,
+    rate,
+    capped: false,
+    latency: null,
+    submitRate: null,
+    submitted: 20_000,
+    cost: {
+      serverCpuS: null,
+      workerCpuS: 1,
+      harnessCpuS: 0,
+      pgCpuS: null,
+      serverPeakRssMB: null,
+      walBytes: null,
+      pgStatements: null,
+      httpRequests: null,
+    },
+    errors: [],
+  };
+}
+
+function target(id: string, system: string, role: 'ours' | 'peer', rates: number[]): TargetResult {
+  const rounds = rates.map(drain);
+  return { id, system, role, variant: 'default', store: 'PostgreSQL', settings: '', drainRounds: rounds, drain: medianByRate(rounds) };
+}
+
+test('the median round is the middle one by rate, or the lower middle of an even count', () => {
+  const rounds = [4000, 3000, 5000].map(drain);
+  assert.equal(medianByRate(rounds), rounds[0]);
+  const even = [4000, 3000, 5000, 6000].map(drain);
+  assert.equal(medianByRate(even), even[0]);
+  const one = [drain(1234)];
+  assert.equal(medianByRate(one), one[0]);
+});
+
+test('the drain cell shows the median and the range of the rounds; one round shows no range', () => {
+  const rows = queueTable([target('colonies-postgresql-single', 'Colonies', 'ours', [4701, 3148, 3957]), target('p', 'peer', 'peer', [4162])]);
+  assert.equal(rows[1]![2], '3,957 (3,148–4,701)');
+  assert.equal(rows[2]![2], '4,162');
+});
+
+test('ratios and targets compare the medians', () => {
+  // By its first round ours would lose (3,000 vs 4,000) and by its best it would win (6,000 vs 5,000).
+  const results = [target('colonies-postgresql-single', 'Colonies', 'ours', [3000, 6000, 4400]), target('p', 'peer', 'peer', [4000, 5000, 4200])];
+  const ratios = ratioTable(results);
+  assert.match(ratios[1]![3]!, /^1\.05× \(peer default\)$/);
+  assert.ok(targets(results).some((l) => l.startsWith('MET PostgreSQL drain') && l.includes('4,400/s vs 4,200/s')));
+});
