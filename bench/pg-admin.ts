@@ -115,11 +115,20 @@ export class PgAdmin {
 
   /** VACUUM ANALYZE of a database, so each workload starts without its predecessor's dead rows. */
   async vacuum(url: string): Promise<void> {
+    await this.run(url, 'VACUUM (ANALYZE)');
+  }
+
+  async analyze(url: string): Promise<void> {
+    await this.run(url, 'ANALYZE');
+  }
+
+  /** One statement on a database of its own connection (VACUUM cannot run inside a transaction). */
+  private async run(url: string, sql: string): Promise<void> {
     const c = new pg.Client({ connectionString: url });
     c.on('error', () => {});
     await c.connect();
     try {
-      await c.query('VACUUM (ANALYZE)');
+      await c.query(sql);
     } finally {
       await c.end();
     }
