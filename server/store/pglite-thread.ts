@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, parse, protocol } from '@electric-sql/pglite';
+import { GENERIC_PLAN } from './db.ts';
 import type { ThreadReply, ThreadRequest, ThreadError } from './pglite-db.ts';
 
 type BackendMessage = Awaited<ReturnType<PGlite['execProtocol']>>['messages'][number];
@@ -75,11 +76,22 @@ const rowsOf = (r: { rows: Record<string, unknown>[]; fields: { name: string; da
   json: jsonFields(r.fields),
 });
 
+// The plan cache mode of the connection: statements marked GENERIC_PLAN run under force_generic_plan,
+// every other one under auto (a list's optional filters, `$2 IS NULL OR state = $2`, need a custom plan to
+// use an index). Switched only when the kind changes: a drain's statements are all marked.
+let planMode: 'auto' | 'force_generic_plan' = 'auto';
+async function usePlanMode(mode: typeof planMode): Promise<void> {
+  if (planMode === mode) return;
+  await pglite.execProtocol(protocol.serialize.query(`SET plan_cache_mode = ${mode}`));
+  planMode = mode;
+}
+
 const runPrepared = (sql: string, params: unknown[]): Promise<Rows> =>
   // The same locks as query(): no transaction or other statement runs in between.
   pglite._runExclusiveTransaction(() =>
     pglite._runExclusiveQuery(async () => {
       const p = prepared.get(sql) ?? (await prepare(sql));
+      await usePlanMode(sql.startsWith(GENERIC_PLAN) ? 'force_generic_plan' : 'auto');
       const values = params.map((v, i) => {
         if (v === null || v === undefined) return null;
         // Every type this SQL binds has a serializer; anything else goes as text, as query() sends it.
@@ -120,6 +132,8 @@ function begin(id: number, tx: number): void {
   let endId: number | undefined;
   pglite
     .transaction(async (t) => {
+      // Its statements are planned as usual; SET LOCAL ends with the transaction, so planMode stays true.
+      if (planMode !== 'auto') await t.exec('SET LOCAL plan_cache_mode = auto');
       started = true;
       reply({ id, ...NONE });
       for (;;) {

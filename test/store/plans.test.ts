@@ -87,3 +87,30 @@ test('claims, close-and-claims, closes and deadline sweeps do not scan the proce
   assert.equal(plans.length, 5);
   plans.forEach((p, i) => assert.equal(seqScansOfProcesses(p), 0, `statement ${i + 1} of 5 scans processes: ${JSON.stringify(p)}`));
 });
+
+test('the embedded store keeps the generic plan of a marked statement and plans the others as usual', async (ctx) => {
+  if (t.engine !== 'pglite') return ctx.skip('PostgreSQL ignores the mark (pg_prepared_statements is per connection there)');
+  const now = new Date(Date.UTC(2026, 0, 1, 0, 0, 2));
+  for (let i = 0; i < 8; i++) {
+    const r = await processesSql.assign(t.db, COLONY, 't', [EXECUTOR], now);
+    await processesSql.close(
+      t.db,
+      r.assigned.map((p) => ({ processid: p.processid, colonyname: COLONY, executorid: EXECUTOR, attempt: p.attempt, out: [] })),
+      now,
+    );
+    await processesSql.list(t.db, COLONY, { state: 'SUCCESS', count: 5 });
+  }
+  const plans = await t.db.query<{ marked: boolean; generic: number; custom: number }>(
+    `SELECT statement LIKE '/* generic plan */%' AS marked, generic_plans::int AS generic, custom_plans::int AS custom
+       FROM pg_prepared_statements WHERE statement LIKE '%FROM processes%' OR statement LIKE '%UPDATE processes%'`,
+  );
+  const marked = plans.filter((p) => p.marked);
+  assert.ok(marked.length >= 2, 'the claim and the close ran as marked prepared statements');
+  for (const p of marked) assert.equal(p.custom, 0, `a marked statement was planned per call: ${JSON.stringify(plans)}`);
+  assert.ok(marked.reduce((n, p) => n + p.generic, 0) >= 16, 'the eight claims and eight closes ran on generic plans');
+  const list = plans.filter((p) => !p.marked);
+  assert.ok(
+    list.some((p) => p.custom >= 5),
+    `an unmarked statement is planned per call at first: ${JSON.stringify(plans)}`,
+  );
+});

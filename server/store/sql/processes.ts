@@ -2,7 +2,7 @@
  * Process SQL. Every state change is set-based with row locks; batch forms take a JSON array so
  * that one statement serves one process or ten thousand (the coalescer and fan-outs rely on it).
  */
-import type { Queryable } from '../db.ts';
+import { GENERIC_PLAN, type Queryable } from '../db.ts';
 import { PROCESS_COLUMNS, STORED_PROCESS_COLUMNS, parentOutputs, type ProcessRow } from '../rows.ts';
 import type { FunctionSpec } from '../../../protocol/schemas.ts';
 import type { ProcessState } from '../../../protocol/states.ts';
@@ -46,7 +46,7 @@ const CHANGED = 'p.processid, p.colonyname, p.processgraphid, p.nodename, p.func
 
 // New processes, WAITING; or RUNNING at once when `handoff` names a long-polling executor that is
 // still APPROVED (a submit handed straight to an idle executor: no claim round trip).
-const INSERT_SQL = `
+const INSERT_SQL = `${GENERIC_PLAN}
 INSERT INTO processes (processid, colonyname, processgraphid, nodename, funcname, executortype, label, spec, state,
   prioritytime, input, maxretries, maxwaittime, maxexectime, waitingparents, parents, children, initiatorid,
   submissiontime, readytime, waitdeadline, assignedexecutorid, attempt, starttime, execdeadline)
@@ -251,15 +251,15 @@ const CLOSED = `
      FROM counted WHERE state = 'SUCCESS') AS finished`;
 
 // One statement is atomic and needs no BEGIN/COMMIT round trips: the decrement commits with the output it stands for.
-const CLOSE_SQL = `WITH ${closing('$1', '$2', '$3', false)} SELECT ${CLOSED}`;
-const CLOSE_HANDING_SQL = `WITH ${offering('$4', false)}, ${closing('$1', '$2', '$3', true)} SELECT ${CLOSED}`;
-const ASSIGN_SQL = `WITH ${CLAIMING} SELECT ${CLAIMED}`;
+const CLOSE_SQL = `${GENERIC_PLAN}WITH ${closing('$1', '$2', '$3', false)} SELECT ${CLOSED}`;
+const CLOSE_HANDING_SQL = `${GENERIC_PLAN}WITH ${offering('$4', false)}, ${closing('$1', '$2', '$3', true)} SELECT ${CLOSED}`;
+const ASSIGN_SQL = `${GENERIC_PLAN}WITH ${CLAIMING} SELECT ${CLAIMED}`;
 // An executor's results and its next claim in one statement (one round trip). The claim reads the
 // snapshot from before the closes, so a child they release is not among the claimed rows: it goes to
 // a slot the claim left unused (or an idle long-poll) through the offers, else to the next claim.
 // No graph is both counted and started here: a graph with a process closing is no longer WAITING.
-const CLOSE_AND_ASSIGN_SQL = `WITH ${CLAIMING}, ${closing('$5', '$4', '$6', false)} SELECT ${CLOSED}, ${CLAIMED}`;
-const CLOSE_AND_ASSIGN_HANDING_SQL = `WITH ${CLAIMING}, ${offering('$7', true)}, ${closing('$5', '$4', '$6', true)} SELECT ${CLOSED}, ${CLAIMED}`;
+const CLOSE_AND_ASSIGN_SQL = `${GENERIC_PLAN}WITH ${CLAIMING}, ${closing('$5', '$4', '$6', false)} SELECT ${CLOSED}, ${CLAIMED}`;
+const CLOSE_AND_ASSIGN_HANDING_SQL = `${GENERIC_PLAN}WITH ${CLAIMING}, ${offering('$7', true)}, ${closing('$5', '$4', '$6', true)} SELECT ${CLOSED}, ${CLAIMED}`;
 
 // One failed attempt: back to WAITING while retries remain, else FAILED. Shared by fail and exec timeouts.
 const RETRY_OR_FAIL_SET = `
