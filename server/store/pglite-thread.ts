@@ -82,7 +82,8 @@ const rowsOf = (r: { rows: Record<string, unknown>[]; fields: { name: string; da
 let planMode: 'auto' | 'force_generic_plan' = 'auto';
 async function usePlanMode(mode: typeof planMode): Promise<void> {
   if (planMode === mode) return;
-  await pglite.execProtocol(protocol.serialize.query(`SET plan_cache_mode = ${mode}`));
+  // A setting of this connection only: nothing to write to the data directory.
+  await pglite.execProtocol(protocol.serialize.query(`SET plan_cache_mode = ${mode}`), { syncToFs: false });
   planMode = mode;
 }
 
