@@ -69,8 +69,9 @@ const graphSizes: GraphSizes = opts.quick
   ? { mapWidth: 500, chainLength: 30, dagNodes: 100, dagCount: 2, capMs: 5_000 }
   : { mapWidth: 10_000, chainLength: 1000, dagNodes: 100, dagCount: 50, capMs: 20_000 };
 const CHILDREN = 2;
-const ROUND_WARMUP = 1_000;
 const SLOTS = 8; // per child: 16 in all
+/** Jobs each later drain round drains unmeasured first (its target's workers were swapped out meanwhile). */
+const ROUND_WARMUP = 1_000;
 const workloads = new Set(opts.workloads.split(',').map((s) => s.trim()));
 const modes = new Set(opts.modes.split(',').map((s) => s.trim()));
 const GRAPH_RUNS = { 'map-reduce': runMapReduce, chain: runChain, dag: runDags };

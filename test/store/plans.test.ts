@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openTestDb, type TestDb } from '../helpers/db.ts';
-import type { Queryable } from '../../server/store/db.ts';
+import { GENERIC_PLAN, type Queryable } from '../../server/store/db.ts';
 import { processesSql, type CloseRow } from '../../server/store/sql/processes.ts';
 
 const BACKLOG = 20_000;
@@ -64,6 +64,10 @@ function explaining(q: Queryable, plans: PlanNode[]): Queryable {
   };
 }
 
+/** The closes of claimed rows, as their executor hands them in. */
+const closesOf = (rows: { processid: string; attempt: number }[]): CloseRow[] =>
+  rows.map((p) => ({ processid: p.processid, colonyname: COLONY, executorid: EXECUTOR, attempt: p.attempt, out: [1] }));
+
 function seqScansOfProcesses(node: PlanNode): number {
   const own = node['Node Type'] === 'Seq Scan' && node['Relation Name'] === 'processes' ? 1 : 0;
   return own + (node.Plans ?? []).reduce((s, p) => s + seqScansOfProcesses(p), 0);
@@ -75,12 +79,10 @@ test('claims, close-and-claims, closes and deadline sweeps do not scan the proce
   const now = new Date(Date.UTC(2026, 0, 1, 0, 0, 1));
   const claimed = await processesSql.assign(q, COLONY, 't', Array<string>(8).fill(EXECUTOR), now);
   assert.equal(claimed.assigned.length, 8);
-  const closes = (rows: typeof claimed.assigned): CloseRow[] =>
-    rows.map((p) => ({ processid: p.processid, colonyname: COLONY, executorid: EXECUTOR, attempt: p.attempt, out: [1] }));
-  const next = await processesSql.assign(q, COLONY, 't', Array<string>(8).fill(EXECUTOR), now, closes(claimed.assigned));
+  const next = await processesSql.assign(q, COLONY, 't', Array<string>(8).fill(EXECUTOR), now, closesOf(claimed.assigned));
   assert.equal(next.closed.length, 8, 'the first eight closed');
   assert.equal(next.assigned.length, 8, 'and eight more claimed in the same statement');
-  const closed = await processesSql.close(q, closes(next.assigned), now);
+  const closed = await processesSql.close(q, closesOf(next.assigned), now);
   assert.equal(closed.closed.length, 8);
   await processesSql.expireExecutions(q, now, 500);
   await processesSql.expireWaits(q, now, 500);
@@ -93,16 +95,13 @@ test('the embedded store keeps the generic plan of a marked statement and plans 
   const now = new Date(Date.UTC(2026, 0, 1, 0, 0, 2));
   for (let i = 0; i < 8; i++) {
     const r = await processesSql.assign(t.db, COLONY, 't', [EXECUTOR], now);
-    await processesSql.close(
-      t.db,
-      r.assigned.map((p) => ({ processid: p.processid, colonyname: COLONY, executorid: EXECUTOR, attempt: p.attempt, out: [] })),
-      now,
-    );
+    await processesSql.close(t.db, closesOf(r.assigned), now);
     await processesSql.list(t.db, COLONY, { state: 'SUCCESS', count: 5 });
   }
   const plans = await t.db.query<{ marked: boolean; generic: number; custom: number }>(
-    `SELECT statement LIKE '/* generic plan */%' AS marked, generic_plans::int AS generic, custom_plans::int AS custom
+    `SELECT starts_with(statement, $1) AS marked, generic_plans::int AS generic, custom_plans::int AS custom
        FROM pg_prepared_statements WHERE statement LIKE '%FROM processes%' OR statement LIKE '%UPDATE processes%'`,
+    [GENERIC_PLAN],
   );
   const marked = plans.filter((p) => p.marked);
   assert.ok(marked.length >= 2, 'the claim and the close ran as marked prepared statements');
