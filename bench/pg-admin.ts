@@ -7,6 +7,7 @@ import { execSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { sleep } from './common.ts';
 
 const PREFIX = 'colonies_bench_';
 export const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -92,6 +93,29 @@ export class PgAdmin {
   async walBytesSince(lsn: string): Promise<number> {
     const { rows } = await this.client.query<{ d: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::text AS d', [lsn]);
     return Number(rows[0]!.d);
+  }
+
+  /**
+   * Rows inserted, updated and deleted in `db` so far (pg_stat_database), read once the count has
+   * settled: a backend reports its counts when it goes idle, at most once a second, so the count is
+   * read until it stays the same for a second (at most 4 s).
+   */
+  async rowsWritten(db: string): Promise<number> {
+    const read = async () => {
+      const { rows } = await this.client.query<{ n: string }>(
+        'SELECT (tup_inserted + tup_updated + tup_deleted)::text AS n FROM pg_stat_database WHERE datname = $1',
+        [db],
+      );
+      return Number(rows[0]!.n);
+    };
+    let last = await read();
+    for (let same = 0, reads = 0; same < 4 && reads < 16; reads++) {
+      await sleep(250);
+      const n = await read();
+      same = n === last ? same + 1 : 0;
+      last = n;
+    }
+    return last;
   }
 
   /** CPU seconds of each backend connected to `db` (pid → seconds). */

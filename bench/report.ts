@@ -83,14 +83,16 @@ export function queueTable(results: TargetResult[]): Table {
       'HTTP req/job',
       'SQL stmts/job',
       'WAL B/job',
+      'DB rows/job',
     ],
   ];
   for (const t of results) {
     if (t.error && !t.drain) {
-      rows.push([label(t), t.store, `failed: ${t.error.split('\n')[0]!.slice(0, 60)}`, '', '', '', '', '', '', '']);
+      rows.push([label(t), t.store, `failed: ${t.error.split('\n')[0]!.slice(0, 60)}`, '', '', '', '', '', '', '', '']);
       continue;
     }
     const d = t.drain;
+    const e = t.e2e;
     rows.push([
       label(t),
       t.store,
@@ -103,6 +105,8 @@ export function queueTable(results: TargetResult[]): Table {
       d && d.cost.httpRequests != null && d.done > 0 ? (d.cost.httpRequests / d.done).toFixed(2) : '–',
       d && d.cost.pgStatements !== null && d.done > 0 ? (d.cost.pgStatements / d.done).toFixed(2) : '–',
       d && d.cost.walBytes !== null && d.done > 0 ? f0(d.cost.walBytes / d.done) : '–',
+      // From the E2E run: a job's whole life (submit, claim, completion) falls in its window.
+      e && e.cost.rowsWritten !== null && e.done > 0 ? (e.cost.rowsWritten / e.done).toFixed(1) : '–',
     ]);
   }
   return rows;

@@ -25,6 +25,11 @@ export interface Cost {
   serverPeakRssMB: number | null;
   /** WAL written (whole cluster: other users of this PostgreSQL add to it). */
   walBytes: number | null;
+  /**
+   * Rows the target's database inserted, updated and deleted (pg_stat_database; measured in the E2E
+   * run only, where every job's whole life falls in the window, and not on PGlite).
+   */
+  rowsWritten: number | null;
   /** Statements sent to PostgreSQL (server and workers, through node-postgres; null on PGlite). */
   pgStatements: number | null;
   /** API requests the server answered (Colonies only). */
@@ -124,8 +129,9 @@ export class Workers {
   }
 }
 
-/** Measures CPU, memory and WAL over a window. */
-export async function costMeter(t: Target, admin: PgAdmin): Promise<(reports: WorkerReport[]) => Promise<Cost>> {
+/** Measures CPU, memory and WAL over a window; with `rows`, the rows written too (it waits for their count to settle). */
+export async function costMeter(t: Target, admin: PgAdmin, { rows = false } = {}): Promise<(reports: WorkerReport[]) => Promise<Cost>> {
+  const rows0 = rows && t.db ? await admin.rowsWritten(t.db.name) : undefined;
   const server0 = t.server ? await t.server.call<{ cpu: CpuTime; pgStatements: number; httpRequests: number }>('mark') : undefined;
   const pg0 = t.db ? await admin.backendCpu(t.db.name) : undefined;
   // WAL of the shared PostgreSQL says nothing about PGlite.
@@ -144,6 +150,7 @@ export async function costMeter(t: Target, admin: PgAdmin): Promise<(reports: Wo
       pgCpuS: t.db && pg0 ? await admin.backendCpuSince(t.db.name, pg0) : null,
       serverPeakRssMB: server1 ? server1.peakRss / 2 ** 20 : null,
       walBytes: lsn0 ? await admin.walBytesSince(lsn0).catch(() => null) : null,
+      rowsWritten: t.db && rows0 !== undefined ? (await admin.rowsWritten(t.db.name)) - rows0 : null,
       pgStatements: t.store === 'PGlite' ? null : workerStatements + (server0 && server1 ? server1.pgStatements - server0.pgStatements : 0),
       httpRequests: server0 && server1 ? server1.httpRequests - server0.httpRequests : null,
     };
@@ -224,7 +231,7 @@ export async function runEndToEnd(t: Target, w: Workers, admin: PgAdmin, s: Queu
   await startEmpty(t, admin);
   await w.start();
   await sleep(300); // workers idle in their waits
-  const meter = await costMeter(t, admin);
+  const meter = await costMeter(t, admin, { rows: true });
   await hooks.around?.('start');
   const t0 = now();
   const deadline = t0 + s.capMs;

@@ -26,6 +26,7 @@ function drain(rate: number): QueueResult {
       pgCpuS: null,
       serverPeakRssMB: null,
       walBytes: null,
+      rowsWritten: null,
       pgStatements: null,
       httpRequests: null,
     },
@@ -51,6 +52,17 @@ test('the drain cell shows the median and the range of the rounds; one round sho
   const rows = queueTable([target('colonies-postgresql-single', 'Colonies', 'ours', [4701, 3148, 3957]), target('p', 'peer', 'peer', [4162])]);
   assert.equal(rows[1]![2], '3,957 (3,148–4,701)');
   assert.equal(rows[2]![2], '4,162');
+});
+
+test('rows per job come from the E2E run, where each job is submitted, claimed and completed in the window', () => {
+  const withE2e = target('colonies-postgresql-single', 'Colonies', 'ours', [4000]);
+  const e2e = drain(3000);
+  withE2e.e2e = { ...e2e, workload: 'e2e', done: 19_000, cost: { ...e2e.cost, rowsWritten: 58_900 } };
+  const rows = queueTable([withE2e, target('p', 'peer', 'peer', [4162])]);
+  const column = rows[0]!.indexOf('DB rows/job');
+  assert.ok(column > 0, 'the table has a rows column');
+  assert.equal(rows[1]![column], '3.1');
+  assert.equal(rows[2]![column], '–', 'no E2E run, no figure');
 });
 
 test('ratios and targets compare the medians', () => {
