@@ -8,6 +8,7 @@
  * Needs PostgreSQL: COLONIES_BENCH_DATABASE_URL (or COLONIES_TEST_DATABASE_URL), default postgres://postgres@127.0.0.1:5432/postgres.
  */
 import { execSync } from 'node:child_process';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -23,6 +24,7 @@ import {
   markdown,
   medianByRate,
   steal,
+  hostSpeed,
   queueTable,
   ratioTable,
   renderText,
@@ -267,6 +269,24 @@ function stealPercent(before: ReturnType<typeof cpuTicks>): number | null {
   return (100 * (after.steal - before.steal)) / (after.total - before.total);
 }
 
+/**
+ * The host's speed now, as the time of one Ed25519 verify through node:crypto (µs, the median of five
+ * runs of 2,000): a shared VM's speed differs from day to day (one day's run here went at half the
+ * previous day's, every system alike: 130 µs instead of ≈70), which the ratios absorb and the absolute
+ * figures do not.
+ */
+function verifyMicros(): number {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const message = Buffer.alloc(256, 7);
+  const signature = sign(null, message, privateKey);
+  const runs = Array.from({ length: 5 }, () => {
+    const t0 = performance.now();
+    for (let i = 0; i < 2000; i++) verify(null, message, publicKey, signature);
+    return ((performance.now() - t0) * 1000) / 2000;
+  });
+  return runs.sort((a, b) => a - b)[2]!;
+}
+
 function git(cmd: string): string {
   try {
     return execSync(`git ${cmd}`, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -282,6 +302,7 @@ async function main(): Promise<void> {
   if (stale.length) log(`dropped ${stale.length} stale bench database(s) from an earlier killed run`);
   const loadBefore = loadavg();
   const ticksBefore = cpuTicks();
+  const verifyBefore = verifyMicros();
   // The code under test is what the checkout holds when the processes start: record it now, not at the end.
   const commit = git('rev-parse --short HEAD') + (git('status --porcelain -- server executor protocol migrations') ? ' (+ uncommitted changes)' : '');
   log(
@@ -307,6 +328,7 @@ async function main(): Promise<void> {
     loadBefore,
     loadAfter: loadavg(),
     stealPercent: stealPercent(ticksBefore),
+    verifyMicros: [verifyBefore, verifyMicros()],
     durationSeconds: (now() - started) / 1000,
     sizes: { ...queueSizes, ...graphSizes, children: CHILDREN, slotsPerChild: SLOTS, batchSize, batchLoops, drainRounds: rounds },
   };
@@ -315,7 +337,7 @@ async function main(): Promise<void> {
   console.log(targets(results).join('\n'));
   console.log(`\nsettings:\n${settingsList(results).join('\n')}`);
   console.log(
-    `\nload average ${meta.loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${meta.loadAfter.map((x) => x.toFixed(2)).join(' ')} after; ${steal(meta)}${meta.durationSeconds.toFixed(0)} s`,
+    `\nload average ${meta.loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${meta.loadAfter.map((x) => x.toFixed(2)).join(' ')} after; ${steal(meta)}${hostSpeed(meta)}${meta.durationSeconds.toFixed(0)} s`,
   );
 
   await mkdir(resultsDir, { recursive: true });

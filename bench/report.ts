@@ -32,6 +32,8 @@ export interface Meta {
   loadAfter: number[];
   /** Share of the machine's CPU time taken by the hypervisor during the run (null: not known). */
   stealPercent: number | null;
+  /** One Ed25519 verify through node:crypto before and after the run, µs: the host's speed (absent in older results). */
+  verifyMicros?: [number, number];
   durationSeconds: number;
   sizes: Record<string, unknown>;
 }
@@ -262,13 +264,20 @@ export function steal(meta: Meta): string {
     : `CPU steal ${Math.round(meta.stealPercent)}% (time the host gave to other guests) · `;
 }
 
+/** "Ed25519 verify 131 / 128 µs before / after (…) · ", or nothing in results from before it was measured. */
+export function hostSpeed(meta: Meta): string {
+  if (!meta.verifyMicros) return '';
+  const [before, after] = meta.verifyMicros;
+  return `host speed: one Ed25519 verify ${Math.round(before)} µs before, ${Math.round(after)} µs after · `;
+}
+
 export function markdown(meta: Meta, results: TargetResult[]): string {
   return [
     `## Benchmarks`,
     '',
     `${meta.date.slice(0, 10)} · ${meta.machine} · Node ${meta.node} · PostgreSQL ${meta.postgres} (fsync on) · commit ${meta.commit} · ` +
       `load average ${meta.loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${meta.loadAfter.map((x) => x.toFixed(2)).join(' ')} after · ` +
-      `${steal(meta)}shared machine` +
+      `${steal(meta)}${hostSpeed(meta)}shared machine` +
       (meta.quick ? ' · **quick run (small counts)**' : ''),
     '',
     `Independent no-op jobs, 16 worker slots in all (2 processes), everything on one machine` +
