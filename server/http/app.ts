@@ -48,7 +48,11 @@ export function createApp(deps: AppDeps): express.Express {
       res.type('text/plain; version=0.0.4').send(metrics.render());
     });
     app.use(API_PREFIX, (req, res, next) => {
-      res.on('finish', () => metrics.request(req.method, res.statusCode));
+      const start = performance.now();
+      // req.route is the route that answered (set by the router when it matched; still set once the answer is sent).
+      res.on('finish', () =>
+        metrics.request(req.method, res.statusCode, (req.route as { path?: string } | undefined)?.path, (performance.now() - start) / 1000),
+      );
       next();
     });
   }
