@@ -65,8 +65,18 @@ const groups = new Set<Group>(opts.only ? (opts.only.split(',').map((s) => s.tri
 for (const g of groups) if (!GROUPS.includes(g)) throw new Error(`--only: unknown group "${g}" (known: ${GROUPS.join(', ')})`);
 
 const queueSizes: QueueSizes = opts.quick
-  ? { drain: 400, warmup: 200, e2e: 400, inflight: 16, latencyCount: 30, latencyIntervalMs: 25, submitCapMs: 3_000, capMs: 3_000 }
-  : { drain: 20_000, warmup: 5_000, e2e: 20_000, inflight: 16, latencyCount: 300, latencyIntervalMs: 25, submitCapMs: 12_000, capMs: 15_000 };
+  ? { drain: 400, warmup: 200, e2e: 400, inflight: 16, latencyCount: 30, latencyIntervalMs: 25, submitCapMs: 3_000, capMs: 3_000, measureRows: false }
+  : {
+      drain: 20_000,
+      warmup: 5_000,
+      e2e: 20_000,
+      inflight: 16,
+      latencyCount: 300,
+      latencyIntervalMs: 25,
+      submitCapMs: 12_000,
+      capMs: 15_000,
+      measureRows: true,
+    };
 const graphSizes: GraphSizes = opts.quick
   ? { mapWidth: 500, chainLength: 30, dagNodes: 100, dagCount: 2, capMs: 5_000 }
   : { mapWidth: 10_000, chainLength: 1000, dagNodes: 100, dagCount: 50, capMs: 20_000 };
