@@ -152,7 +152,7 @@ export async function costMeter(t: Target, admin: PgAdmin, { rows = false } = {}
       pgCpuS: t.db && pg0 ? await admin.backendCpuSince(t.db.name, pg0) : null,
       serverPeakRssMB: server1 ? server1.peakRss / 2 ** 20 : null,
       walBytes: lsn0 ? await admin.walBytesSince(lsn0).catch(() => null) : null,
-      rowsWritten: t.db && rows0 !== undefined ? (await admin.rowsWritten(t.db.name)) - rows0 : null,
+      rowsWritten: rows0 !== undefined ? (await admin.rowsWritten(t.db!.name)) - rows0 : null,
       pgStatements: t.store === 'PGlite' ? null : workerStatements + (server0 && server1 ? server1.pgStatements - server0.pgStatements : 0),
       httpRequests: server0 && server1 ? server1.httpRequests - server0.httpRequests : null,
     };
