@@ -10,7 +10,7 @@ import { generateKeyPair } from '../../protocol/crypto.ts';
 import { Child } from '../children.ts';
 import { onCleanup } from '../cleanup.ts';
 import type { PgAdmin } from '../pg-admin.ts';
-import { pool, type Target } from '../target.ts';
+import type { Target } from '../target.ts';
 
 export const EXECUTOR_TYPE = 'bench';
 const COLONY = 'bench';
@@ -121,7 +121,9 @@ export async function coloniesTarget(sys: ColoniesSystem, mode: 'single' | 'batc
     ...(sys.db ? { db: sys.db } : {}),
     server: sys.server,
     async submitBulk(n) {
-      await pool(n, 64, () => user.submit({ funcname: 'noop', executortype: EXECUTOR_TYPE }));
+      // Calls made together go out as one batch request (the SDK merges them), as the peers insert in bulk.
+      // 64 in flight at a time sent batches of 64: pre-submission took 2.3–2.9 s per 20,000 instead of ~1 s.
+      await Promise.all(Array.from({ length: n }, () => user.submit({ funcname: 'noop', executortype: EXECUTOR_TYPE })));
     },
     async submitOne(t) {
       await user.submit({ funcname: 'noop', executortype: EXECUTOR_TYPE, args: [t] });
