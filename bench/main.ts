@@ -65,7 +65,18 @@ const groups = new Set<Group>(opts.only ? (opts.only.split(',').map((s) => s.tri
 for (const g of groups) if (!GROUPS.includes(g)) throw new Error(`--only: unknown group "${g}" (known: ${GROUPS.join(', ')})`);
 
 const queueSizes: QueueSizes = opts.quick
-  ? { drain: 400, warmup: 200, e2e: 400, inflight: 16, latencyCount: 30, latencyIntervalMs: 25, submitCapMs: 3_000, capMs: 3_000, measureRows: false }
+  ? {
+      drain: 400,
+      warmup: 200,
+      e2e: 400,
+      inflight: 16,
+      latencyCount: 30,
+      latencyIntervalMs: 25,
+      submitCapMs: 3_000,
+      capMs: 3_000,
+      e2eCapMs: 3_000,
+      measureRows: false,
+    }
   : {
       drain: 20_000,
       warmup: 5_000,
@@ -75,6 +86,7 @@ const queueSizes: QueueSizes = opts.quick
       latencyIntervalMs: 25,
       submitCapMs: 12_000,
       capMs: 15_000,
+      e2eCapMs: 10_000,
       measureRows: true,
     };
 const graphSizes: GraphSizes = opts.quick
