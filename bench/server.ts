@@ -1,7 +1,7 @@
 /**
  * The Colonies server under test, in its own process so that its CPU time and memory are its own.
  * Configured like a real deployment, from COLONIES_* environment variables (loadServerConfig).
- * Commands: mark (CPU and statements sent to PostgreSQL so far), stats (the same, and peak RSS since the process started), analyze (the store),
+ * Commands: mark (CPU and statements sent to PostgreSQL so far), stats (the same, and peak RSS since the process started), analyze and vacuum (the store),
  * profile-start / profile-stop {file} (V8 CPU profile of just that window, see child-side.ts), exit.
  */
 import { createColoniesServer } from '../server/main.ts';
@@ -29,9 +29,13 @@ try {
     {
       mark: async () => ({ cpu: process.cpuUsage(), pgStatements: pgStatements(), httpRequests: await httpRequests() }),
       stats: async () => ({ cpu: process.cpuUsage(), peakRss: peakRss(), pgStatements: pgStatements(), httpRequests: await httpRequests() }),
-      // The embedded store is reachable only from here (the bench ANALYZEs PostgreSQL databases itself).
+      // The embedded store is reachable only from here (the bench vacuums and analyzes PostgreSQL databases itself).
       analyze: async () => {
         await server.db.query('ANALYZE');
+        return true;
+      },
+      vacuum: async () => {
+        await server.db.query('VACUUM (ANALYZE)');
         return true;
       },
     },
