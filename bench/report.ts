@@ -286,7 +286,9 @@ export function markdown(meta: Meta, results: TargetResult[]): string {
       (Number(meta.sizes.drainRounds) > 1
         ? `, ${String(meta.sizes.drainRounds)} rounds interleaved across the systems (A B C, C B A, …): the median round, its range in brackets; `
         : '; ') +
-      `E2E: ${f0(Number(meta.sizes.e2e))} jobs submitted by ${String(meta.sizes.inflight)} concurrent submitters; latency: one job every ${String(meta.sizes.latencyIntervalMs)} ms, ` +
+      `E2E: ${f0(Number(meta.sizes.e2e))} jobs submitted by ${String(meta.sizes.inflight)} concurrent submitters` +
+      (meta.sizes.e2eCapMs ? `, for at most ${String(Number(meta.sizes.e2eCapMs) / 1000)} s` : '') +
+      `; latency: one job every ${String(meta.sizes.latencyIntervalMs)} ms, ` +
       `submit → function start. \`*\` = a time cap was hit (the drain could queue fewer jobs than asked, or not all finished): the rate is that of what finished.`,
     '',
     renderMarkdown(queueTable(results)),
