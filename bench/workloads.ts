@@ -62,13 +62,12 @@ export interface QueueSizes {
   inflight: number;
   latencyCount: number;
   latencyIntervalMs: number;
-  /** Time caps of the drain's pre-submission, of the drain (and the latency run's tail), and of the end-to-end run. */
+  /** Time caps of the drain's pre-submission and of the drain (also the latency run's tail after its last submit). */
   submitCapMs: number;
   capMs: number;
   /**
-   * Shorter than the drain's: most peers cannot finish the E2E in any cap (their submission is the
-   * limit) and run to it at a steady rate, which 10 s measures as well as 15 s did; it kept the full
-   * run over ten minutes on a slow host.
+   * The end-to-end run's, shorter than the drain's: most peers cannot finish the E2E in any cap (their
+   * submission is the limit) and run to it at a steady rate, which 10 s measures as well as 15 s.
    */
   e2eCapMs: number;
   /** Whether the E2E counts the rows written (it waits ~2 s for PostgreSQL's statistics: off in --quick). */
