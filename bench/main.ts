@@ -344,6 +344,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     quick: opts.quick,
     machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+    cores: cpus().length,
     node: process.versions.node,
     postgres: admin.version,
     commit,
@@ -356,7 +357,7 @@ async function main(): Promise<void> {
   };
   console.log(`\n${renderText(queueTable(results))}\n\n${renderText(ratioTable(results))}\n`);
   if (results.some((r) => r.graphs?.length)) console.log(`${renderText(graphTable(results))}\n`);
-  console.log(targets(results).join('\n'));
+  console.log(targets(results, meta.cores ?? cpus().length).join('\n'));
   console.log(`\nsettings:\n${settingsList(results).join('\n')}`);
   console.log(
     `\nload average ${meta.loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${meta.loadAfter.map((x) => x.toFixed(2)).join(' ')} after; ${steal(meta)}${hostSpeed(meta)}${meta.durationSeconds.toFixed(0)} s`,

@@ -32,6 +32,8 @@ export interface Meta {
   loadAfter: number[];
   /** Share of the machine's CPU time taken by the hypervisor during the run (null: not known). */
   stealPercent: number | null;
+  /** CPU cores of the machine (absent in older results, whose `machine` starts with the count). */
+  cores?: number;
   /** One Ed25519 verify through node:crypto before and after the run, µs: the host's speed (absent in older results). */
   verifyMicros?: [number, number];
   durationSeconds: number;
@@ -194,8 +196,21 @@ export function graphTable(results: TargetResult[]): Table {
   return rows;
 }
 
+/**
+ * CPU per finished job of every process in the run (server, executors, PostgreSQL, and the submitters in
+ * the E2E), and the rate that cost allows with every core busy and no waiting: the ceiling of a
+ * throughput target on this machine.
+ */
+function cpuCeiling(r: QueueResult, cores: number): string {
+  const c = r.cost;
+  if (!c || r.done === 0) return '';
+  const cpuS = (c.serverCpuS ?? 0) + c.workerCpuS + (c.pgCpuS ?? 0) + (r.workload === 'e2e' ? c.harnessCpuS : 0);
+  const perJob = cpuS / r.done;
+  return ` (${f0(perJob * 1e6)} µs of CPU per job in all: at most ${f0(cores / perJob)}/s on ${cores} cores)`;
+}
+
 /** The issue's targets, each met or not, with the figure and its ratio. */
-export function targets(results: TargetResult[]): string[] {
+export function targets(results: TargetResult[], cores: number): string[] {
   const out: string[] = [];
   const mark = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
   const find = (id: string) => results.find((r) => r.id === id);
@@ -216,8 +231,8 @@ export function targets(results: TargetResult[]): string[] {
         out.push(
           `${mark(v >= bd.value)} ${S} ${w} (plain long-poll) ≥ best peer default: ${f0(v)}/s vs ${f0(bd.value)}/s (${bd.who}) = ${ratio(v / bd.value)}`,
         );
-      const vb = batch?.[w]?.rate;
-      if (vb !== undefined) out.push(`${mark(vb >= 10_000)} ${S} ${w} batched ≥ 10,000/s: ${f0(vb)}/s`);
+      const rb = batch?.[w];
+      if (rb) out.push(`${mark(rb.rate >= 10_000)} ${S} ${w} batched ≥ 10,000/s: ${f0(rb.rate)}/s${cpuCeiling(rb, cores)}`);
     }
     for (const t of [single, batch]) {
       if (!t) continue;
@@ -304,7 +319,7 @@ export function markdown(meta: Meta, results: TargetResult[]): string {
     '',
     'Targets (issue 7):',
     '',
-    ...targets(results).map((l) => `- ${l}`),
+    ...targets(results, meta.cores ?? (Number.parseInt(meta.machine, 10) || 1)).map((l) => `- ${l}`),
     '',
     'Settings:',
     '',
