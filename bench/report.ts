@@ -197,15 +197,16 @@ export function graphTable(results: TargetResult[]): Table {
 }
 
 /**
- * CPU per finished job of every process in the run (server, executors, PostgreSQL, and the submitters in
- * the E2E), and the rate that cost allows with every core busy and no waiting: the ceiling of a
- * throughput target on this machine.
+ * The E2E's CPU per finished job, of every process in it (server, executors, PostgreSQL, submitters),
+ * and the rate that cost allows with every core busy and no waiting: the ceiling of its throughput
+ * target on this machine. Only for the E2E, whose cost window is its rate's (from the first submit); a
+ * drain's CPU also counts the workers' start before its first function, which in a short drain is
+ * most of it.
  */
 function cpuCeiling(r: QueueResult, cores: number): string {
   const c = r.cost;
-  if (!c || r.done === 0) return '';
-  const cpuS = (c.serverCpuS ?? 0) + c.workerCpuS + (c.pgCpuS ?? 0) + (r.workload === 'e2e' ? c.harnessCpuS : 0);
-  const perJob = cpuS / r.done;
+  if (r.workload !== 'e2e' || !c || r.done === 0) return '';
+  const perJob = ((c.serverCpuS ?? 0) + c.workerCpuS + (c.pgCpuS ?? 0) + c.harnessCpuS) / r.done;
   return ` (${f0(perJob * 1e6)} µs of CPU per job in all: at most ${f0(cores / perJob)}/s on ${cores} cores)`;
 }
 

@@ -1,8 +1,8 @@
 /**
  * The bench's report over several drain rounds: the median round is a round that ran (the lower
  * middle of an even count), the table shows it with the range of all rounds, and the ratios and the
- * targets read the median, not the first or the best round; a batched throughput target shows the
- * ceiling that the run's CPU per job allows.
+ * targets read the median, not the first or the best round; the batched E2E target shows the ceiling
+ * that the run's CPU per job allows.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,19 +74,16 @@ test('ratios and targets compare the medians', () => {
   assert.ok(targets(results, 2).some((l) => l.startsWith('MET PostgreSQL drain') && l.includes('4,400/s vs 4,200/s')));
 });
 
-test('a batched throughput target shows the rate its CPU per job allows on the cores at hand', () => {
+test('the batched E2E target shows the rate its CPU per job allows on the cores at hand', () => {
   const batch: TargetResult = { ...target('colonies-postgresql-batch', 'Colonies', 'ours', [12_000]), variant: 'batched' };
   const e2e = drain(3000);
-  // 20,000 jobs for 2 + 3 + 1.5 + 1 = 7.5 CPU seconds: 375 µs a job, 5,333/s on 2 cores. The submitters
-  // (harness) count in the E2E, where they are part of the work; in the drain they only wait.
+  // 20,000 jobs for 2 + 3 + 1.5 + 1 = 7.5 CPU seconds (the submitters, the harness, are part of the
+  // work): 375 µs a job, 5,333/s on 2 cores. A drain's cost window is wider than its rate's: no ceiling.
   batch.e2e = { ...e2e, workload: 'e2e', cost: { ...e2e.cost, serverCpuS: 2, workerCpuS: 3, pgCpuS: 1.5, harnessCpuS: 1 } };
   const lines = targets([batch], 2);
   assert.ok(
     lines.includes('NOT MET PostgreSQL e2e batched ≥ 10,000/s: 3,000/s (375 µs of CPU per job in all: at most 5,333/s on 2 cores)'),
     lines.join('\n'),
   );
-  assert.ok(
-    lines.includes('MET PostgreSQL drain batched ≥ 10,000/s: 12,000/s (50 µs of CPU per job in all: at most 40,000/s on 2 cores)'),
-    lines.join('\n'),
-  );
+  assert.ok(lines.includes('MET PostgreSQL drain batched ≥ 10,000/s: 12,000/s'), lines.join('\n'));
 });
