@@ -357,7 +357,7 @@ async function main(): Promise<void> {
   };
   console.log(`\n${renderText(queueTable(results))}\n\n${renderText(ratioTable(results))}\n`);
   if (results.some((r) => r.graphs?.length)) console.log(`${renderText(graphTable(results))}\n`);
-  console.log(targets(results, meta.cores ?? cpus().length).join('\n'));
+  console.log(targets(results, meta.cores).join('\n'));
   console.log(`\nsettings:\n${settingsList(results).join('\n')}`);
   console.log(
     `\nload average ${meta.loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${meta.loadAfter.map((x) => x.toFixed(2)).join(' ')} after; ${steal(meta)}${hostSpeed(meta)}${meta.durationSeconds.toFixed(0)} s`,

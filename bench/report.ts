@@ -32,8 +32,8 @@ export interface Meta {
   loadAfter: number[];
   /** Share of the machine's CPU time taken by the hypervisor during the run (null: not known). */
   stealPercent: number | null;
-  /** CPU cores of the machine (absent in older results, whose `machine` starts with the count). */
-  cores?: number;
+  /** CPU cores of the machine. */
+  cores: number;
   /** One Ed25519 verify through node:crypto before and after the run, µs: the host's speed (absent in older results). */
   verifyMicros?: [number, number];
   durationSeconds: number;
@@ -320,7 +320,7 @@ export function markdown(meta: Meta, results: TargetResult[]): string {
     '',
     'Targets (issue 7):',
     '',
-    ...targets(results, meta.cores ?? (Number.parseInt(meta.machine, 10) || 1)).map((l) => `- ${l}`),
+    ...targets(results, meta.cores).map((l) => `- ${l}`),
     '',
     'Settings:',
     '',
