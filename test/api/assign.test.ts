@@ -7,7 +7,7 @@ import { expectError, issuePaths, signedAgent, type SignedAgent } from '../helpe
 import { createColoniesServer } from '../../server/main.ts';
 import { loadServerConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
-import { countClaims, emptyClaims, observeQueries } from '../helpers/claims.ts';
+import { countClaims, observeQueries, waitingLongPolls } from '../helpers/claims.ts';
 import { LIMITS } from '../../protocol/schemas.ts';
 import type { Process } from '../../protocol/types.ts';
 
@@ -109,10 +109,9 @@ test('an empty long-poll answers {processes: []} when its timeout ends', async (
 
 test('a waiting long-poll wakes as soon as a process is submitted, long before its timeout', async () => {
   const w = await worker('t-wake');
-  const waiting = emptyClaims('t-wake');
   const t0 = Date.now();
   const polled = assign(w, { timeout: 20 }).then((r) => r);
-  await waiting;
+  await waitingLongPolls(f.server, f.a.colonyname, 't-wake');
   const p = await submit({ funcname: 'f', executortype: 't-wake' });
   const res = await polled;
   const elapsed = Date.now() - t0;
@@ -123,19 +122,42 @@ test('a waiting long-poll wakes as soon as a process is submitted, long before i
   );
   assert.ok(elapsed < 5000, `answered after ${elapsed} ms of a 20 s poll`);
   // Work of another type or colony does not wake it (and is not handed to it).
-  const waiting2 = emptyClaims('t-wake');
   const polled2 = assign(w, { timeout: 0.5 }).then((r) => r);
-  await waiting2;
+  await waitingLongPolls(f.server, f.a.colonyname, 't-wake');
   await submit({ funcname: 'f', executortype: 't-other' });
   await f.b.userClient.submit({ funcname: 'f', executortype: 't-wake' });
   assert.deepEqual((await polled2).body, { processes: [] });
 });
 
+test('a long-poll right after a claim found the queue empty waits without a claim statement, and still wakes for new work', async () => {
+  const w = await worker('t-known-empty');
+  const other = await worker('t-known-empty');
+  assert.deepEqual(processesOf(await assign(w, { timeout: 0 }).expect(200)), []);
+  const statements = countClaims('t-known-empty');
+  try {
+    // Nothing became ready since: both wait at once, the second executor's too.
+    const polled = [assign(w, { timeout: 20 }).then((r) => r), assign(other, { timeout: 20 }).then((r) => r)];
+    await waitingLongPolls(f.server, f.a.colonyname, 't-known-empty', 2);
+    assert.equal(statements.n, 0, 'no claim statement: the queue was known empty');
+    const p1 = await submit({ funcname: 'f1', executortype: 't-known-empty' });
+    const p2 = await submit({ funcname: 'f2', executortype: 't-known-empty' });
+    const got = (await Promise.all(polled)).map((r) => processesOf(r).map((x) => x.processid));
+    assert.deepEqual(got, [[p1.processid], [p2.processid]], 'each handed the one submitted for it, oldest wait first');
+  } finally {
+    statements.stop();
+  }
+  // Ready work moves the wake generation: the next long-poll claims again.
+  const queued = await submit({ funcname: 'g', executortype: 't-known-empty' });
+  assert.deepEqual(
+    processesOf(await assign(w, { timeout: 20 }).expect(200)).map((x) => x.processid),
+    [queued.processid],
+  );
+});
+
 test('a submit is handed straight to an idle long-poll: RUNNING in its reply, no claim statement', async () => {
   const w = await worker('t-handoff');
-  const waiting = emptyClaims('t-handoff');
   const polled = assign(w, { timeout: 20, count: 2 }).then((r) => r);
-  await waiting;
+  await waitingLongPolls(f.server, f.a.colonyname, 't-handoff');
   const claimsAfter = countClaims('t-handoff');
   try {
     const replies = await Promise.all(['a', 'b', 'c'].map((funcname) => submit({ funcname, executortype: 't-handoff', maxexectime: 30 })));
@@ -172,9 +194,8 @@ test('a submit is handed straight to an idle long-poll: RUNNING in its reply, no
 
 test('20 concurrent long-polls and 10 new processes: each process goes to exactly one executor', async () => {
   const workers = await Promise.all(Array.from({ length: 20 }, () => worker('t-race')));
-  const allWaiting = emptyClaims('t-race', 20);
   const polls = workers.map((w) => assign(w, { timeout: 1.5 }).then((r) => r));
-  await allWaiting;
+  await waitingLongPolls(f.server, f.a.colonyname, 't-race', 20);
   const submitted = await Promise.all(Array.from({ length: 10 }, (_, i) => submit({ funcname: `f${i}`, executortype: 't-race' })));
   const replies = await Promise.all(polls);
 
@@ -217,9 +238,9 @@ test('an executor rejected or removed while its long-poll waits is handed nothin
     const type = `t-revoked-${how}`;
     const e = await f.addExecutor(type);
     const agent = signedAgent(f.url, e.key.prvkey);
-    const waiting = emptyClaims(type);
-    const polled = agent.post(`${A}/processes/assign`, { timeout: 20 }).then((r) => r);
-    await waiting;
+    // The revoked executor's long-poll is held to its timeout: keep it short.
+    const polled = agent.post(`${A}/processes/assign`, { timeout: 2 }).then((r) => r);
+    await waitingLongPolls(f.server, f.a.colonyname, type);
     await revoke(e.name);
     const p = await submit({ funcname: 'f', executortype: type });
     const res = await polled;
@@ -243,10 +264,9 @@ test('graceful shutdown releases a pending long-poll at once', async () => {
   const e = await f.addExecutor('t-shutdown');
   const agent = signedAgent(url, e.key.prvkey);
 
-  const waiting = emptyClaims('t-shutdown');
   const t0 = Date.now();
   const polled = agent.post(`${A}/processes/assign`, { timeout: 60 }).then((r) => r);
-  await waiting;
+  await waitingLongPolls(server, f.a.colonyname, 't-shutdown');
   await server.close();
   const res = await polled;
   const elapsed = Date.now() - t0;

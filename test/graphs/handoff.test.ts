@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
 import { openTestDb, type TestDb } from '../helpers/db.ts';
-import { countClaims, emptyClaims, observeQueries } from '../helpers/claims.ts';
+import { countClaims, observeQueries, waitingLongPolls } from '../helpers/claims.ts';
 import { funcSpec, Workflow } from '../../executor/workflow.ts';
 import type { ColoniesClient } from '../../executor/client.ts';
 import type { Process } from '../../protocol/types.ts';
@@ -50,9 +50,8 @@ test('a close hands the child it releases to an idle long-poll: RUNNING with its
       .add(funcSpec({ func: 'b', executortype: type, dependencies: ['a'], maxexectime: 30 })),
   );
   const a = await claim(w1, ps.get('a')!);
-  const waiting = emptyClaims(type);
   const polled = w2.assign({ timeout: 20, count: 3 });
-  await waiting;
+  await waitingLongPolls(f.server, f.a.colonyname, type);
   const claimsAfter = countClaims(type);
   try {
     await w1.close(a.processid, a.attempt, [1, 'two']);
@@ -117,9 +116,8 @@ test('fan-in: the last parentâ€™s close hands the child over with every parentâ€
   const [p3, p2, p1] = parents.sort((l, r) => r.spec.nodename.localeCompare(l.spec.nodename));
   await closeOne(p3!);
   await closeOne(p2!);
-  const waiting = emptyClaims(type);
   const polled = idle.assign({ timeout: 20 });
-  await waiting;
+  await waitingLongPolls(f.server, f.a.colonyname, type);
   const claimsAfter = countClaims(type);
   await closeOne(p1!);
   const [c] = await polled;
@@ -137,9 +135,8 @@ test('a released child goes only to an executor of its type; otherwise it waits,
     new Workflow().add(funcSpec({ func: 'a', executortype: typeA })).add(funcSpec({ func: 'b', executortype: typeB, dependencies: ['a'] })),
   );
   const a = await claim(wa, ps.get('a')!);
-  const waiting = emptyClaims(typeA);
   const polledA = wa.assign({ timeout: 0.5 }); // of the parent's type, not the child's
-  await waiting;
+  await waitingLongPolls(f.server, f.a.colonyname, typeA);
   await wa.close(a.processid, a.attempt, ['for-b']);
   assert.deepEqual(await polledA, []);
   const b = await f.a.userClient.getProcess(ps.get('b')!.processid);

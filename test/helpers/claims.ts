@@ -1,12 +1,13 @@
 /**
- * Watches the claim statements a test database runs, so a test knows that its long-polls found
- * nothing and are about to wait, instead of sleeping and hoping. A claim is the statement that picks
- * WAITING processes with SKIP LOCKED; $2 is the executor type, $3 one executor id per slot (the
- * server coalesces several callers into one claim). It answers one row whose `assigned` lists the
- * processes claimed.
+ * Watches the claim statements a test database runs, so a test can tell how many a step took. A
+ * claim is the statement that picks WAITING processes with SKIP LOCKED; $2 is the executor type, $3
+ * one executor id per slot (the server coalesces several callers into one claim). It answers one row
+ * whose `assigned` lists the processes claimed. waitingLongPolls tells a test that its long-polls now
+ * wait, instead of sleeping and hoping.
  */
 import { EventEmitter } from 'node:events';
 import type { Db, Queryable } from '../../server/store/db.ts';
+import type { ColoniesServer } from '../../server/main.ts';
 
 /** 'claim' (executortype, slots, processes claimed) after every claim statement. */
 export const claims = new EventEmitter();
@@ -33,23 +34,16 @@ export function observeQueries<Q extends Queryable>(q: Q): Q {
   });
 }
 
-/** Resolves once `n` callers' claims of this executor type have come back empty (they now wait). */
-export function emptyClaims(executortype: string, n = 1): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      claims.off('claim', on);
-      reject(new Error(`saw no empty claim for ${executortype}: has the claim statement changed? (see CLAIM in test/helpers/claims.ts)`));
-    }, 15_000);
-    const on = (type: unknown, slots: number, claimed: number) => {
-      if (type !== executortype || claimed > 0) return;
-      n -= slots;
-      if (n > 0) return;
-      clearTimeout(timer);
-      claims.off('claim', on);
-      setImmediate(resolve);
-    };
-    claims.on('claim', on);
-  });
+/**
+ * Resolves once `n` long-polls of this colony and executor type wait for work (they claimed nothing,
+ * or skipped the claim: a claim just now found the queue empty).
+ */
+export async function waitingLongPolls(server: ColoniesServer, colonyname: string, executortype: string, n = 1): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (server.services.processes.waitingLongPolls(colonyname, executortype) < n) {
+    if (Date.now() > deadline) throw new Error(`no ${n} long-polls of ${executortype} in ${colonyname} are waiting`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 
 /** Counts the claim statements (empty or not) of this executor type from now until stop(). */

@@ -136,9 +136,18 @@ const CLAIMED_ROWS = rowsAsArrays<ClaimedRow>(`${STORED_PROCESS_COLUMNS}, rn, gr
 const HANDED_ROWS = rowsAsArrays<ClaimedRow>(STORED_PROCESS_COLUMNS);
 const CLOSED_ROWS = rowsAsArrays<ChangedRow>(CHANGED);
 
-// The claimed rows in slot order.
+// The claimed rows in slot order, and `exhausted`: this snapshot held no ready process of the type
+// beyond those claimed, not even one that SKIP LOCKED passed over (locked by a statement that may yet
+// roll back). Looked for only when the rows ran out before the slots did, so a busy queue pays nothing.
 const CLAIMED = `(SELECT coalesce(json_agg(${CLAIMED_ROWS.sql('a.')} ORDER BY a.rn), '[]'::json) FROM (
-  SELECT ${STORED_PROCESS_COLUMNS}, rn, (processgraphid IN (SELECT processgraphid FROM started)) AS graphstarted FROM assigned) a) AS assigned`;
+  SELECT ${STORED_PROCESS_COLUMNS}, rn, (processgraphid IN (SELECT processgraphid FROM started)) AS graphstarted FROM assigned) a) AS assigned,
+  CASE WHEN (SELECT count(*) FROM picked) < (SELECT count(*) FROM slots) THEN (
+    -- In queue order, as the claim reads: NOT EXISTS was planned as a scan of the whole table.
+    SELECT w.processid FROM processes w
+     WHERE w.colonyname = $1 AND w.executortype = $2 AND w.state = 'WAITING' AND w.waitingparents = 0
+       AND w.processid <> ALL(ARRAY(SELECT processid FROM picked))
+     ORDER BY w.prioritytime, w.seq LIMIT 1) IS NULL
+  ELSE false END AS exhausted`;
 
 // Idle long-polls a close may hand the children it releases to: `idle` is a JSON array of
 // {c: colony, t: executortype, e: executorid, n: slots}, oldest first; a claim that closes offers its
@@ -427,15 +436,15 @@ export const processesSql = {
    */
   assign: async (q: Queryable, colonyname: string, executortype: string, slots: string[], now: Date, closes: CloseRow[] = [], offers?: Offer[]) => {
     if (closes.length === 0) {
-      const [r] = await q.query<{ assigned: unknown[][] }>(ASSIGN_SQL, [colonyname, executortype, slots, now]);
-      return { assigned: CLAIMED_ROWS.read(r!.assigned), closed: [], ready: [], handed: [], finished: [] };
+      const [r] = await q.query<{ assigned: unknown[][]; exhausted: boolean }>(ASSIGN_SQL, [colonyname, executortype, slots, now]);
+      return { assigned: CLAIMED_ROWS.read(r!.assigned), exhausted: r!.exhausted, closed: [], ready: [], handed: [], finished: [] };
     }
     const params = [colonyname, executortype, slots, now, closesParam(closes), closes.map((c) => c.processid)];
-    const [r] = await q.query<ClosedResult & { assigned: unknown[][] }>(
+    const [r] = await q.query<ClosedResult & { assigned: unknown[][]; exhausted: boolean }>(
       offers ? CLOSE_AND_ASSIGN_HANDING_SQL : CLOSE_AND_ASSIGN_SQL,
       offers ? [...params, offersParam(offers)] : params,
     );
-    return { assigned: CLAIMED_ROWS.read(r!.assigned), ...closeOutcome(r!) };
+    return { assigned: CLAIMED_ROWS.read(r!.assigned), exhausted: r!.exhausted, ...closeOutcome(r!) };
   },
 
   /**
