@@ -104,7 +104,7 @@ const graphRuns = opts.graphs.split(',').map((s) => {
   if (!run) throw new Error(`--graphs: unknown workload "${s}" (known: ${Object.keys(GRAPH_RUNS).join(', ')})`);
   return run;
 });
-// The machine's speed drifts ±25% over minutes: each drain runs this many times, the rounds interleaved
+// The machine's speed drifts over minutes: each drain runs this many times, the rounds interleaved
 // across the systems (see drainRounds), and the median counts.
 const rounds = Number(opts.rounds ?? (opts.quick ? 1 : 3));
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: a whole number ≥ 1, not "${opts.rounds}"`);
@@ -169,9 +169,7 @@ async function runQueueTarget(t: Target, admin: PgAdmin, graphsOf?: ColoniesSyst
       for (const p of profiled)
         log(`${t.id}: ${p.who} CPU profile of the ${workload} → ${file(workload, p.who)}\n${renderProfile(summarizeProfile(file(workload, p.who)))}`);
     };
-    // Every target first drains a few thousand jobs unmeasured, so that each is measured warm, as a
-    // long-running server and its workers are: V8 was still compiling the server's hot paths during
-    // the first 20,000-job drain (a sixth of its CPU), which then ran ~10% slower than a second one.
+    // Measured warm, as a long-running server is: a first drain also pays for V8 compiling the hot paths.
     log(`${t.id}: warm-up ${describe(await runDrain(t, w, admin, { ...queueSizes, drain: queueSizes.warmup }), queueSizes.warmup)}`);
     if (workloads.has('drain')) {
       res.drain = await runDrain(t, w, admin, queueSizes, profiling('drain'));
@@ -293,9 +291,7 @@ function stealPercent(before: ReturnType<typeof cpuTicks>): number | null {
 
 /**
  * The host's speed now, as the time of one Ed25519 verify through node:crypto (µs, the median of five
- * runs of 2,000): a shared VM's speed differs from day to day (one day's run here went at half the
- * previous day's, every system alike: 130 µs instead of ≈70), which the ratios absorb and the absolute
- * figures do not.
+ * runs): a shared VM's speed differs from day to day, which the ratios absorb and the absolute figures do not.
  */
 function verifyMicros(): number {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');

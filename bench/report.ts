@@ -1,4 +1,4 @@
-/** Tables (terminal and markdown), ratios to the best peer, and the issue's targets as met / not met. */
+/** Tables (terminal and markdown), ratios to the best peer, and the bench's targets as met / not met. */
 import type { Summary } from './common.ts';
 import type { GraphResult } from './graphs.ts';
 import type { Role } from './target.ts';
@@ -210,7 +210,7 @@ function cpuCeiling(r: QueueResult, cores: number): string {
   return ` (${f0(perJob * 1e6)} µs of CPU per job in all: at most ${f0(cores / perJob)}/s on ${cores} cores)`;
 }
 
-/** The issue's targets, each met or not, with the figure and its ratio. */
+/** The bench's targets, each met or not, with the figure and its ratio. */
 export function targets(results: TargetResult[], cores: number): string[] {
   const out: string[] = [];
   const mark = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
@@ -318,7 +318,7 @@ export function markdown(meta: Meta, results: TargetResult[]): string {
     '',
     renderMarkdown(graphTable(results)),
     '',
-    'Targets (issue 7):',
+    'Targets:',
     '',
     ...targets(results, meta.cores).map((l) => `- ${l}`),
     '',

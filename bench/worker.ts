@@ -6,22 +6,7 @@
 import { childArgs, fatal, progress, ready, serveParent } from './child-side.ts';
 import { errorText, now, type WorkerArgs, type WorkerReport } from './common.ts';
 import { installPgCounter } from './pg-count.ts';
-
-/** What a job runner tells the counters. */
-export interface Sink {
-  /** A function started; `submittedAt` (now() in the submitter) when the job carried it. */
-  started(submittedAt?: unknown): void;
-  /** n jobs completed (acknowledged to their queue, where the runner can see it). */
-  done(n?: number): void;
-  extra(key: string, value: unknown): void;
-  error(err: unknown): void;
-}
-
-export interface JobRunner {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  close(): Promise<void>;
-}
+import type { JobRunner, Sink } from './workers/runner.ts';
 
 const MAX_ERRORS = 20;
 

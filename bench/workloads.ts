@@ -67,10 +67,10 @@ export interface QueueSizes {
   capMs: number;
   /**
    * The end-to-end run's, shorter than the drain's: most peers cannot finish the E2E in any cap (their
-   * submission is the limit) and run to it at a steady rate, which 10 s measures as well as 15 s.
+   * submission is the limit) and run to it at a steady rate, which a shorter window measures as well.
    */
   e2eCapMs: number;
-  /** Whether the E2E counts the rows written (it waits ~2 s for PostgreSQL's statistics: off in --quick). */
+  /** Whether the E2E counts the rows written (it waits for PostgreSQL's statistics to settle: off in --quick). */
   measureRows: boolean;
 }
 
@@ -179,13 +179,12 @@ function merge(reports: WorkerReport[]) {
 /**
  * Each workload starts from an empty, vacuumed queue: what an earlier capped workload left (a claim
  * requeued after its purge, an attempt failed by a stopping worker and retried) would otherwise run
- * here, and count as this workload's (an end-to-end job started in the latency run reads as a 1.6 s latency).
+ * here, and count as this workload's (a leftover end-to-end job would read as a latency of seconds).
  */
 async function startEmpty(t: Target, admin: PgAdmin): Promise<void> {
   await t.purge();
-  // The embedded store too, as the README says of every workload: otherwise its own vacuum (every 15 s)
-  // did the previous workload's cleaning in the middle of this one (a VACUUM (ANALYZE) after an E2E
-  // takes it 0.2–0.6 s, during which its one connection serves nothing).
+  // The embedded store too: its own periodic vacuum would clean up after the previous workload in the
+  // middle of this one, and its one connection serves nothing meanwhile.
   if (t.db) await admin.vacuum(t.db.url);
   else await t.server?.call('vacuum');
 }

@@ -9,7 +9,7 @@ import { ColoniesClient } from '../../executor/client.ts';
 import { Executor } from '../../executor/executor.ts';
 import type { Process } from '../../protocol/types.ts';
 import { now, sleep, type WorkerArgs } from '../common.ts';
-import type { JobRunner, Sink } from '../worker.ts';
+import type { JobRunner, Sink } from './runner.ts';
 
 type Args = Extract<WorkerArgs, { kind: 'colonies' }>;
 

@@ -5,7 +5,7 @@
  */
 import { Logger, run, type Runner } from 'graphile-worker';
 import type { WorkerArgs } from '../common.ts';
-import type { JobRunner, Sink } from '../worker.ts';
+import type { JobRunner, Sink } from './runner.ts';
 
 type Args = Extract<WorkerArgs, { kind: 'graphile-worker' }>;
 

@@ -7,7 +7,7 @@
  */
 import PgBoss from 'pg-boss';
 import { sleep, type WorkerArgs } from '../common.ts';
-import type { JobRunner, Sink } from '../worker.ts';
+import type { JobRunner, Sink } from './runner.ts';
 
 type Args = Extract<WorkerArgs, { kind: 'pg-boss' }>;
 

@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import type { WorkerArgs } from '../common.ts';
-import type { JobRunner, Sink } from '../worker.ts';
+import type { JobRunner, Sink } from './runner.ts';
 
 type Args = Extract<WorkerArgs, { kind: 'raw-sql' }>;
 

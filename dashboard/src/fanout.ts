@@ -109,7 +109,7 @@ export function collapse(processes: readonly GraphProcess[], o: CollapseOptions 
   const byId = new Map(processes.map((p) => [p.processid, p]));
 
   // Which candidate groups collapse depends on the drawn parents, which depend on which groups
-  // collapse: iterate to a fixed point (two or three rounds in practice).
+  // collapse: iterate to a fixed point.
   let allowed: Set<string> | null = null;
   let nodeOf = new Map<string, string>();
   let keyOf = new Map<string, string>();

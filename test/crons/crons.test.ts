@@ -145,7 +145,9 @@ describe('crons', () => {
     await rejects(f.b.userClient.runCron('mine'), 'CRON_NOT_FOUND');
     await f.a.userClient.removeCron('mine');
   });
+});
 
+describe('cron schedule', () => {
   test('next cron time follows the expression (seconds, weekdays, either-day rule)', () => {
     const d = new Date('2026-11-22T06:07:13');
     assert.equal(nextCronTime('*/15 * * * *', d)!.getTime(), new Date('2026-11-22T06:15:00').getTime());

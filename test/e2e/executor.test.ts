@@ -94,9 +94,7 @@ test('a busy executor hands in its results with its next assign: about one reque
     await ex.stop(1000);
   }
   assert.equal(ex.stats.closed, N);
-  // Six batches of ten: each assign after the first carries the previous batch's closes, so about
-  // seven requests, plus two to register the executor (less the waits above, a request each). Closing
-  // each batch on its own would take twelve; a request per process, 120.
+  // An assign per batch of ten (each carries the previous batch's closes) plus registration; the N waits above don't count.
   const used = (await requests()) - before - N;
   console.log(`# ${N} processes, concurrency 10: ${used} requests`);
   assert.ok(used <= N / 10 + 4, `${used} requests for ${N} processes`);

@@ -53,11 +53,16 @@ function collector() {
   };
 }
 
+// One server for the two suites that follow (the lifecycle suite starts servers of its own).
+let f: Fixture;
+before(async () => {
+  f = await startFixture();
+});
+after(() => f.close());
+
 describe('live events over WebSocket', () => {
-  let f: Fixture;
   let executor: Executor;
   before(async () => {
-    f = await startFixture();
     executor = new Executor({
       url: f.url,
       colonyname: f.a.colonyname,
@@ -69,10 +74,7 @@ describe('live events over WebSocket', () => {
     });
     await executor.start();
   });
-  after(async () => {
-    await executor.stop(1000);
-    await f.close();
-  });
+  after(() => executor.stop(1000));
 
   test('a graph subscriber sees every state change of a map-reduce, in order', async () => {
     const client = f.a.userClient;
@@ -142,7 +144,9 @@ describe('live events over WebSocket', () => {
       stop();
     }
   });
+});
 
+describe('who hears what over WebSocket', () => {
   test('a client of colony A sees nothing of colony B and cannot subscribe to it', async () => {
     const c = collector();
     const stop = await f.a.userClient.subscribe({}, c.handler);

@@ -1,9 +1,8 @@
 /**
- * The hot statements stay index-driven when the planner knows of a large backlog. The claim's LIMIT
- * is a subquery (one slot per process wanted), which the planner guesses as a tenth of the table: with
- * 60,000 analyzed waiting processes it joined the picked rows to a sequential scan of the whole table,
- * and every claim took ~930 ms instead of ~1 ms. Each statement is EXPLAINed with the very parameters
- * the code sends (the runner runs this file on PGlite and on PostgreSQL).
+ * The hot statements stay index-driven when the planner knows of a large backlog: the claim's LIMIT
+ * is a subquery (one slot per process wanted), which the planner guesses as a tenth of the table, and
+ * so can be tempted into a sequential scan of the whole table. Each statement is EXPLAINed with the
+ * very parameters the code sends (the runner runs this file on PGlite and on PostgreSQL).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
