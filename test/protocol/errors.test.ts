@@ -1,4 +1,4 @@
-/** The closed list of error codes: every code has a status and a description, and the README documents each. */
+/** The closed list of error codes: every code has a status and a description, and docs/protocol.md documents each. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
@@ -45,12 +45,12 @@ test('the statuses are the documented ones for the codes clients branch on', () 
 });
 
 /**
- * The README's error table: a Markdown table whose first column names each code (optionally in
+ * The error table of docs/protocol.md: a Markdown table whose first column names each code (optionally in
  * backticks) and whose row also gives its HTTP status.
  */
-test('README.md documents every error code, with its status, and nothing that is not a code', () => {
-  const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
-  assert.ok(existsSync(readme), 'README.md is missing: it must contain the table of error codes');
+test('docs/protocol.md documents every error code, with its status, and nothing that is not a code', () => {
+  const readme = fileURLToPath(new URL('../../docs/protocol.md', import.meta.url));
+  assert.ok(existsSync(readme), 'docs/protocol.md is missing: it must contain the table of error codes');
   const lines = readFileSync(readme, 'utf8').split('\n');
 
   // Split into table blocks (consecutive lines starting with "|"); keep those that list error codes.
@@ -65,22 +65,22 @@ test('README.md documents every error code, with its status, and nothing that is
   }
   const firstCell = (row: string) => (row.split('|')[1] ?? '').trim().replace(/`/g, '');
   const errorBlocks = blocks.filter((b) => b.some((row) => isErrorCode(firstCell(row))));
-  assert.ok(errorBlocks.length > 0, 'README.md has no table whose first column lists error codes');
+  assert.ok(errorBlocks.length > 0, 'docs/protocol.md has no table whose first column lists error codes');
 
   const documented = new Map<string, string>();
   for (const row of errorBlocks.flat()) {
     const cell = firstCell(row);
     if (!/^[A-Z][A-Z0-9_]+$/.test(cell)) continue; // header and separator rows
-    assert.ok(isErrorCode(cell), `README's error table lists ${cell}, which is not an error code`);
+    assert.ok(isErrorCode(cell), `docs/protocol.md's error table lists ${cell}, which is not an error code`);
     documented.set(cell, row);
   }
   const missing = codes.filter((c) => !documented.has(c));
-  assert.deepEqual(missing, [], `README.md's error table lacks: ${missing.join(', ')}`);
+  assert.deepEqual(missing, [], `docs/protocol.md's error table lacks: ${missing.join(', ')}`);
   for (const code of codes) {
     const cells = documented
       .get(code)!
       .split('|')
       .map((c) => c.trim());
-    assert.ok(cells.includes(String(ERROR_CODES[code].status)), `README gives ${code} the status ${ERROR_CODES[code].status}`);
+    assert.ok(cells.includes(String(ERROR_CODES[code].status)), `docs/protocol.md gives ${code} the status ${ERROR_CODES[code].status}`);
   }
 });
