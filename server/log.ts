@@ -19,17 +19,14 @@ function wrap(p: Pino): Logger {
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-// The line shape operators' log shippers already parse: {"time":ISO,"level":"info","msg":…, …fields}, no pid or hostname.
+// The fields log shippers already parse (ISO time, level as a word, msg), without pid or hostname.
 const OPTIONS = {
   base: undefined,
   timestamp: stdTimeFunctions.isoTime,
   formatters: { level: (label: string) => ({ level: label }) },
 };
 
-/**
- * JSON lines on stderr, or each line (without its newline) to `write`.
- * Stderr is written synchronously, as a crash must not lose the lines before it.
- */
+/** JSON lines on stderr, written synchronously so a crash keeps the lines before it; or each line, unterminated, to `write`. */
 export function createLogger(level: LogLevel | 'silent' = 'info', write?: (line: string) => void): Logger {
   const dest: DestinationStream = write
     ? { write: (chunk: string) => write(chunk.endsWith('\n') ? chunk.slice(0, -1) : chunk) }
@@ -44,4 +41,4 @@ export async function createPrettyLogger(level: LogLevel | 'silent', colorize: b
   return wrap(pino({ base: undefined, level }, dest));
 }
 
-export const silentLogger: Logger = createLogger('silent');
+export const silentLogger: Logger = createLogger('silent', () => {});

@@ -8,10 +8,7 @@ import type { ColonyEvent } from '../protocol/events.ts';
 /** Upper bounds (seconds) of the request-duration buckets: from a claim's millisecond to a long-poll's 10 s. */
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/**
- * The process's own metrics (CPU, heap, GC, event-loop lag) in one registry shared by every Metrics:
- * they describe the process, and each collectDefaultMetrics call starts an event-loop monitor that is never stopped.
- */
+/** Process metrics (CPU, heap, GC, event-loop lag) once per process: each collectDefaultMetrics call starts monitors never stopped. */
 let processRegistry: Registry | undefined;
 function processMetrics(): Registry {
   if (!processRegistry) {
