@@ -12,7 +12,7 @@ import { ColoniesError } from '../executor/transport.ts';
 import { generateKeyPair, idOf, isPrivateKey } from '../protocol/crypto.ts';
 import { CliError, EXIT } from './errors.ts';
 import { examples, port } from './context.ts';
-import { print, style } from './output.ts';
+import { colorEnabled, print, style } from './output.ts';
 import { serverConfig, startServer, untilSignal } from './server.ts';
 
 export const DEV = { colony: 'dev', user: 'dev-user', executor: 'dev-executor', executortype: 'ts-executor', port: 50080 } as const;
@@ -194,8 +194,9 @@ async function dev(o: DevFlags): Promise<void> {
       serverId: idOf(keys.server),
       logLevel: process.env.COLONIES_LOG_LEVEL ?? 'warn',
     });
-    const { createLogger } = await import('../server/log.ts');
-    const { server, url: listening } = await startServer(config, createLogger(config.logLevel));
+    const { createPrettyLogger } = await import('../server/log.ts');
+    const log = await createPrettyLogger(config.logLevel, colorEnabled(process.stderr));
+    const { server, url: listening } = await startServer(config, log);
     try {
       const url = `http://${urlHost}:${new URL(listening).port}`;
       await provision(url, keys, paths);

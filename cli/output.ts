@@ -1,4 +1,7 @@
 /** Output for people (box-drawn tables, local times, colour on a terminal) and for machines (--json). */
+import { createRequire } from 'node:module';
+import { styleText } from 'node:util';
+import type CliTable from 'cli-table3';
 import type { ExecutorState, ProcessState } from '../protocol/states.ts';
 
 /** Colour only on a terminal, never with NO_COLOR; FORCE_COLOR=1 forces it (e.g. through `less -R`). */
@@ -8,17 +11,19 @@ export function colorEnabled(stream: { isTTY?: boolean } = process.stdout, env: 
   return stream.isTTY === true;
 }
 
-const sgr = (open: number, close: number) => (s: string) => (colorEnabled() ? `\u001b[${open}m${s}\u001b[${close}m` : s);
+type Format = Parameters<typeof styleText>[0];
+// colorEnabled decides, so styleText is told not to check the stream again (its own check varies across Node 20 releases).
+const paint = (format: Format) => (s: string) => (colorEnabled() ? styleText(format, s, { validateStream: false }) : s);
 export const style = {
-  bold: sgr(1, 22),
-  dim: sgr(2, 22),
-  red: sgr(31, 39),
-  green: sgr(32, 39),
-  yellow: sgr(33, 39),
-  blue: sgr(34, 39),
-  magenta: sgr(35, 39),
-  cyan: sgr(36, 39),
-  gray: sgr(90, 39),
+  bold: paint('bold'),
+  dim: paint('dim'),
+  red: paint('red'),
+  green: paint('green'),
+  yellow: paint('yellow'),
+  blue: paint('blue'),
+  magenta: paint('magenta'),
+  cyan: paint('cyan'),
+  gray: paint('gray'),
 };
 
 const STATE_STYLE: Record<ProcessState | ExecutorState, (s: string) => string> = {
@@ -67,8 +72,6 @@ export function jsonCell(v: unknown): string {
   return JSON.stringify(v) ?? '';
 }
 
-const width = (s: string) => [...s].length;
-
 /** Cuts a string to n characters, ending it with … when it was longer. */
 export function truncate(s: string, n: number): string {
   const chars = [...s];
@@ -83,17 +86,38 @@ export interface Column {
   align?: 'left' | 'right';
 }
 
-interface Norm {
-  lines: string[];
-  paint: ((s: string) => string) | undefined;
-}
-
-function norm(c: Cell, max: number | undefined): Norm {
+function cellText(c: Cell, max: number | undefined): string {
   const text = typeof c === 'object' ? c.text : String(c);
   const paint = typeof c === 'object' ? c.paint : undefined;
-  const lines = text.split('\n').map((l) => (max ? truncate(l.replace(/\t/g, '  '), max) : l.replace(/\t/g, '  ')));
-  return { lines, paint };
+  return text
+    .split('\n')
+    .map((l) => (max ? truncate(l.replace(/\t/g, '  '), max) : l.replace(/\t/g, '  ')))
+    .map((l) => (paint && l ? paint(l) : l))
+    .join('\n');
 }
+
+/** The ColonyOS box: rounded corners, one rule under the header and none between rows. */
+const BOX = {
+  top: '─',
+  'top-mid': '┬',
+  'top-left': '╭',
+  'top-right': '╮',
+  bottom: '─',
+  'bottom-mid': '┴',
+  'bottom-left': '╰',
+  'bottom-right': '╯',
+  left: '│',
+  'left-mid': '├',
+  mid: '─',
+  'mid-mid': '┼',
+  right: '│',
+  'right-mid': '┤',
+  middle: '│',
+};
+
+// Loaded on the first table: commands that print none (--help, --json, submit) skip its start-up cost.
+const load = createRequire(import.meta.url);
+let Table: typeof CliTable | undefined;
 
 /**
  * A box-drawn table in the ColonyOS style:
@@ -106,25 +130,15 @@ function norm(c: Cell, max: number | undefined): Norm {
  */
 export function renderTable(columns: (string | Column)[], rows: Cell[][]): string {
   const cols: Column[] = columns.map((c) => (typeof c === 'string' ? { header: c } : c));
-  const body = rows.map((r) => cols.map((c, i) => norm(r[i] ?? '', c.max)));
-  const widths = cols.map((c, i) => Math.max(width(c.header), ...body.map((r) => Math.max(0, ...r[i]!.lines.map(width)))));
-  const line = (l: string, m: string, r: string) => l + widths.map((w) => '─'.repeat(w + 2)).join(m) + r;
-  const cell = (text: string, i: number, paint?: (s: string) => string) => {
-    const fill = ' '.repeat(widths[i]! - width(text));
-    const padded = cols[i]!.align === 'right' ? fill + text : text + fill;
-    return ' ' + (paint && text ? paint(padded) : padded) + ' ';
-  };
-  const out = [line('╭', '┬', '╮')];
-  if (cols.some((c) => c.header)) {
-    out.push('│' + cols.map((c, i) => cell(c.header, i, style.bold)).join('│') + '│');
-    out.push(line('├', '┼', '┤'));
-  }
-  for (const r of body) {
-    const height = Math.max(1, ...r.map((c) => c.lines.length));
-    for (let k = 0; k < height; k++) out.push('│' + r.map((c, i) => cell(c.lines[k] ?? '', i, c.paint)).join('│') + '│');
-  }
-  out.push(line('╰', '┴', '╯'));
-  return out.join('\n');
+  Table ??= load('cli-table3') as typeof CliTable;
+  const table = new Table({
+    chars: BOX,
+    head: cols.some((c) => c.header) ? cols.map((c) => style.bold(c.header)) : [],
+    colAligns: cols.map((c) => c.align ?? 'left'),
+    style: { head: [], border: [], compact: true, 'padding-left': 1, 'padding-right': 1 },
+  });
+  table.push(...rows.map((r) => cols.map((c, i) => cellText(r[i] ?? '', c.max))));
+  return table.toString();
 }
 
 /** A titled key/value box (the sections of `process get`, `workflow get`, `executor get`). */

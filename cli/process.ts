@@ -184,7 +184,13 @@ async function specFromFlags(o: SubmitFlags): Promise<FunctionSpecInput> {
 
 export function registerProcess(program: Command): void {
   const proc = program.command('process').description('processes: submit, list by state, inspect, cancel and remove');
+  registerSubmit(proc);
+  registerListings(proc);
+  registerGet(proc);
+  registerRemovals(proc);
+}
 
+function registerSubmit(proc: Command): void {
   examples(
     withConnection(
       proc
@@ -223,7 +229,10 @@ export function registerProcess(program: Command): void {
       '  { "funcname": "sum_nums", "args": [1, 2], "executortype": "ts-executor", "maxexectime": 60, "maxretries": 3 }',
     ],
   );
+}
 
+/** One listing per state: ps, psw, pss, psf, psc. */
+function registerListings(proc: Command): void {
   for (const [name, state, word] of LISTINGS) {
     examples(
       withConnection(
@@ -252,7 +261,9 @@ export function registerProcess(program: Command): void {
       ],
     );
   }
+}
 
+function registerGet(proc: Command): void {
   examples(
     withConnection(
       proc
@@ -269,7 +280,10 @@ export function registerProcess(program: Command): void {
     }),
     ['colonies process get -p 3f2a…', 'colonies process get -p 3f2a… --json | jq .out'],
   );
+}
 
+/** cancel, remove and removeall. */
+function registerRemovals(proc: Command): void {
   examples(
     withConnection(
       proc.command('cancel').description('cancel a waiting or running process').requiredOption('-p, --processid <id>', 'process id'),

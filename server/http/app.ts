@@ -44,8 +44,8 @@ export function createApp(deps: AppDeps): express.Express {
   });
   if (deps.metrics) {
     const metrics = deps.metrics;
-    app.get('/metrics', (_req, res) => {
-      res.type('text/plain; version=0.0.4').send(metrics.render());
+    app.get('/metrics', async (_req, res) => {
+      res.type('text/plain; version=0.0.4').send(await metrics.render());
     });
     app.use(API_PREFIX, (req, res, next) => {
       const start = performance.now();

@@ -38,7 +38,7 @@ test('GET /metrics has a request-duration histogram per route pattern, its bucke
     assert.deepEqual(series('count', assign), [1], 'one assign, counted under its route pattern');
     const [sum] = series('sum', assign);
     assert.ok(sum! > 0 && sum! < 5, `its duration in seconds: ${sum}`);
-    const buckets = series('bucket', `${assign},le="[^"]+"`);
+    const buckets = series('bucket', `le="[^"]+",${assign}`);
     assert.equal(buckets.length, 14, 'thirteen bounds and +Inf');
     assert.ok(
       buckets.every((n, i) => i === 0 || n >= buckets[i - 1]!),

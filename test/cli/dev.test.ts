@@ -106,8 +106,9 @@ test('colonies server start: serves on the given port (PostgreSQL or embedded, a
     baseEnv({ COLONIES_SERVER_PRVKEY: serverKey.prvkey, ...(pg ? { COLONIES_DATABASE_URL: pg.url } : { COLONIES_DATA_DIR: 'memory://' }) }),
   );
   try {
-    const listening = await server.waitFor(/"msg":"colonies server listening".*"engine":"(\w+)"/, 60_000, 'stderr');
-    assert.equal(listening[1], pg ? 'postgres' : 'pglite');
+    const [line] = await server.waitFor(/^\{.*"msg":"colonies server listening".*\}$/m, 60_000, 'stderr');
+    const listening = JSON.parse(line) as { level: string; engine: string };
+    assert.deepEqual([listening.level, listening.engine], ['info', pg ? 'postgres' : 'pglite']);
     const owner = generateKeyPair();
     const env = baseEnv({ COLONIES_SERVER_URL: `http://127.0.0.1:${port}`, COLONIES_SERVER_PRVKEY: serverKey.prvkey });
     const add = await run(['colony', 'add', '--name', 'started', '--colonyid', owner.id, '--json'], env);
