@@ -29,7 +29,8 @@ export interface ReadyWork {
 export type ChangedRow = Omit<Extract<ColonyEvent, { type: 'process' }>, 'type' | 'time'>;
 
 /** The columns of a ChangedRow, read from the row `p`. */
-export const CHANGED = 'p.processid, p.colonyname, p.processgraphid, p.nodename, p.funcname, p.executortype, p.state, p.retries, p.assignedexecutorid';
+export const CHANGED =
+  'p.processid, p.colonyname, p.processgraphid, p.nodename, p.funcname, p.executortype, p.state, p.retries, p.assignedexecutorid';
 
 /** A failed attempt's outcome: retried (WAITING) or FAILED, with the errors so far. */
 export interface AttemptOutcome extends ChangedRow {
