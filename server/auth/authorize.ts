@@ -1,4 +1,4 @@
-/** Roles in a colony (DESIGN §5). Every check throws a precise 403 or 404, never a bare "no". */
+/** Roles in a colony (see docs/architecture.md, The path of a request). Every check throws a precise 403 or 404, never a bare "no". */
 import { AppError } from '../errors.ts';
 import type { ColonyService, Membership } from '../services/colonies.ts';
 

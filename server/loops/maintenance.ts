@@ -8,11 +8,10 @@ import { startPeriodic, type Loop } from './periodic.ts';
 
 /**
  * Embedded store only: PGlite has no autovacuum, and dead index entries slow the SKIP LOCKED claim
- * (DESIGN §3), so vacuum the hot table on a timer. Its one connection serves nothing meanwhile: a
- * vacuum's work grows with the rows changed since the last (about 50 ms after 20,000 closes here), and
- * the dearer ANALYZE (0.2–0.3 s on 100,000 rows) runs every `analyzeEvery`-th round only: the
- * statistics change slowly, and the prepared statements' generic plans (pglite-db.ts) do not depend
- * on them run by run.
+ * (see docs/architecture.md, The store and its two engines), so vacuum the hot table on a timer. Its
+ * one connection serves nothing meanwhile: a vacuum's work grows with the rows changed since the last,
+ * and the dearer ANALYZE runs every `analyzeEvery`-th round only: the statistics change slowly, and
+ * the prepared statements' generic plans (pglite-db.ts) do not depend on them run by run.
  */
 export function startVacuumLoop(db: Db, intervalMs: number, log: Logger, analyzeEvery: number): Loop {
   let round = 0;

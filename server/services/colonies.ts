@@ -16,7 +16,7 @@ export interface Membership {
 }
 
 // Membership is read on every request; cache it briefly. Local changes clear the cache at once;
-// another replica's change is seen within MEMBERSHIP_TTL_MS.
+// another replica's change is seen within MEMBERSHIP_TTL_MS of real time (Clock.monotonic).
 const MEMBERSHIP_TTL_MS = 1000;
 
 export function createColonyService(deps: ServiceDeps) {
@@ -35,7 +35,7 @@ export function createColonyService(deps: ServiceDeps) {
   function lookup(colonyname: string, id: string): Promise<MembershipRow | null> {
     const key = colonyname + '\u0000' + id;
     const hit = cache.get(key);
-    const t = Date.now();
+    const t = clock.monotonic();
     if (hit && t - hit.at < MEMBERSHIP_TTL_MS) return Promise.resolve(hit.row);
     let pending = inflight.get(key);
     if (!pending) {

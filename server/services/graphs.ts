@@ -3,7 +3,7 @@ import { AppError } from '../errors.ts';
 import type { Queryable } from '../store/db.ts';
 import { processesSql, type NewProcess } from '../store/sql/processes.ts';
 import { graphsSql, type GraphFilter } from '../store/sql/graphs.ts';
-import { toProcess, toProcessGraph } from '../store/rows.ts';
+import { toProcess, toProcessGraph, type ProcessRow } from '../store/rows.ts';
 import { graphEvent, inTransaction, processEvent, uniquely, type ServiceDeps } from './context.ts';
 import { newProcess } from './processes.ts';
 import { checkDag } from '../../protocol/dag.ts';
@@ -101,101 +101,149 @@ export function createGraphService(deps: ServiceDeps) {
      * insert=false adds it as a child of the parent and, with childprocessid, as an extra parent of that
      * child. Only the parent and the named children are locked and rewritten: cost is independent of graph size.
      */
-    async addChildren(
-      colonyname: string,
-      processgraphid: string,
-      executorid: string,
-      parentprocessid: string,
-      items: ChildSpec[],
-    ): Promise<Process[]> {
-      const now = clock.now();
-      const created = await inTransaction(db, async (tx) => {
-        const parentRows = await processesSql.getForUpdate(tx, colonyname, [parentprocessid]);
-        const parent = parentRows[0];
-        if (!parent || parent.processgraphid !== processgraphid) {
-          throw new AppError('PROCESS_NOT_FOUND', `process ${parentprocessid} is not in process graph ${processgraphid}`);
-        }
-        if (parent.state !== 'RUNNING' || parent.assignedexecutorid !== executorid) {
-          throw new AppError(
-            'INVALID_GRAPH_CHANGE',
-            `only the executor running process ${parentprocessid} may add children to it (it is ${parent.state})`,
-          );
-        }
-        // Only rows whose edges change are locked and rewritten: the parent's current children only when one
-        // item splices in (insert=true), plus the named childprocessids. A fan-out of thousands in batches
-        // then costs each batch its own size, not the size the parent has grown to.
-        const splices = items.some((i) => i.insert);
-        const touched = new Set<string>([...(splices ? parent.children : []), ...items.flatMap((i) => (i.childprocessid ? [i.childprocessid] : []))]);
-        touched.delete(parentprocessid);
-        const edges = new Map<string, { processid: string; parents: string[]; children: string[]; waitingparents: number; state: ProcessState }>();
-        for (const r of await processesSql.getForUpdate(tx, colonyname, [...touched])) {
-          if (r.processgraphid !== processgraphid) continue;
-          edges.set(r.processid, {
-            processid: r.processid,
-            parents: [...r.parents],
-            children: [...r.children],
-            waitingparents: r.waitingparents,
-            state: r.state,
-          });
-        }
-        edges.set(parent.processid, {
-          processid: parent.processid,
-          parents: parent.parents,
-          children: [...parent.children],
-          waitingparents: 0,
-          state: parent.state,
-        });
-        const parentEdges = edges.get(parent.processid)!;
-        const changed = new Set<string>([parent.processid]);
-
-        const news = new Map<string, NewProcess>();
-        const edgesOf = (id: string) => edges.get(id) ?? news.get(id)!;
-        for (const item of items) {
-          const spec = { ...item.spec, nodename: item.nodename ?? item.spec.nodename };
-          const p = newProcess(colonyname, spec, executorid, now, { processgraphid, parents: [parent.processid], waitingparents: 1, input: [] });
-          if (item.insert) {
-            p.children = parentEdges.children;
-            for (const c of p.children) {
-              const e = edgesOf(c);
-              e.parents = e.parents.map((x) => (x === parent.processid ? p.processid : x));
-              if (edges.has(c)) changed.add(c);
-            }
-            parentEdges.children = [p.processid];
-          } else {
-            parentEdges.children.push(p.processid);
-            if (item.childprocessid) {
-              const child = edges.get(item.childprocessid);
-              if (!child) throw new AppError('PROCESS_NOT_FOUND', `process ${item.childprocessid} is not in process graph ${processgraphid}`);
-              if (child.state !== 'WAITING') {
-                throw new AppError(
-                  'INVALID_GRAPH_CHANGE',
-                  `process ${item.childprocessid} is ${child.state}; only a waiting process can get a new parent`,
-                );
-              }
-              p.children = [child.processid];
-              child.parents.push(p.processid);
-              child.waitingparents += 1;
-              changed.add(child.processid);
-            }
-          }
-          news.set(p.processid, p);
-        }
-        await uniquely('a process with this nodename in the graph', () => processesSql.insert(tx, [...news.values()], now));
-        await processesSql.updateEdges(
-          tx,
-          [...changed].map((id) => edges.get(id)!),
-        );
-        // Last, under the graph's row lock: a graph that failed (or was cancelled) meanwhile takes no new
-        // work, and one that fails after us cancels our new WAITING processes with the rest.
-        if (!(await graphsSql.addProcessCount(tx, processgraphid, news.size))) {
-          throw new AppError('INVALID_GRAPH_CHANGE', `process graph ${processgraphid} has finished; nothing can be added to it`);
-        }
-        return [...news.keys()];
-      });
-      deps.bus.emit([{ type: 'processes-added', colonyname, processgraphid, parentprocessid, count: created.length, time: now.toISOString() }]);
-      return (await processesSql.getMany(db, colonyname, created)).map(toProcess);
-    },
+    addChildren: (colonyname: string, processgraphid: string, executorid: string, parentprocessid: string, items: ChildSpec[]): Promise<Process[]> =>
+      addChildren(deps, { colonyname, processgraphid, executorid, parentprocessid }, items),
   };
+}
+
+/** Where add_child adds: the graph, and the parent that its running executor extends. */
+interface AddTarget {
+  colonyname: string;
+  processgraphid: string;
+  executorid: string;
+  parentprocessid: string;
+}
+
+/** The edges of a process as add_child rewrites them. */
+interface Edges {
+  processid: string;
+  parents: string[];
+  children: string[];
+  waitingparents: number;
+  state: ProcessState;
+}
+
+/** add_child (see createGraphService): locks what changes, plans the new processes, writes them. */
+async function addChildren(deps: ServiceDeps, t: AddTarget, items: ChildSpec[]): Promise<Process[]> {
+  const now = deps.clock.now();
+  const created = await inTransaction(deps.db, async (tx) => {
+    const parent = await lockParent(tx, t);
+    const edges = await lockEdges(tx, t, parent, items);
+    const { news, changed } = planChildren(t, edges, items, now);
+    await uniquely('a process with this nodename in the graph', () => processesSql.insert(tx, [...news.values()], now));
+    await processesSql.updateEdges(
+      tx,
+      [...changed].map((id) => edges.get(id)!),
+    );
+    // Last, under the graph's row lock: a graph that failed (or was cancelled) meanwhile takes no new
+    // work, and one that fails after us cancels our new WAITING processes with the rest.
+    if (!(await graphsSql.addProcessCount(tx, t.processgraphid, news.size))) {
+      throw new AppError('INVALID_GRAPH_CHANGE', `process graph ${t.processgraphid} has finished; nothing can be added to it`);
+    }
+    return [...news.keys()];
+  });
+  deps.bus.emit([
+    {
+      type: 'processes-added',
+      colonyname: t.colonyname,
+      processgraphid: t.processgraphid,
+      parentprocessid: t.parentprocessid,
+      count: created.length,
+      time: now.toISOString(),
+    },
+  ]);
+  return (await processesSql.getMany(deps.db, t.colonyname, created)).map(toProcess);
+}
+
+/** Locks the parent; only the executor running it may add to it. */
+async function lockParent(tx: Queryable, t: AddTarget): Promise<ProcessRow> {
+  const [parent] = await processesSql.getForUpdate(tx, t.colonyname, [t.parentprocessid]);
+  if (!parent || parent.processgraphid !== t.processgraphid) {
+    throw new AppError('PROCESS_NOT_FOUND', `process ${t.parentprocessid} is not in process graph ${t.processgraphid}`);
+  }
+  if (parent.state !== 'RUNNING' || parent.assignedexecutorid !== t.executorid) {
+    throw new AppError(
+      'INVALID_GRAPH_CHANGE',
+      `only the executor running process ${t.parentprocessid} may add children to it (it is ${parent.state})`,
+    );
+  }
+  return parent;
+}
+
+/**
+ * Locks and reads the edges that change: the parent's current children only when one item splices in
+ * (insert=true), plus the named childprocessids, and the parent's own. A fan-out of thousands in
+ * batches then costs each batch its own size, not the size the parent has grown to.
+ */
+async function lockEdges(tx: Queryable, t: AddTarget, parent: ProcessRow, items: ChildSpec[]): Promise<Map<string, Edges>> {
+  const splices = items.some((i) => i.insert);
+  const touched = new Set<string>([...(splices ? parent.children : []), ...items.flatMap((i) => (i.childprocessid ? [i.childprocessid] : []))]);
+  touched.delete(parent.processid);
+  const edges = new Map<string, Edges>();
+  for (const r of await processesSql.getForUpdate(tx, t.colonyname, [...touched])) {
+    if (r.processgraphid !== t.processgraphid) continue;
+    edges.set(r.processid, {
+      processid: r.processid,
+      parents: [...r.parents],
+      children: [...r.children],
+      waitingparents: r.waitingparents,
+      state: r.state,
+    });
+  }
+  edges.set(parent.processid, {
+    processid: parent.processid,
+    parents: parent.parents,
+    children: [...parent.children],
+    waitingparents: 0,
+    state: parent.state,
+  });
+  return edges;
+}
+
+/** The new processes, each a child of the parent, with the edges they change rewritten in `edges`; `changed` names the rows to write back. */
+function planChildren(
+  t: AddTarget,
+  edges: Map<string, Edges>,
+  items: ChildSpec[],
+  now: Date,
+): { news: Map<string, NewProcess>; changed: Set<string> } {
+  const parentEdges = edges.get(t.parentprocessid)!;
+  const changed = new Set<string>([t.parentprocessid]);
+  const news = new Map<string, NewProcess>();
+  const edgesOf = (id: string) => edges.get(id) ?? news.get(id)!;
+  for (const item of items) {
+    const spec = { ...item.spec, nodename: item.nodename ?? item.spec.nodename };
+    const p = newProcess(t.colonyname, spec, t.executorid, now, {
+      processgraphid: t.processgraphid,
+      parents: [t.parentprocessid],
+      waitingparents: 1,
+      input: [],
+    });
+    if (item.insert) {
+      p.children = parentEdges.children;
+      for (const c of p.children) {
+        const e = edgesOf(c);
+        e.parents = e.parents.map((x) => (x === t.parentprocessid ? p.processid : x));
+        if (edges.has(c)) changed.add(c);
+      }
+      parentEdges.children = [p.processid];
+    } else {
+      parentEdges.children.push(p.processid);
+      if (item.childprocessid) {
+        const child = edges.get(item.childprocessid);
+        if (!child) throw new AppError('PROCESS_NOT_FOUND', `process ${item.childprocessid} is not in process graph ${t.processgraphid}`);
+        if (child.state !== 'WAITING') {
+          throw new AppError('INVALID_GRAPH_CHANGE', `process ${item.childprocessid} is ${child.state}; only a waiting process can get a new parent`);
+        }
+        p.children = [child.processid];
+        child.parents.push(p.processid);
+        child.waitingparents += 1;
+        changed.add(child.processid);
+      }
+    }
+    news.set(p.processid, p);
+  }
+  return { news, changed };
 }
 
 export interface PlannedGraph {

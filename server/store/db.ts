@@ -24,10 +24,9 @@ export interface Db extends Queryable {
 
 /**
  * A statement that begins with this comment is planned once for every parameter value (its plan does
- * not depend on them: set-based over ids and JSON, see sql/processes.ts), so the embedded store keeps
- * its generic plan instead of re-planning it per call. PGlite's plan cache, once ANALYZE had seen a
- * backlog, chose a fresh custom plan for the close-and-claim more and more often (5 → 48 → 449 → 1,597
- * in three 2,500-statement drains), at ~1 ms of planning in WASM, about as much as running it.
+ * not depend on them: set-based over ids and JSON, see sql/processes/), so the embedded store keeps
+ * its generic plan instead of re-planning it per call: PGlite's plan cache, once ANALYZE had seen a
+ * backlog, chose ever more custom plans, each costing about as much to plan in WASM as to run.
  * PostgreSQL plans it in a fraction of that and keeps one generic plan here: it ignores the comment.
  */
 export const GENERIC_PLAN = '/* generic plan */ ';

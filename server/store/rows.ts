@@ -68,8 +68,9 @@ export interface ProcessRow {
 
 /** The columns a Process is built from (never SELECT * : seq is an int8 the drivers disagree on). */
 /**
- * A process's input when it has parents: their outputs concatenated in parent order (DESIGN §6).
- * `row` names the row whose parents are read. Computed when the process is claimed (see ASSIGN_SQL)
+ * A process's input when it has parents: their outputs concatenated in parent order (see
+ * docs/architecture.md, Graph semantics). `row` names the row whose parents are read. Computed when
+ * the process is claimed (see sql/processes/claim.ts)
  * and, for a ready process not claimed yet, when it is read.
  */
 export const parentOutputs = (row: string) => `(

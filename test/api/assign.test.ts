@@ -7,7 +7,7 @@ import { expectError, issuePaths, signedAgent, type SignedAgent } from '../helpe
 import { createColoniesServer } from '../../server/main.ts';
 import { loadServerConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
-import { countClaims, observeQueries, waitingLongPolls } from '../helpers/claims.ts';
+import { countClaims, waitingLongPolls } from '../helpers/claims.ts';
 import { LIMITS } from '../../protocol/schemas.ts';
 import type { Process } from '../../protocol/types.ts';
 
@@ -18,8 +18,7 @@ let f: Fixture;
 let user: SignedAgent;
 
 before(async () => {
-  const opened = await openTestDb();
-  testDb = { ...opened, db: observeQueries(opened.db) };
+  testDb = await openTestDb();
   f = await startFixture({ testDb });
   user = signedAgent(f.url, f.a.user.prvkey);
 });

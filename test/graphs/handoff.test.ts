@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
 import { openTestDb, type TestDb } from '../helpers/db.ts';
-import { countClaims, observeQueries, waitingLongPolls } from '../helpers/claims.ts';
+import { countClaims, waitingLongPolls } from '../helpers/claims.ts';
 import { funcSpec, Workflow } from '../../executor/workflow.ts';
 import type { ColoniesClient } from '../../executor/client.ts';
 import type { Process } from '../../protocol/types.ts';
@@ -16,8 +16,7 @@ import type { Process } from '../../protocol/types.ts';
 let testDb: TestDb;
 let f: Fixture;
 before(async () => {
-  const opened = await openTestDb();
-  testDb = { ...opened, db: observeQueries(opened.db) };
+  testDb = await openTestDb();
   f = await startFixture({ testDb });
 });
 after(async () => {

@@ -1,38 +1,15 @@
 /**
- * Watches the claim statements a test database runs, so a test can tell how many a step took. A
- * claim is the statement that picks WAITING processes with SKIP LOCKED; $2 is the executor type, $3
- * one executor id per slot (the server coalesces several callers into one claim). It answers one row
- * whose `assigned` lists the processes claimed. waitingLongPolls tells a test that its long-polls now
- * wait, instead of sleeping and hoping.
+ * Counts the claim statements the server runs, so a test can tell how many a step took: the claim
+ * statement module tells an observer of every claim (observeClaims), whatever its SQL. waitingLongPolls
+ * tells a test that its long-polls now wait, instead of sleeping and hoping.
  */
 import { EventEmitter } from 'node:events';
-import type { Db, Queryable } from '../../server/store/db.ts';
 import type { ColoniesServer } from '../../server/main.ts';
+import { observeClaims } from '../../server/store/sql/processes.ts';
 
-/** 'claim' (executortype, slots, processes claimed) after every claim statement. */
+/** 'claim' (executortype, slots, processes claimed) after every claim statement of this test process. */
 export const claims = new EventEmitter();
-const CLAIM = /picked AS[\s\S]*SKIP LOCKED/;
-
-export function observeQueries<Q extends Queryable>(q: Q): Q {
-  return new Proxy(q, {
-    get(target, prop) {
-      if (prop === 'query') {
-        return async (sql: string, params?: readonly unknown[]) => {
-          const rows = await target.query(sql, params);
-          const claimed = (rows[0] as { assigned?: unknown[] } | undefined)?.assigned;
-          if (CLAIM.test(sql) && claimed) claims.emit('claim', params?.[1], Array.isArray(params?.[2]) ? params[2].length : 1, claimed.length);
-          return rows;
-        };
-      }
-      if (prop === 'relaxed') return observeQueries((target as unknown as Db).relaxed);
-      if (prop === 'transaction') {
-        return (fn: (tx: Queryable) => Promise<unknown>) => (target as unknown as Db).transaction((tx) => fn(observeQueries(tx)));
-      }
-      const v: unknown = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
+observeClaims(({ executortype, slots, claimed }) => claims.emit('claim', executortype, slots, claimed));
 
 /**
  * Resolves once `n` long-polls of this colony and executor type wait for work (they claimed nothing,

@@ -20,6 +20,9 @@ class FreezableClock implements Clock {
   now(): Date {
     return new Date(this.t ?? Date.now());
   }
+  monotonic(): number {
+    return performance.now();
+  }
   set(t: number): void {
     this.t = t;
   }

@@ -1,0 +1,54 @@
+/** What the dispatcher remembers between statements to skip work: hints, never records. */
+import type { Clock } from '../../clock.ts';
+import type { ProcessRow } from '../../store/rows.ts';
+import type { CloseRow } from '../../store/sql/processes.ts';
+
+/**
+ * Processes this replica started that have children. Only a close of one of them uses the statement
+ * that starts the children it releases (the plain close costs less to plan); a process closed on
+ * another replica, or one whose children came later by add_child, releases them the ordinary way
+ * (ready, for the next claim). Bounded, and cleared when it grows too big.
+ */
+export class RunningParents {
+  private readonly ids = new Set<string>();
+
+  note(rows: ProcessRow[]): void {
+    for (const r of rows) {
+      if (r.children.length === 0) continue;
+      if (this.ids.size >= 100_000) this.ids.clear();
+      this.ids.add(r.processid);
+    }
+  }
+
+  /** Whether closing these may release children to hand over; forgets them either way. */
+  releasing(items: CloseRow[]): boolean {
+    let any = false;
+    for (const i of items) if (this.ids.delete(i.processid)) any = true;
+    return any;
+  }
+}
+
+const KNOWN_EMPTY_MS = 1000;
+
+/**
+ * Per colony + executor type: the wake generation at which the last claim that found the queue
+ * exhausted began, and when it ended. Until the generation moves (work became ready, here or on
+ * another replica) the queue is known empty, so a long-poll arriving meanwhile waits without a claim
+ * statement: a statement per idle cycle saved. Trusted only briefly (real time, as the long-polls'
+ * timers): a wake-up missed (another replica's NOTIFY while the listener reconnects) then delays new
+ * polls by one long-poll at most, as it already delays those that wait.
+ */
+export class KnownEmpty {
+  private readonly found = new Map<string, { generation: number; at: number }>();
+  constructor(private readonly clock: Clock) {}
+
+  /** A claim that began at `generation` found the queue exhausted. */
+  note(key: string, generation: number): void {
+    this.found.set(key, { generation, at: this.clock.monotonic() });
+  }
+
+  has(key: string, generation: number): boolean {
+    const e = this.found.get(key);
+    return e !== undefined && e.generation === generation && this.clock.monotonic() - e.at < KNOWN_EMPTY_MS;
+  }
+}

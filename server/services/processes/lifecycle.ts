@@ -1,0 +1,145 @@
+/**
+ * The process lifecycle: submit → (ready) → assign → close | fail → retried or finished; deadlines
+ * expire attempts; a user may cancel or remove. Each step is a function of the service's context.
+ * See docs/architecture.md, Process semantics. Who gets which process is the dispatcher's business.
+ */
+import { AppError } from '../../errors.ts';
+import type { Queryable } from '../../store/db.ts';
+import { toProcess, type ProcessRow } from '../../store/rows.ts';
+import { processesSql, type ListFilter } from '../../store/sql/processes.ts';
+import type { FunctionSpec } from '../../../protocol/schemas.ts';
+import type { ProcessState } from '../../../protocol/states.ts';
+import type { Process, StateCounts } from '../../../protocol/types.ts';
+import { inTransaction, type ServiceDeps } from '../context.ts';
+import type { Close, Dispatcher } from '../dispatcher/dispatcher.ts';
+import { freshProcess, newProcess } from './fresh.ts';
+import { retried, settleFailures } from './outcomes.ts';
+
+/** What the lifecycle steps run on: the service's dependencies and its dispatcher. */
+export interface ProcessContext extends ServiceDeps {
+  dispatcher: Dispatcher;
+}
+
+export async function requireProcess(q: Queryable, colonyname: string, processid: string): Promise<ProcessRow> {
+  const row = await processesSql.get(q, colonyname, processid);
+  if (!row) throw new AppError('PROCESS_NOT_FOUND', `process ${processid} is not in colony "${colonyname}"`);
+  return row;
+}
+
+/** Explains why a fenced close/fail/log matched nothing. */
+export async function whyNotRunning(q: Queryable, colonyname: string, processid: string, executorid: string, attempt?: number): Promise<AppError> {
+  const row = await requireProcess(q, colonyname, processid);
+  if (row.state !== 'RUNNING') return new AppError('PROCESS_NOT_RUNNING', `process ${processid} is ${row.state}, not RUNNING`, { state: row.state });
+  if (row.assignedexecutorid !== executorid) return new AppError('NOT_ASSIGNED', `process ${processid} is assigned to another executor`);
+  return new AppError('NOT_ASSIGNED', `attempt ${attempt} of process ${processid} is over; the current attempt is ${row.attempt}`, {
+    attempt: row.attempt,
+  });
+}
+
+/** A new standalone process: WAITING, or RUNNING at once when the dispatcher handed it to an idle executor. */
+export async function submit(ctx: ProcessContext, colonyname: string, spec: FunctionSpec, initiatorid: string): Promise<Process> {
+  const now = ctx.clock.now();
+  const p = newProcess(colonyname, spec, initiatorid, now);
+  return freshProcess(p, now, await ctx.dispatcher.submit(p, now));
+}
+
+export async function get(ctx: ServiceDeps, colonyname: string, processid: string): Promise<Process> {
+  return toProcess(await requireProcess(ctx.db, colonyname, processid));
+}
+
+export async function list(ctx: ServiceDeps, colonyname: string, filter: ListFilter): Promise<Process[]> {
+  return (await processesSql.list(ctx.db, colonyname, filter)).map(toProcess);
+}
+
+export async function stats(ctx: ServiceDeps, colonyname: string): Promise<StateCounts> {
+  return processesSql.stateCounts(ctx.db, colonyname);
+}
+
+/** One result of its executor's current attempt: SUCCESS (see closeSql). Refused with the reason when fenced off. */
+export async function close(ctx: ProcessContext, colonyname: string, executorid: string, c: Close): Promise<void> {
+  const closed = await ctx.dispatcher.close({ ...c, colonyname, executorid });
+  if (!closed) throw await whyNotRunning(ctx.db, colonyname, c.processid, executorid, c.attempt);
+}
+
+/** Many results of one executor in one statement (the batch endpoint). Returns the ids that closed. */
+export async function closeMany(ctx: ProcessContext, colonyname: string, executorid: string, closes: Close[]): Promise<Set<string>> {
+  const results = await ctx.dispatcher.closeMany(closes.map((c) => ({ ...c, colonyname, executorid })));
+  return new Set(closes.filter((_, i) => results[i]).map((c) => c.processid));
+}
+
+/** A failed attempt: retried while retries remain, else FAILED (and its graph with it). */
+export async function fail(
+  ctx: ServiceDeps,
+  colonyname: string,
+  executorid: string,
+  processid: string,
+  attempt: number,
+  errors: string[],
+): Promise<Process> {
+  const now = ctx.clock.now();
+  const result = await inTransaction(ctx.db, async (tx) => {
+    const o = await processesSql.fail(tx, colonyname, processid, executorid, attempt, errors, now);
+    return o ? { outcome: o, events: await settleFailures(tx, [o], now) } : undefined;
+  });
+  if (!result) throw await whyNotRunning(ctx.db, colonyname, processid, executorid, attempt);
+  ctx.bus.ready(retried([result.outcome]));
+  ctx.bus.emit(result.events);
+  return get(ctx, colonyname, processid);
+}
+
+/**
+ * Deadline sweep: attempts past maxexectime are retried or fail, processes past maxwaittime fail.
+ * Any replica may run it: SKIP LOCKED hands each expired process to one.
+ */
+export async function expireDeadlines(ctx: ServiceDeps, batch = 500): Promise<{ exec: number; wait: number }> {
+  return {
+    exec: await expireAll(ctx, processesSql.expireExecutions, batch),
+    wait: await expireAll(ctx, processesSql.expireWaits, batch),
+  };
+}
+
+/** Runs one expiry statement in batches until a batch comes back short; returns how many expired. */
+async function expireAll(ctx: ServiceDeps, expire: typeof processesSql.expireWaits, batch: number): Promise<number> {
+  let n = 0;
+  for (;;) {
+    const now = ctx.clock.now();
+    const { outcomes, events } = await inTransaction(ctx.db, async (tx) => {
+      const o = await expire(tx, now, batch);
+      return { outcomes: o, events: await settleFailures(tx, o, now) };
+    });
+    ctx.bus.ready(retried(outcomes));
+    ctx.bus.emit(events);
+    n += outcomes.length;
+    if (outcomes.length < batch) return n;
+  }
+}
+
+/** Cancels a standalone process that has not finished (one in a graph is cancelled with its graph). */
+export async function cancel(ctx: ServiceDeps, colonyname: string, processid: string): Promise<Process> {
+  const now = ctx.clock.now();
+  await inTransaction(ctx.db, async (tx) => {
+    const row = await requireProcess(tx, colonyname, processid);
+    if (row.processgraphid)
+      throw new AppError('PART_OF_GRAPH', `process ${processid} belongs to process graph ${row.processgraphid}; cancel the graph`);
+    const done = await processesSql.cancel(tx, colonyname, processid, 'cancelled by user', now);
+    if (!done) throw new AppError('PROCESS_FINISHED', `process ${processid} is already ${row.state}`);
+  });
+  return get(ctx, colonyname, processid);
+}
+
+export async function remove(ctx: ServiceDeps, colonyname: string, processid: string, force: boolean): Promise<void> {
+  await inTransaction(ctx.db, async (tx) => {
+    const row = await requireProcess(tx, colonyname, processid);
+    if (row.processgraphid)
+      throw new AppError('PART_OF_GRAPH', `process ${processid} belongs to process graph ${row.processgraphid}; remove the graph`);
+    if (row.state === 'RUNNING' && !force)
+      throw new AppError('PROCESS_IS_RUNNING', `process ${processid} is RUNNING; cancel it first or pass force=true`);
+    await processesSql.remove(tx, colonyname, processid);
+  });
+}
+
+export async function removeAll(ctx: ServiceDeps, colonyname: string, state: ProcessState | undefined): Promise<number> {
+  if (state === 'RUNNING') throw new AppError('VALIDATION_FAILED', 'running processes cannot be removed in bulk; cancel them first');
+  const states: ProcessState[] = state ? [state] : ['WAITING', 'SUCCESS', 'FAILED', 'CANCELLED'];
+  return processesSql.removeAll(ctx.db, colonyname, states);
+}
