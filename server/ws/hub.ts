@@ -14,6 +14,7 @@ import type { Services } from '../http/context.ts';
 import type { Bus } from '../services/bus.ts';
 import type { Logger } from '../log.ts';
 import { WS_PATH, WsClientMessage, type ColonyEvent, type WsServerMessage, type WsSnapshot } from '../../protocol/events.ts';
+import { flattenIssues, issueLine } from '../../protocol/issues.ts';
 
 interface Subscription {
   sub: string;
@@ -96,7 +97,7 @@ export function attachWsHub(server: Server, deps: WsHubDeps): { close(): Promise
       throw new AppError('MALFORMED_JSON', 'messages are JSON objects');
     }
     const parsed = WsClientMessage.safeParse(json);
-    if (!parsed.success) throw new AppError('VALIDATION_FAILED', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success) throw new AppError('VALIDATION_FAILED', flattenIssues(parsed.error).map(issueLine).join('; '));
     const m = parsed.data;
     if (m.type === 'hello') {
       if (c.id) throw new AppError('VALIDATION_FAILED', 'hello was already sent');
