@@ -5,7 +5,7 @@
  * from another host falls back to the small SHA-256 below.
  */
 import nacl from 'tweetnacl';
-import { HEX_ID, canonicalRequest } from '../../protocol/signing.ts';
+import { HEX_ID, type RequestSigner } from '../../protocol/signing.ts';
 
 export const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
@@ -30,21 +30,14 @@ export async function sha256Hex(text: string): Promise<string> {
   return toHex(sha256(data));
 }
 
-export interface Signer {
-  readonly id: string;
-  /** Signs the canonical request (see protocol/signing.ts); returns the signature in hex. */
-  signRequest(method: string, pathWithQuery: string, timestamp: string, nonce: string, bodySha256Hex: string): string;
-}
+export type Signer = RequestSigner;
 
 export function createSigner(prvkey: string): Signer {
   if (!isPrivateKey(prvkey)) throw new Error('a private key is 64 hexadecimal characters');
   const kp = nacl.sign.keyPair.fromSeed(fromHex(prvkey));
   return {
     id: toHex(kp.publicKey),
-    signRequest(method, pathWithQuery, timestamp, nonce, bodySha256Hex) {
-      const message = new TextEncoder().encode(canonicalRequest(method, pathWithQuery, timestamp, nonce, bodySha256Hex));
-      return toHex(nacl.sign.detached(message, kp.secretKey));
-    },
+    sign: (message) => toHex(nacl.sign.detached(new TextEncoder().encode(message), kp.secretKey)),
   };
 }
 
