@@ -91,14 +91,7 @@ export function createTransport(opts: TransportOptions): Transport {
       const signed = signedHeaders(signer, method, pathWithQuery, sha256Hex(payload), { timestamp: now(), nonce: randomNonce() });
       let res: { status: number; text: string };
       try {
-        res = await send(
-          agent,
-          base + pathWithQuery,
-          method,
-          payload,
-          { 'content-type': 'application/json', ...signed },
-          ro.signal,
-        );
+        res = await send(agent, base + pathWithQuery, method, payload, { 'content-type': 'application/json', ...signed }, ro.signal);
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err;
         const e = err as { code?: string; message?: string };

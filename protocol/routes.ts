@@ -261,7 +261,10 @@ export type Operation = keyof typeof OPERATIONS;
 export type Route = RouteSpec & { operation: Operation };
 
 /** The table as a list, in its order (the order the server registers the routes). */
-export const ROUTES: readonly Route[] = Object.entries(OPERATIONS).map(([operation, r]) => ({ ...(r as RouteSpec), operation: operation as Operation }));
+export const ROUTES: readonly Route[] = Object.entries(OPERATIONS).map(([operation, r]) => ({
+  ...(r as RouteSpec),
+  operation: operation as Operation,
+}));
 
 /** The names of a path's parameters: '/colonies/:colony/processes/:id' → 'colony' | 'id'. */
 type ParamNames<P extends string> = P extends `${string}:${infer N}/${infer Rest}`

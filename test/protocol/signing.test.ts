@@ -144,7 +144,10 @@ test('signedHeaders and signedHello sign the canonical request; a hello reads ba
   assert.equal(h[HEADERS.id], signer.id);
   assert.equal(h[HEADERS.timestamp], '1700000000000');
   assert.equal(h[HEADERS.nonce], stamp.nonce);
-  assert.equal(await verifySignature(canonicalRequest('POST', '/api/v1/x?y=1', '1700000000000', stamp.nonce, body), h[HEADERS.signature], signer.id), true);
+  assert.equal(
+    await verifySignature(canonicalRequest('POST', '/api/v1/x?y=1', '1700000000000', stamp.nonce, body), h[HEADERS.signature], signer.id),
+    true,
+  );
   const hello = signedHello(signer, stamp);
   assert.equal(hello.type, 'hello');
   assert.deepEqual(helloHeaders(hello), signedHeaders(signer, 'WS', WS_PATH, EMPTY_BODY_SHA256, stamp));
