@@ -74,7 +74,7 @@ export function createTransport(opts: TransportOptions): Transport {
   const signer: Signer = createSigner(opts.prvkey);
   const base = opts.url.replace(/\/+$/, '');
   const now = opts.now ?? Date.now;
-  // node:http with keep-alive: several times cheaper per request than fetch (undici) on Node 20.
+  // node:http with keep-alive: cheaper per request than fetch (undici).
   const agent = base.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   return {
     id: signer.id,

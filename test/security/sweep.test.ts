@@ -175,6 +175,7 @@ function probePath(route: Route, params: Record<string, string> = {}): string {
   return fill(route, { ...probe.params, ...params }) + (probe.query ? `?${probe.query}` : '');
 }
 
+/** The identities the route's role admits (the roles: docs/architecture.md, Components). */
 function allowed(route: Route): SignedAgent[] {
   switch (route.role) {
     case 'server owner':
