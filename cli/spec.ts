@@ -3,8 +3,10 @@
  * check before anything is sent: a missing file, invalid JSON, a schema problem or a cycle is exit 2.
  */
 import { readFile } from 'node:fs/promises';
+import type { ZodError } from 'zod';
 import { FunctionSpec, WorkflowSpec, type FunctionSpecInput, type WorkflowSpecInput } from '../protocol/schemas.ts';
 import { checkDag } from '../protocol/dag.ts';
+import { flattenIssues, summarizeIssues } from '../protocol/issues.ts';
 import { CliError, EXIT } from './errors.ts';
 
 async function readStdin(): Promise<string> {
@@ -30,16 +32,8 @@ export async function readJsonFile(path: string): Promise<unknown> {
   }
 }
 
-interface Issue {
-  path: PropertyKey[];
-  message: string;
-}
-
-function schemaError(source: string, issues: readonly Issue[]): CliError {
-  const first = issues[0];
-  const where = first && first.path.length > 0 ? first.path.map(String).join('.') + ': ' : '';
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-  return new CliError('VALIDATION_FAILED', `${source}: ${where}${first?.message ?? 'invalid'}${more}`, EXIT.usage);
+function schemaError(source: string, error: ZodError): CliError {
+  return new CliError('VALIDATION_FAILED', `${source}: ${summarizeIssues(flattenIssues(error))}`, EXIT.usage);
 }
 
 /** Sets executortype on specs that have none (neither top-level nor in conditions). */
@@ -61,7 +55,7 @@ export function parseWorkflowSpec(raw: unknown, source: string, defaultType?: st
     throw new CliError('VALIDATION_FAILED', `${source}: a workflow is an array of function specs or {"functionspecs": [...]}`, EXIT.usage);
   }
   const parsed = WorkflowSpec.safeParse(body);
-  if (!parsed.success) throw schemaError(source, parsed.error.issues);
+  if (!parsed.success) throw schemaError(source, parsed.error);
   const problem = checkDag(parsed.data.functionspecs.map((s) => ({ nodename: s.nodename, dependencies: s.conditions.dependencies })));
   if (problem) throw new CliError(problem.code, `${source}: ${problem.message}`, EXIT.usage);
   return body as WorkflowSpecInput;
@@ -78,7 +72,7 @@ export function parseFunctionSpec(raw: unknown, source: string, defaultType?: st
   }
   const body = fillType(raw, defaultType);
   const parsed = FunctionSpec.safeParse(body);
-  if (!parsed.success) throw schemaError(source, parsed.error.issues);
+  if (!parsed.success) throw schemaError(source, parsed.error);
   if (parsed.data.conditions.dependencies.length > 0) {
     throw new CliError('VALIDATION_FAILED', `${source}: a single process has no dependencies; submit it as a workflow`, EXIT.usage);
   }

@@ -15,6 +15,7 @@ import type {
   User,
 } from '../protocol/types.ts';
 import { LIMITS } from '../protocol/schemas.ts';
+import { OPERATIONS, routePath, type Operation, type PathParams } from '../protocol/routes.ts';
 import { ERROR_CODES } from '../protocol/errors.ts';
 import type { ProcessState } from '../protocol/states.ts';
 import { FINISHED_STATES } from '../protocol/states.ts';
@@ -48,7 +49,11 @@ export interface ChildOptions {
   insert?: boolean;
 }
 
-const enc = encodeURIComponent;
+/** Where a request goes: an operation's method and filled-in path. */
+interface Target {
+  method: string;
+  path: string;
+}
 
 export function serverUrl(o: { url?: string | undefined; host?: string | undefined; port?: number | undefined }): string {
   return o.url ?? `http://${o.host ?? 'localhost'}:${o.port ?? 50080}`;
@@ -103,62 +108,65 @@ export class ColoniesClient {
     return this.colonyname;
   }
 
-  private c(): string {
-    return `/colonies/${enc(this.requireColony())}`;
+  /** An operation's method and path, in this client's colony unless another is named. */
+  private at<O extends Operation>(operation: O, params: Omit<PathParams<O>, 'colony'>, colonyname?: string): Target {
+    const { method, path } = OPERATIONS[operation];
+    const colony = colonyname ?? (path.includes(':colony') ? this.requireColony() : undefined);
+    return { method, path: routePath(operation, { ...params, colony } as PathParams<O>) };
   }
 
-  private req<T>(method: string, path: string, body?: unknown, query?: Record<string, string | number | boolean | undefined>, signal?: AbortSignal) {
-    return this.transport.request<T>(method, path, body, { query, signal });
+  private req<T>(to: Target, body?: unknown, query?: Record<string, string | number | boolean | undefined>, signal?: AbortSignal) {
+    return this.transport.request<T>(to.method, to.path, body, { query, signal });
   }
 
   // Server owner
   addColony(colonyname: string, colonyid: string) {
-    return this.req<Colony>('POST', '/colonies', { colonyname, colonyid });
+    return this.req<Colony>(this.at('addColony', {}), { colonyname, colonyid });
   }
   listColonies() {
-    return this.req<Colony[]>('GET', '/colonies');
+    return this.req<Colony[]>(this.at('listColonies', {}));
   }
   removeColony(colonyname: string) {
-    return this.req<void>('DELETE', `/colonies/${enc(colonyname)}`);
+    return this.req<void>(this.at('removeColony', {}, colonyname));
   }
 
   // Colony
   getColony() {
-    return this.req<Colony>('GET', this.c());
+    return this.req<Colony>(this.at('getColony', {}));
   }
   stats() {
-    return this.req<ColonyStats>('GET', `${this.c()}/stats`);
+    return this.req<ColonyStats>(this.at('getColonyStats', {}));
   }
 
   // Executors
   addExecutor(e: { executorname: string; executorid: string; executortype: string; location?: string }) {
-    return this.req<Executor>('POST', `${this.c()}/executors`, e);
+    return this.req<Executor>(this.at('addExecutor', {}), e);
   }
   approveExecutor(executorname: string) {
-    return this.req<Executor>('POST', `${this.c()}/executors/${enc(executorname)}/approve`);
+    return this.req<Executor>(this.at('approveExecutor', { name: executorname }));
   }
   rejectExecutor(executorname: string) {
-    return this.req<Executor>('POST', `${this.c()}/executors/${enc(executorname)}/reject`);
+    return this.req<Executor>(this.at('rejectExecutor', { name: executorname }));
   }
   removeExecutor(executorname: string) {
-    return this.req<void>('DELETE', `${this.c()}/executors/${enc(executorname)}`);
+    return this.req<void>(this.at('removeExecutor', { name: executorname }));
   }
   listExecutors() {
-    return this.req<Executor[]>('GET', `${this.c()}/executors`);
+    return this.req<Executor[]>(this.at('listExecutors', {}));
   }
   getExecutor(executorname: string) {
-    return this.req<Executor>('GET', `${this.c()}/executors/${enc(executorname)}`);
+    return this.req<Executor>(this.at('getExecutor', { name: executorname }));
   }
 
   // Users
   addUser(username: string, userid: string) {
-    return this.req<User>('POST', `${this.c()}/users`, { username, userid });
+    return this.req<User>(this.at('addUser', {}), { username, userid });
   }
   listUsers() {
-    return this.req<User[]>('GET', `${this.c()}/users`);
+    return this.req<User[]>(this.at('listUsers', {}));
   }
   removeUser(username: string) {
-    return this.req<void>('DELETE', `${this.c()}/users/${enc(username)}`);
+    return this.req<void>(this.at('removeUser', { name: username }));
   }
 
   // Processes
@@ -168,25 +176,27 @@ export class ColoniesClient {
    * job, each still answered on its own; a lone call goes out alone, at once.
    */
   submit(spec: FunctionSpecInput): Promise<Process> {
-    const path = this.c();
+    const colonyname = this.requireColony();
     return new Promise<Process>((resolve, reject) => {
       this.#submits.push({ spec, resolve, reject });
-      if (this.#submits.length === 1) queueMicrotask(() => void this.#flushSubmits(path));
+      if (this.#submits.length === 1) queueMicrotask(() => void this.#flushSubmits(colonyname));
     });
   }
 
   #submits: { spec: FunctionSpecInput; resolve: (p: Process) => void; reject: (e: unknown) => void }[] = [];
 
-  async #flushSubmits(path: string): Promise<void> {
+  async #flushSubmits(colonyname: string): Promise<void> {
     const batch = this.#submits.splice(0, LIMITS.maxSubmitBatch);
-    if (this.#submits.length > 0) setImmediate(() => void this.#flushSubmits(path));
+    if (this.#submits.length > 0) setImmediate(() => void this.#flushSubmits(colonyname));
     if (batch.length === 1) {
       const [one] = batch as [(typeof batch)[0]];
-      this.req<Process>('POST', `${path}/processes`, one.spec).then(one.resolve, one.reject);
+      this.req<Process>(this.at('submitProcess', {}, colonyname), one.spec).then(one.resolve, one.reject);
       return;
     }
     try {
-      const { results } = await this.req<{ results: SubmitResult[] }>('POST', `${path}/processes/batch`, { specs: batch.map((b) => b.spec) });
+      const { results } = await this.req<{ results: SubmitResult[] }>(this.at('submitProcessBatch', {}, colonyname), {
+        specs: batch.map((b) => b.spec),
+      });
       batch.forEach((b, i) => {
         const r = results[i];
         if (r && 'process' in r) b.resolve(r.process);
@@ -198,34 +208,27 @@ export class ColoniesClient {
     }
   }
   getProcess(processid: string) {
-    return this.req<Process>('GET', `${this.c()}/processes/${enc(processid)}`);
+    return this.req<Process>(this.at('getProcess', { id: processid }));
   }
   listProcesses(o: ListOptions = {}) {
-    return this.req<Process[]>('GET', `${this.c()}/processes`, undefined, { ...o });
+    return this.req<Process[]>(this.at('listProcesses', {}), undefined, { ...o });
   }
   cancelProcess(processid: string) {
-    return this.req<Process>('POST', `${this.c()}/processes/${enc(processid)}/cancel`);
+    return this.req<Process>(this.at('cancelProcess', { id: processid }));
   }
   removeProcess(processid: string, o: { force?: boolean } = {}) {
-    return this.req<void>('DELETE', `${this.c()}/processes/${enc(processid)}`, undefined, { force: o.force });
+    return this.req<void>(this.at('removeProcess', { id: processid }), undefined, { force: o.force });
   }
   removeAllProcesses(state?: ProcessState) {
-    return this.req<{ removed: number }>('DELETE', `${this.c()}/processes`, undefined, { state });
+    return this.req<{ removed: number }>(this.at('removeAllProcesses', {}), undefined, { state });
   }
   /** Long-poll for up to `timeout` seconds; resolves to [] when nothing came. */
   async assign(o: { timeout?: number; count?: number } = {}, signal?: AbortSignal): Promise<Process[]> {
-    return (
-      await this.req<{ processes: Process[] }>(
-        'POST',
-        `${this.c()}/processes/assign`,
-        { timeout: o.timeout ?? 10, count: o.count ?? 1 },
-        undefined,
-        signal,
-      )
-    ).processes;
+    return (await this.req<{ processes: Process[] }>(this.at('assign', {}), { timeout: o.timeout ?? 10, count: o.count ?? 1 }, undefined, signal))
+      .processes;
   }
   close(processid: string, attempt: number, out: unknown[]) {
-    return this.req<void>('POST', `${this.c()}/processes/${enc(processid)}/close`, { attempt, out });
+    return this.req<void>(this.at('closeProcess', { id: processid }), { attempt, out });
   }
   /**
    * Closes what this executor finished, then long-polls for up to `count` more: one request per
@@ -237,8 +240,7 @@ export class ColoniesClient {
     signal?: AbortSignal,
   ): Promise<{ processes: Process[]; closed: string[]; refused: string[] }> {
     const r = await this.req<{ processes: Process[]; closed?: string[]; refused?: string[] }>(
-      'POST',
-      `${this.c()}/processes/assign`,
+      this.at('assign', {}),
       { timeout: o.timeout ?? 10, count: o.count ?? 1, closes },
       undefined,
       signal,
@@ -247,45 +249,45 @@ export class ColoniesClient {
   }
   /** Closes many processes in one request (one transaction); `refused` lists those no longer this executor's. */
   closeMany(closes: { processid: string; attempt: number; out: unknown[] }[]) {
-    return this.req<{ closed: string[]; refused: string[] }>('POST', `${this.c()}/processes/close`, { closes });
+    return this.req<{ closed: string[]; refused: string[] }>(this.at('closeProcesses', {}), { closes });
   }
   fail(processid: string, attempt: number, errors: string[]) {
-    return this.req<Process>('POST', `${this.c()}/processes/${enc(processid)}/fail`, { attempt, errors });
+    return this.req<Process>(this.at('failProcess', { id: processid }), { attempt, errors });
   }
   addLog(processid: string, message: string) {
-    return this.req<void>('POST', `${this.c()}/processes/${enc(processid)}/logs`, { message });
+    return this.req<void>(this.at('addLog', { id: processid }), { message });
   }
   getLogs(processid: string, o: { since?: number; count?: number } = {}) {
-    return this.req<LogEntry[]>('GET', `${this.c()}/processes/${enc(processid)}/logs`, undefined, { ...o });
+    return this.req<LogEntry[]>(this.at('getLogs', { id: processid }), undefined, { ...o });
   }
   getExecutorLogs(executorid: string, o: { since?: number; count?: number } = {}) {
-    return this.req<LogEntry[]>('GET', `${this.c()}/executors/${enc(executorid)}/logs`, undefined, { ...o });
+    return this.req<LogEntry[]>(this.at('getExecutorLogs', { executorid }), undefined, { ...o });
   }
 
   // Process graphs (workflows)
   submitWorkflow(wf: Workflow | WorkflowSpecInput) {
-    return this.req<ProcessGraph>('POST', `${this.c()}/processgraphs`, wf instanceof Workflow ? wf.toJSON() : wf);
+    return this.req<ProcessGraph>(this.at('submitWorkflow', {}), wf instanceof Workflow ? wf.toJSON() : wf);
   }
   getProcessGraph(processgraphid: string) {
-    return this.req<ProcessGraphWithProcesses>('GET', `${this.c()}/processgraphs/${enc(processgraphid)}`);
+    return this.req<ProcessGraphWithProcesses>(this.at('getProcessGraph', { id: processgraphid }));
   }
   /** Graphs, newest first; label/funcname/nodename keep graphs with at least one such process. */
   listProcessGraphs(o: Omit<ListOptions, 'executortype'> = {}) {
-    return this.req<ProcessGraph[]>('GET', `${this.c()}/processgraphs`, undefined, { ...o });
+    return this.req<ProcessGraph[]>(this.at('listProcessGraphs', {}), undefined, { ...o });
   }
   findProcess(processgraphid: string, nodename: string) {
-    return this.req<Process>('GET', `${this.c()}/processgraphs/${enc(processgraphid)}/nodes/${enc(nodename)}`);
+    return this.req<Process>(this.at('findProcess', { id: processgraphid, nodename }));
   }
   cancelProcessGraph(processgraphid: string) {
-    return this.req<ProcessGraph>('POST', `${this.c()}/processgraphs/${enc(processgraphid)}/cancel`);
+    return this.req<ProcessGraph>(this.at('cancelProcessGraph', { id: processgraphid }));
   }
   removeProcessGraph(processgraphid: string, o: { force?: boolean } = {}) {
-    return this.req<void>('DELETE', `${this.c()}/processgraphs/${enc(processgraphid)}`, undefined, { force: o.force });
+    return this.req<void>(this.at('removeProcessGraph', { id: processgraphid }), undefined, { force: o.force });
   }
   removeAllProcessGraphs(state?: ProcessState) {
-    return this.req<{ removed: number }>('DELETE', `${this.c()}/processgraphs`, undefined, { state });
+    return this.req<{ removed: number }>(this.at('removeAllProcessGraphs', {}), undefined, { state });
   }
-  /** pycolonies' add_child(processgraphid, parentprocessid, childprocessid, spec, nodename, insert). */
+  /** add_child: splices a process into this running graph, as a child of the process this executor runs. */
   addChild(
     processgraphid: string,
     parentprocessid: string,
@@ -294,7 +296,7 @@ export class ColoniesClient {
     nodename: string,
     insert: boolean,
   ) {
-    return this.req<Process>('POST', `${this.c()}/processgraphs/${enc(processgraphid)}/children`, {
+    return this.req<Process>(this.at('addChild', { id: processgraphid }), {
       parentprocessid,
       ...(childprocessid ? { childprocessid } : {}),
       spec,
@@ -304,7 +306,7 @@ export class ColoniesClient {
   }
   /** Many children in one transaction (fan-outs of thousands). */
   addChildren(processgraphid: string, parentprocessid: string, children: ChildOptions[]) {
-    return this.req<Process[]>('POST', `${this.c()}/processgraphs/${enc(processgraphid)}/children/batch`, { parentprocessid, children });
+    return this.req<Process[]>(this.at('addChildren', { id: processgraphid }), { parentprocessid, children });
   }
 
   // Crons
@@ -315,20 +317,20 @@ export class ColoniesClient {
     interval?: number;
     waitforprevprocessgraph?: boolean;
   }) {
-    return this.req<Cron>('POST', `${this.c()}/crons`, { ...c, workflow: c.workflow instanceof Workflow ? c.workflow.toJSON() : c.workflow });
+    return this.req<Cron>(this.at('addCron', {}), { ...c, workflow: c.workflow instanceof Workflow ? c.workflow.toJSON() : c.workflow });
   }
   listCrons() {
-    return this.req<Cron[]>('GET', `${this.c()}/crons`);
+    return this.req<Cron[]>(this.at('listCrons', {}));
   }
   getCron(name: string) {
-    return this.req<Cron>('GET', `${this.c()}/crons/${enc(name)}`);
+    return this.req<Cron>(this.at('getCron', { name }));
   }
   removeCron(name: string) {
-    return this.req<void>('DELETE', `${this.c()}/crons/${enc(name)}`);
+    return this.req<void>(this.at('removeCron', { name }));
   }
   /** Fires the cron now; `skipped` says why nothing was submitted (waitforprevprocessgraph). */
   runCron(name: string) {
-    return this.req<{ cron: Cron; processgraph: ProcessGraph | null; skipped: string | null }>('POST', `${this.c()}/crons/${enc(name)}/run`);
+    return this.req<{ cron: Cron; processgraph: ProcessGraph | null; skipped: string | null }>(this.at('runCron', { name }));
   }
 
   /** Resolves with the process once it has finished (SUCCESS, FAILED or CANCELLED). Uses the live connection, not polling. */

@@ -3,9 +3,9 @@
  * subscriptions that deliver a snapshot of the current state followed by every change.
  */
 import WebSocket from 'ws';
-import { createSigner, randomNonce, sha256Hex } from '../protocol/crypto.ts';
-import { canonicalRequest } from '../protocol/signing.ts';
-import { WS_PATH, type ColonyEvent, type WsServerMessage, type WsSnapshot } from '../protocol/events.ts';
+import { createSigner, randomNonce } from '../protocol/crypto.ts';
+import { WS_PATH, signedHello } from '../protocol/signing.ts';
+import type { ColonyEvent, WsServerMessage, WsSnapshot } from '../protocol/events.ts';
 import { ColoniesError } from './transport.ts';
 
 export interface SubscriptionTarget {
@@ -38,9 +38,6 @@ export class Subscriber {
       socket.once('open', () => resolve());
       socket.once('error', (err) => reject(new ColoniesError('UNREACHABLE', `cannot open ${wsUrl}: ${err.message}`)));
     });
-    const timestamp = String(now());
-    const nonce = randomNonce();
-    const signature = signer.sign(canonicalRequest('WS', WS_PATH, timestamp, nonce, sha256Hex('')));
     const welcome = new Promise<void>((resolve, reject) => {
       socket.once('message', (data) => {
         const m = JSON.parse((data as Buffer).toString('utf8')) as WsServerMessage;
@@ -49,7 +46,7 @@ export class Subscriber {
         else reject(new ColoniesError('BAD_RESPONSE', `expected welcome, got ${m.type}`));
       });
     });
-    socket.send(JSON.stringify({ type: 'hello', id: signer.id, timestamp, nonce, signature }));
+    socket.send(JSON.stringify(signedHello(signer, { timestamp: now(), nonce: randomNonce() })));
     try {
       await welcome;
     } catch (err) {

@@ -24,7 +24,7 @@ export type ColonyEvent =
   | { type: 'processes-added'; colonyname: string; processgraphid: string; parentprocessid: string; count: number; time: string }
   | ({ type: 'log'; colonyname: string; processgraphid: string | null } & LogEntry);
 
-export const WS_PATH = '/api/v1/ws';
+export { WS_PATH } from './signing.ts';
 
 /** The hello is signed like an HTTP request with method WS, path /api/v1/ws and an empty body. */
 export const WsHello = z.object({

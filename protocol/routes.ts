@@ -1,6 +1,7 @@
 /**
- * Every route of the signed API, with who may call it and what it takes. The OpenAPI document is
- * generated from this table, and a test checks that the server serves exactly these routes.
+ * Every route of the signed API, keyed by its operation name, with who may call it and what it takes.
+ * The server registers its routes from this table, the SDK builds its paths with routePath, the
+ * OpenAPI document is generated from it, and the security sweep walks it.
  */
 import type { z } from 'zod';
 import {
@@ -23,11 +24,14 @@ import {
   RemoveAllQuery,
   SubmitManyRequest,
   WorkflowSpec,
+  identityId,
+  processId,
+  resourceName,
 } from './schemas.ts';
 
 export type Role = 'server owner' | 'colony owner' | 'member' | 'executor';
 
-export interface Route {
+export interface RouteSpec {
   method: 'GET' | 'POST' | 'DELETE';
   /** Express-style path under /api/v1. */
   path: string;
@@ -35,30 +39,62 @@ export interface Route {
   summary: string;
   body?: z.ZodType;
   query?: z.ZodType;
+  /** Schemas of the path parameters the server checks; the others are plain strings (a colony's is checked by its membership). */
+  params?: Record<string, z.ZodType>;
   /** Success status. */
   status: 200 | 201 | 204;
 }
 
 const C = '/colonies/:colony';
+const PROCESS = { id: processId };
 
-export const ROUTES: Route[] = [
-  { method: 'POST', path: '/colonies', role: 'server owner', summary: 'Add a colony', body: AddColonyRequest, status: 201 },
-  { method: 'GET', path: '/colonies', role: 'server owner', summary: 'List colonies', status: 200 },
-  { method: 'DELETE', path: C, role: 'server owner', summary: 'Remove a colony and everything in it', status: 204 },
-  { method: 'GET', path: C, role: 'member', summary: 'Get the colony', status: 200 },
-  { method: 'GET', path: `${C}/stats`, role: 'member', summary: 'Processes and graphs per state, executor count', status: 200 },
-  { method: 'POST', path: `${C}/executors`, role: 'colony owner', summary: 'Register an executor (PENDING)', body: AddExecutorRequest, status: 201 },
-  { method: 'GET', path: `${C}/executors`, role: 'member', summary: 'List executors', status: 200 },
-  { method: 'GET', path: `${C}/executors/:name`, role: 'member', summary: 'Get an executor', status: 200 },
-  { method: 'POST', path: `${C}/executors/:name/approve`, role: 'colony owner', summary: 'Approve an executor', status: 200 },
-  { method: 'POST', path: `${C}/executors/:name/reject`, role: 'colony owner', summary: 'Reject an executor', status: 200 },
-  { method: 'DELETE', path: `${C}/executors/:name`, role: 'colony owner', summary: 'Remove an executor', status: 204 },
-  { method: 'GET', path: `${C}/executors/:executorid/logs`, role: 'member', summary: "An executor's log lines", query: LogsQuery, status: 200 },
-  { method: 'POST', path: `${C}/users`, role: 'colony owner', summary: 'Add a user', body: AddUserRequest, status: 201 },
-  { method: 'GET', path: `${C}/users`, role: 'member', summary: 'List users', status: 200 },
-  { method: 'DELETE', path: `${C}/users/:name`, role: 'colony owner', summary: 'Remove a user', status: 204 },
-  { method: 'POST', path: `${C}/processes`, role: 'member', summary: 'Submit a function spec as one process', body: FunctionSpec, status: 201 },
-  {
+export const OPERATIONS = {
+  addColony: { method: 'POST', path: '/colonies', role: 'server owner', summary: 'Add a colony', body: AddColonyRequest, status: 201 },
+  listColonies: { method: 'GET', path: '/colonies', role: 'server owner', summary: 'List colonies', status: 200 },
+  removeColony: {
+    method: 'DELETE',
+    path: C,
+    role: 'server owner',
+    summary: 'Remove a colony and everything in it',
+    params: { colony: resourceName },
+    status: 204,
+  },
+  getColony: { method: 'GET', path: C, role: 'member', summary: 'Get the colony', status: 200 },
+  getColonyStats: { method: 'GET', path: `${C}/stats`, role: 'member', summary: 'Processes and graphs per state, executor count', status: 200 },
+  addExecutor: {
+    method: 'POST',
+    path: `${C}/executors`,
+    role: 'colony owner',
+    summary: 'Register an executor (PENDING)',
+    body: AddExecutorRequest,
+    status: 201,
+  },
+  listExecutors: { method: 'GET', path: `${C}/executors`, role: 'member', summary: 'List executors', status: 200 },
+  getExecutor: { method: 'GET', path: `${C}/executors/:name`, role: 'member', summary: 'Get an executor', status: 200 },
+  approveExecutor: { method: 'POST', path: `${C}/executors/:name/approve`, role: 'colony owner', summary: 'Approve an executor', status: 200 },
+  rejectExecutor: { method: 'POST', path: `${C}/executors/:name/reject`, role: 'colony owner', summary: 'Reject an executor', status: 200 },
+  removeExecutor: { method: 'DELETE', path: `${C}/executors/:name`, role: 'colony owner', summary: 'Remove an executor', status: 204 },
+  getExecutorLogs: {
+    method: 'GET',
+    path: `${C}/executors/:executorid/logs`,
+    role: 'member',
+    summary: "An executor's log lines",
+    query: LogsQuery,
+    params: { executorid: identityId },
+    status: 200,
+  },
+  addUser: { method: 'POST', path: `${C}/users`, role: 'colony owner', summary: 'Add a user', body: AddUserRequest, status: 201 },
+  listUsers: { method: 'GET', path: `${C}/users`, role: 'member', summary: 'List users', status: 200 },
+  removeUser: { method: 'DELETE', path: `${C}/users/:name`, role: 'colony owner', summary: 'Remove a user', status: 204 },
+  submitProcess: {
+    method: 'POST',
+    path: `${C}/processes`,
+    role: 'member',
+    summary: 'Submit a function spec as one process',
+    body: FunctionSpec,
+    status: 201,
+  },
+  submitProcessBatch: {
     method: 'POST',
     path: `${C}/processes/batch`,
     role: 'member',
@@ -66,9 +102,23 @@ export const ROUTES: Route[] = [
     body: SubmitManyRequest,
     status: 200,
   },
-  { method: 'GET', path: `${C}/processes`, role: 'member', summary: 'List processes, newest first', query: ListProcessesQuery, status: 200 },
-  { method: 'DELETE', path: `${C}/processes`, role: 'member', summary: 'Remove standalone processes by state', query: RemoveAllQuery, status: 200 },
-  {
+  listProcesses: {
+    method: 'GET',
+    path: `${C}/processes`,
+    role: 'member',
+    summary: 'List processes, newest first',
+    query: ListProcessesQuery,
+    status: 200,
+  },
+  removeAllProcesses: {
+    method: 'DELETE',
+    path: `${C}/processes`,
+    role: 'member',
+    summary: 'Remove standalone processes by state',
+    query: RemoveAllQuery,
+    status: 200,
+  },
+  assign: {
     method: 'POST',
     path: `${C}/processes/assign`,
     role: 'executor',
@@ -76,7 +126,7 @@ export const ROUTES: Route[] = [
     body: AssignRequest,
     status: 200,
   },
-  {
+  closeProcesses: {
     method: 'POST',
     path: `${C}/processes/close`,
     role: 'executor',
@@ -84,74 +134,150 @@ export const ROUTES: Route[] = [
     body: CloseManyRequest,
     status: 200,
   },
-  { method: 'GET', path: `${C}/processes/:id`, role: 'member', summary: 'Get a process', status: 200 },
-  {
+  getProcess: { method: 'GET', path: `${C}/processes/:id`, role: 'member', summary: 'Get a process', params: PROCESS, status: 200 },
+  removeProcess: {
     method: 'DELETE',
     path: `${C}/processes/:id`,
     role: 'member',
     summary: 'Remove a process (force: even if running)',
     query: ForceQuery,
+    params: PROCESS,
     status: 204,
   },
-  { method: 'POST', path: `${C}/processes/:id/cancel`, role: 'member', summary: 'Cancel a process', status: 200 },
-  {
+  cancelProcess: { method: 'POST', path: `${C}/processes/:id/cancel`, role: 'member', summary: 'Cancel a process', params: PROCESS, status: 200 },
+  closeProcess: {
     method: 'POST',
     path: `${C}/processes/:id/close`,
     role: 'executor',
     summary: 'Close your process with its output',
     body: CloseRequest,
+    params: PROCESS,
     status: 204,
   },
-  {
+  failProcess: {
     method: 'POST',
     path: `${C}/processes/:id/fail`,
     role: 'executor',
     summary: 'Fail your attempt (retried while retries remain)',
     body: FailRequest,
+    params: PROCESS,
     status: 200,
   },
-  {
+  addLog: {
     method: 'POST',
     path: `${C}/processes/:id/logs`,
     role: 'executor',
     summary: 'Append a log line to your running process',
     body: LogRequest,
+    params: PROCESS,
     status: 204,
   },
-  { method: 'GET', path: `${C}/processes/:id/logs`, role: 'member', summary: "A process's log lines", query: LogsQuery, status: 200 },
-  { method: 'POST', path: `${C}/processgraphs`, role: 'member', summary: 'Submit a workflow', body: WorkflowSpec, status: 201 },
-  { method: 'GET', path: `${C}/processgraphs`, role: 'member', summary: 'List process graphs, newest first', query: ListGraphsQuery, status: 200 },
-  { method: 'DELETE', path: `${C}/processgraphs`, role: 'member', summary: 'Remove process graphs by state', query: RemoveAllQuery, status: 200 },
-  { method: 'GET', path: `${C}/processgraphs/:id`, role: 'member', summary: 'Get a graph with all its processes', status: 200 },
-  { method: 'GET', path: `${C}/processgraphs/:id/nodes/:nodename`, role: 'member', summary: 'Find a process of a graph by nodename', status: 200 },
-  { method: 'POST', path: `${C}/processgraphs/:id/cancel`, role: 'member', summary: 'Cancel a graph', status: 200 },
-  {
+  getLogs: {
+    method: 'GET',
+    path: `${C}/processes/:id/logs`,
+    role: 'member',
+    summary: "A process's log lines",
+    query: LogsQuery,
+    params: PROCESS,
+    status: 200,
+  },
+  submitWorkflow: { method: 'POST', path: `${C}/processgraphs`, role: 'member', summary: 'Submit a workflow', body: WorkflowSpec, status: 201 },
+  listProcessGraphs: {
+    method: 'GET',
+    path: `${C}/processgraphs`,
+    role: 'member',
+    summary: 'List process graphs, newest first',
+    query: ListGraphsQuery,
+    status: 200,
+  },
+  removeAllProcessGraphs: {
+    method: 'DELETE',
+    path: `${C}/processgraphs`,
+    role: 'member',
+    summary: 'Remove process graphs by state',
+    query: RemoveAllQuery,
+    status: 200,
+  },
+  getProcessGraph: {
+    method: 'GET',
+    path: `${C}/processgraphs/:id`,
+    role: 'member',
+    summary: 'Get a graph with all its processes',
+    params: PROCESS,
+    status: 200,
+  },
+  findProcess: {
+    method: 'GET',
+    path: `${C}/processgraphs/:id/nodes/:nodename`,
+    role: 'member',
+    summary: 'Find a process of a graph by nodename',
+    params: PROCESS,
+    status: 200,
+  },
+  cancelProcessGraph: {
+    method: 'POST',
+    path: `${C}/processgraphs/:id/cancel`,
+    role: 'member',
+    summary: 'Cancel a graph',
+    params: PROCESS,
+    status: 200,
+  },
+  removeProcessGraph: {
     method: 'DELETE',
     path: `${C}/processgraphs/:id`,
     role: 'member',
     summary: 'Remove a graph (force: even if running)',
     query: ForceQuery,
+    params: PROCESS,
     status: 204,
   },
-  {
+  addChild: {
     method: 'POST',
     path: `${C}/processgraphs/:id/children`,
     role: 'executor',
     summary: 'add_child to the process you run',
     body: AddChildRequest,
+    params: PROCESS,
     status: 201,
   },
-  {
+  addChildren: {
     method: 'POST',
     path: `${C}/processgraphs/:id/children/batch`,
     role: 'executor',
     summary: 'Add many children in one transaction',
     body: AddChildrenRequest,
+    params: PROCESS,
     status: 201,
   },
-  { method: 'POST', path: `${C}/crons`, role: 'member', summary: 'Add a cron', body: AddCronRequest, status: 201 },
-  { method: 'GET', path: `${C}/crons`, role: 'member', summary: 'List crons', status: 200 },
-  { method: 'GET', path: `${C}/crons/:name`, role: 'member', summary: 'Get a cron', status: 200 },
-  { method: 'DELETE', path: `${C}/crons/:name`, role: 'member', summary: 'Remove a cron', status: 204 },
-  { method: 'POST', path: `${C}/crons/:name/run`, role: 'member', summary: 'Fire a cron now', status: 200 },
-];
+  addCron: { method: 'POST', path: `${C}/crons`, role: 'member', summary: 'Add a cron', body: AddCronRequest, status: 201 },
+  listCrons: { method: 'GET', path: `${C}/crons`, role: 'member', summary: 'List crons', status: 200 },
+  getCron: { method: 'GET', path: `${C}/crons/:name`, role: 'member', summary: 'Get a cron', status: 200 },
+  removeCron: { method: 'DELETE', path: `${C}/crons/:name`, role: 'member', summary: 'Remove a cron', status: 204 },
+  runCron: { method: 'POST', path: `${C}/crons/:name/run`, role: 'member', summary: 'Fire a cron now', status: 200 },
+} as const satisfies Record<string, RouteSpec>;
+
+export type Operation = keyof typeof OPERATIONS;
+
+export type Route = RouteSpec & { operation: Operation };
+
+/** The table as a list, in its order (the order the server registers the routes). */
+export const ROUTES: readonly Route[] = Object.entries(OPERATIONS).map(([operation, r]) => ({
+  ...(r as RouteSpec),
+  operation: operation as Operation,
+}));
+
+/** The names of a path's parameters: '/colonies/:colony/processes/:id' → 'colony' | 'id'. */
+type ParamNames<P extends string> = P extends `${string}:${infer N}/${infer Rest}`
+  ? N | ParamNames<Rest>
+  : P extends `${string}:${infer N}`
+    ? N
+    : never;
+
+export type PathParamName<O extends Operation> = ParamNames<(typeof OPERATIONS)[O]['path']>;
+export type PathParams<O extends Operation> = { [K in PathParamName<O>]: string };
+
+/** The path of an operation under /api/v1, its parameters percent-encoded: routePath('closeProcess', {colony, id}). */
+export function routePath<O extends Operation>(operation: O, params: PathParams<O>): string {
+  const values = params as Record<string, string>;
+  return OPERATIONS[operation].path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(values[name]!));
+}

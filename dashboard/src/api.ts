@@ -1,5 +1,5 @@
 /** The signed HTTP API as the dashboard uses it (same origin, /api/v1). */
-import { HEADERS } from '../../protocol/signing.ts';
+import { signedHeaders } from '../../protocol/signing.ts';
 import type { ProcessState } from '../../protocol/states.ts';
 import type { Colony, ColonyStats, Cron, Executor, LogEntry, Process, ProcessGraph, ProcessGraphWithProcesses, User } from '../../protocol/types.ts';
 import { randomNonce, sha256Hex, type Signer } from './crypto.ts';
@@ -50,20 +50,12 @@ export class Api {
       : '';
     const pathWithQuery = '/api/v1' + path + (qs ? '?' + qs : '');
     const payload = body === undefined ? '' : JSON.stringify(body);
-    const timestamp = String(this.now());
-    const nonce = randomNonce();
-    const signature = this.signer.signRequest(method, pathWithQuery, timestamp, nonce, await sha256Hex(payload));
+    const signed = signedHeaders(this.signer, method, pathWithQuery, await sha256Hex(payload), { timestamp: this.now(), nonce: randomNonce() });
     let res: Response;
     try {
       res = await fetch(this.base + pathWithQuery, {
         method,
-        headers: {
-          ...(payload ? { 'content-type': 'application/json' } : {}),
-          [HEADERS.id]: this.signer.id,
-          [HEADERS.timestamp]: timestamp,
-          [HEADERS.nonce]: nonce,
-          [HEADERS.signature]: signature,
-        },
+        headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...signed },
         ...(payload ? { body: payload } : {}),
         credentials: 'omit',
         cache: 'no-store',

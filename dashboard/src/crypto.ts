@@ -5,7 +5,7 @@
  * from another host falls back to the small SHA-256 below.
  */
 import nacl from 'tweetnacl';
-import { HEX_ID, canonicalRequest } from '../../protocol/signing.ts';
+import { HEX_ID, type RequestSigner } from '../../protocol/signing.ts';
 
 export const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
@@ -30,25 +30,18 @@ export async function sha256Hex(text: string): Promise<string> {
   return toHex(sha256(data));
 }
 
-export interface Signer {
-  readonly id: string;
-  /** Signs the canonical request (see protocol/signing.ts); returns the signature in hex. */
-  signRequest(method: string, pathWithQuery: string, timestamp: string, nonce: string, bodySha256Hex: string): string;
-}
+export type Signer = RequestSigner;
 
 export function createSigner(prvkey: string): Signer {
   if (!isPrivateKey(prvkey)) throw new Error('a private key is 64 hexadecimal characters');
   const kp = nacl.sign.keyPair.fromSeed(fromHex(prvkey));
   return {
     id: toHex(kp.publicKey),
-    signRequest(method, pathWithQuery, timestamp, nonce, bodySha256Hex) {
-      const message = new TextEncoder().encode(canonicalRequest(method, pathWithQuery, timestamp, nonce, bodySha256Hex));
-      return toHex(nacl.sign.detached(message, kp.secretKey));
-    },
+    sign: (message) => toHex(nacl.sign.detached(new TextEncoder().encode(message), kp.secretKey)),
   };
 }
 
-// FIPS 180-4 SHA-256, for pages served outside a secure context only.
+// SHA-256 in plain TypeScript, for pages served outside a secure context only.
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
   0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,

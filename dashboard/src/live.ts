@@ -5,10 +5,8 @@
  * again, so its handler gets a fresh snapshot and misses nothing.
  */
 import type { ColonyEvent, WsServerMessage, WsSnapshot } from '../../protocol/events.ts';
-import { randomNonce, sha256Hex, type Signer } from './crypto.ts';
-
-/** protocol/events.ts's WS_PATH, repeated so that the bundle does not pull in zod (a test checks they agree). */
-export const WS_PATH = '/api/v1/ws';
+import { WS_PATH, signedHello } from '../../protocol/signing.ts';
+import { randomNonce, type Signer } from './crypto.ts';
 
 export type LiveMessage = { type: 'snapshot'; snapshot: WsSnapshot } | { type: 'event'; event: ColonyEvent } | { type: 'error'; message: string };
 export type LiveStatus = 'connecting' | 'live' | 'offline';
@@ -79,12 +77,7 @@ export class Live {
     url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = new WebSocket(url);
     this.socket = socket;
-    socket.onopen = async () => {
-      const timestamp = String(this.now());
-      const nonce = randomNonce();
-      const signature = this.signer.signRequest('WS', WS_PATH, timestamp, nonce, await sha256Hex(''));
-      socket.send(JSON.stringify({ type: 'hello', id: this.signer.id, timestamp, nonce, signature }));
-    };
+    socket.onopen = () => socket.send(JSON.stringify(signedHello(this.signer, { timestamp: this.now(), nonce: randomNonce() })));
     socket.onmessage = (ev) => this.onMessage(String(ev.data));
     socket.onclose = () => {
       this.socket = undefined;

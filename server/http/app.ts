@@ -4,10 +4,7 @@ import { AppError, errorBody, isAppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Verifier } from '../auth/verify.ts';
 import { isConnectionError } from '../store/db.ts';
-import { coloniesRouter } from './colonies.ts';
-import { processesRouter } from './processes.ts';
-import { graphsRouter } from './graphs.ts';
-import { cronsRouter } from './crons.ts';
+import { apiRouter } from './api.ts';
 import type { RouteDeps } from './context.ts';
 import type { Metrics } from '../metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -74,7 +71,7 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   };
   app.use(API_PREFIX, authenticate);
-  app.use(API_PREFIX, processesRouter(deps), coloniesRouter(deps), graphsRouter(deps), cronsRouter(deps));
+  app.use(API_PREFIX, apiRouter(deps));
   app.use((req) => {
     throw new AppError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`);
   });

@@ -1,8 +1,10 @@
-/** Helpers every router uses: the verified caller, zod parsing to VALIDATION_FAILED, role checks. */
+/** What every handler of the API gets: the services, the parsed call (caller, path, query, body), zod parsing to VALIDATION_FAILED. */
 import type { Request } from 'express';
 import type { z } from 'zod';
 import { AppError } from '../errors.ts';
-import type { Authorizer, Role } from '../auth/authorize.ts';
+import { flattenIssues, summarizeIssues } from '../../protocol/issues.ts';
+import type { OPERATIONS, Operation, PathParamName } from '../../protocol/routes.ts';
+import type { Authorizer } from '../auth/authorize.ts';
 import type { Membership } from '../services/colonies.ts';
 import type { ColonyService } from '../services/colonies.ts';
 import type { ProcessService } from '../services/processes.ts';
@@ -28,45 +30,39 @@ declare module 'express-serve-static-core' {
   }
 }
 
+type Spec<O extends Operation> = (typeof OPERATIONS)[O];
+type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
+type ParamSchemas<O extends Operation> = Spec<O> extends { params: infer P } ? P : Record<never, never>;
+
+/** One request to operation O, authorized and parsed by the table's role, params, query and body. */
+export type Call<O extends Operation> = {
+  params: { [K in PathParamName<O>]: K extends keyof ParamSchemas<O> ? Output<ParamSchemas<O>[K]> : string };
+  query: Spec<O> extends { query: infer Q } ? Output<Q> : undefined;
+  body: Spec<O> extends { body: infer B } ? Output<B> : undefined;
+  /** An AbortSignal that fires when the client goes away before the answer (long-polls stop claiming). */
+  clientGone: () => AbortSignal;
+} & (Spec<O>['role'] extends 'server owner' ? { callerId: string } : { member: Membership });
+
+/** What a handler resolves to is the reply's JSON body (nothing for a 204). */
+export type Handler<O extends Operation> = (call: Call<O>) => Promise<unknown>;
+
+/** One handler per operation of the table: a route without one does not compile. */
+export type Handlers = { [O in Operation]: Handler<O> };
+
 export function callerId(req: Request): string {
   if (!req.callerId) throw new AppError('UNAUTHENTICATED', 'request is not signed');
   return req.callerId;
 }
 
-/**
- * A union's issue says only "Invalid input" at the union's path (e.g. a workflow, which is an object or
- * a bare array). Report instead the issues of the branch that matched the value's shape: the one whose
- * issues lie deepest. When every branch fails at the root, the union's own issue stays.
- */
-function flattenIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[]): { path: PropertyKey[]; message: string }[] {
-  const path = [...prefix, ...issue.path];
-  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    const depth = (branch: z.core.$ZodIssue[]) => Math.min(...branch.map((i) => i.path.length));
-    const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
-    if (best.length > 0 && depth(best) > 0) return best.flatMap((i) => flattenIssue(i, path));
-  }
-  return [{ path, message: issue.message }];
-}
-
 export function parse<S extends z.ZodType>(schema: S, data: unknown, where = 'body'): z.output<S> {
   const r = schema.safeParse(data);
   if (r.success) return r.data;
-  const issues = r.error.issues
-    .flatMap((i) => flattenIssue(i, []))
-    .map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
-  const first = issues[0]!;
-  throw new AppError('VALIDATION_FAILED', `${first.path}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, {
-    issues,
-  });
+  const issues = flattenIssues(r.error, where.split('.'));
+  throw new AppError('VALIDATION_FAILED', summarizeIssues(issues), { issues });
 }
 
 export function param(req: Request, name: string): string {
   const v = req.params[name];
   if (typeof v !== 'string') throw new AppError('VALIDATION_FAILED', `missing path parameter ${name}`);
   return v;
-}
-
-/** The caller's membership of the colony named in the path, checked for the role. */
-export function inColony(deps: RouteDeps, req: Request, role: Role): Promise<Membership> {
-  return deps.authorize.colony(param(req, 'colony'), callerId(req), role);
 }

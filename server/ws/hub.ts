@@ -13,7 +13,9 @@ import type { Authorizer } from '../auth/authorize.ts';
 import type { Services } from '../http/context.ts';
 import type { Bus } from '../services/bus.ts';
 import type { Logger } from '../log.ts';
-import { WS_PATH, WsClientMessage, type ColonyEvent, type WsServerMessage, type WsSnapshot } from '../../protocol/events.ts';
+import { WsClientMessage, type ColonyEvent, type WsServerMessage, type WsSnapshot } from '../../protocol/events.ts';
+import { WS_PATH, helloHeaders } from '../../protocol/signing.ts';
+import { flattenIssues, issueLine } from '../../protocol/issues.ts';
 
 interface Subscription {
   sub: string;
@@ -96,15 +98,15 @@ export function attachWsHub(server: Server, deps: WsHubDeps): { close(): Promise
       throw new AppError('MALFORMED_JSON', 'messages are JSON objects');
     }
     const parsed = WsClientMessage.safeParse(json);
-    if (!parsed.success) throw new AppError('VALIDATION_FAILED', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success) throw new AppError('VALIDATION_FAILED', flattenIssues(parsed.error).map(issueLine).join('; '));
     const m = parsed.data;
     if (m.type === 'hello') {
       if (c.id) throw new AppError('VALIDATION_FAILED', 'hello was already sent');
+      const headers: Record<string, string> = helloHeaders(m);
       c.id = await deps.verify({
         method: 'WS',
         pathWithQuery: WS_PATH,
-        header: (n) =>
-          ({ 'x-colonies-id': m.id, 'x-colonies-timestamp': m.timestamp, 'x-colonies-nonce': m.nonce, 'x-colonies-signature': m.signature })[n],
+        header: (n) => headers[n],
         body: Buffer.alloc(0),
       });
       send(c, { type: 'welcome', id: c.id });

@@ -4,7 +4,20 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { createSigner, generateKeyPair, idOf, isPrivateKey, randomId, randomNonce, sha256Hex, verifySignature } from '../../protocol/crypto.ts';
-import { DEFAULT_SIGNATURE_WINDOW_MS, HEADERS, HEX_ID, HEX_SIGNATURE, NONCE, SIGNATURE_VERSION, canonicalRequest } from '../../protocol/signing.ts';
+import {
+  DEFAULT_SIGNATURE_WINDOW_MS,
+  EMPTY_BODY_SHA256,
+  HEADERS,
+  HEX_ID,
+  HEX_SIGNATURE,
+  NONCE,
+  SIGNATURE_VERSION,
+  WS_PATH,
+  canonicalRequest,
+  helloHeaders,
+  signedHeaders,
+  signedHello,
+} from '../../protocol/signing.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -119,4 +132,23 @@ test('ids and nonces are fresh across many refills of the random pool, in their 
     seen.add(id).add(nonce);
   }
   assert.equal(seen.size, 6000);
+});
+
+test('signedHeaders and signedHello sign the canonical request; a hello reads back as the same headers', async () => {
+  assert.equal(EMPTY_BODY_SHA256, sha256Hex(''));
+  const signer = createSigner(generateKeyPair().prvkey);
+  const stamp = { timestamp: 1_700_000_000_000, nonce: randomNonce() };
+  const body = sha256Hex('{"a":1}');
+  const h = signedHeaders(signer, 'post', '/api/v1/x?y=1', body, stamp);
+  assert.deepEqual(Object.keys(h).sort(), Object.values(HEADERS).sort());
+  assert.equal(h[HEADERS.id], signer.id);
+  assert.equal(h[HEADERS.timestamp], '1700000000000');
+  assert.equal(h[HEADERS.nonce], stamp.nonce);
+  assert.equal(
+    await verifySignature(canonicalRequest('POST', '/api/v1/x?y=1', '1700000000000', stamp.nonce, body), h[HEADERS.signature], signer.id),
+    true,
+  );
+  const hello = signedHello(signer, stamp);
+  assert.equal(hello.type, 'hello');
+  assert.deepEqual(helloHeaders(hello), signedHeaders(signer, 'WS', WS_PATH, EMPTY_BODY_SHA256, stamp));
 });

@@ -1,123 +1,88 @@
 /**
- * Security sweep over EVERY route of the HTTP API (the WebSocket hello is tested with the hub):
- * missing or garbled signature headers, bad signatures, tampered body/path/method, stale timestamps,
- * replayed nonces, other colonies' members, wrong roles, unapproved executors, and other colonies'
- * objects reached through one's own colony path. A test fails when the app has a route this table lacks.
+ * Security sweep over EVERY route of the HTTP API, as listed in protocol/routes.ts (the WebSocket
+ * hello is tested with the hub): missing or garbled signature headers, bad signatures, tampered
+ * body/path/method, stale timestamps, replayed nonces, other colonies' members, wrong roles,
+ * unapproved executors, and other colonies' objects reached through one's own colony path.
+ * A test fails when the app serves a route the table lacks, or the table has a route without a probe here.
  */
 import { appRoutes } from '../helpers/routes.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
-import { API, expectError, signedAgent, type Method, type SignedAgent, type Tamper } from '../helpers/signed-agent.ts';
+import { API, expectError, signedAgent, type SignedAgent, type Tamper } from '../helpers/signed-agent.ts';
 import { generateKeyPair, randomId, randomNonce } from '../../protocol/crypto.ts';
+import { OPERATIONS, ROUTES, type Operation, type Route } from '../../protocol/routes.ts';
 import type { Process, ProcessGraph } from '../../protocol/types.ts';
 
-type Role = 'server' | 'owner' | 'member' | 'executor';
 type Foreign = 'process' | 'graph' | 'executor' | 'user' | 'cron' | 'executorid';
 
-interface Route {
-  method: Method;
-  /** Template under /api/v1, as declared in server/http/*.ts. */
-  path: string;
-  /** The least role that may call it (DESIGN §5). */
-  role: Role;
-  /** A harmless call by an allowed identity and the answer it gets: proves the request got past auth. */
-  probe: { params?: Record<string, string>; query?: string; body?: unknown; status: number; code?: string };
+/** A harmless call by an allowed identity and the answer it gets: proves the request got past auth. */
+interface Probe {
+  params?: Record<string, string>;
+  query?: string;
+  body?: unknown;
+  status: number;
+  code?: string;
   /** What the route's last parameter names, for the cross-colony check. */
   foreign?: Foreign;
 }
 
-const C = '/colonies/:colony';
-const ROUTES: Route[] = [
-  // server/http/colonies.ts
-  { method: 'POST', path: '/colonies', role: 'server', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
-  { method: 'GET', path: '/colonies', role: 'server', probe: { status: 200 } },
-  { method: 'DELETE', path: C, role: 'server', probe: { params: { colony: 'no-such-colony' }, status: 404, code: 'COLONY_NOT_FOUND' } },
-  { method: 'GET', path: C, role: 'member', probe: { status: 200 } },
-  { method: 'GET', path: `${C}/stats`, role: 'member', probe: { status: 200 } },
-  { method: 'GET', path: `${C}/executors`, role: 'member', probe: { status: 200 } },
-  { method: 'GET', path: `${C}/executors/:name`, role: 'member', probe: { status: 404, code: 'EXECUTOR_NOT_FOUND' }, foreign: 'executor' },
-  { method: 'POST', path: `${C}/executors`, role: 'owner', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
-  { method: 'POST', path: `${C}/executors/:name/approve`, role: 'owner', probe: { status: 404, code: 'EXECUTOR_NOT_FOUND' }, foreign: 'executor' },
-  { method: 'POST', path: `${C}/executors/:name/reject`, role: 'owner', probe: { status: 404, code: 'EXECUTOR_NOT_FOUND' }, foreign: 'executor' },
-  { method: 'DELETE', path: `${C}/executors/:name`, role: 'owner', probe: { status: 404, code: 'EXECUTOR_NOT_FOUND' }, foreign: 'executor' },
-  { method: 'POST', path: `${C}/users`, role: 'owner', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
-  { method: 'GET', path: `${C}/users`, role: 'member', probe: { status: 200 } },
-  { method: 'DELETE', path: `${C}/users/:name`, role: 'owner', probe: { status: 404, code: 'USER_NOT_FOUND' }, foreign: 'user' },
-  // server/http/processes.ts
-  { method: 'POST', path: `${C}/processes`, role: 'member', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
-  { method: 'POST', path: `${C}/processes/batch`, role: 'member', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
-  { method: 'GET', path: `${C}/processes`, role: 'member', probe: { status: 200 } },
-  { method: 'DELETE', path: `${C}/processes`, role: 'member', probe: { query: 'state=BOGUS', status: 400, code: 'VALIDATION_FAILED' } },
-  { method: 'POST', path: `${C}/processes/assign`, role: 'executor', probe: { body: { timeout: -1 }, status: 400, code: 'VALIDATION_FAILED' } },
-  {
-    method: 'POST',
-    path: `${C}/processes/close`,
-    role: 'executor',
-    probe: { body: { closes: [] }, status: 400, code: 'VALIDATION_FAILED' },
-  },
-  { method: 'GET', path: `${C}/processes/:id`, role: 'member', probe: { status: 404, code: 'PROCESS_NOT_FOUND' }, foreign: 'process' },
-  { method: 'DELETE', path: `${C}/processes/:id`, role: 'member', probe: { status: 404, code: 'PROCESS_NOT_FOUND' }, foreign: 'process' },
-  { method: 'POST', path: `${C}/processes/:id/cancel`, role: 'member', probe: { status: 404, code: 'PROCESS_NOT_FOUND' }, foreign: 'process' },
-  {
-    method: 'POST',
-    path: `${C}/processes/:id/close`,
-    role: 'executor',
-    probe: { body: { attempt: 1, out: [] }, status: 404, code: 'PROCESS_NOT_FOUND' },
-    foreign: 'process',
-  },
-  {
-    method: 'POST',
-    path: `${C}/processes/:id/fail`,
-    role: 'executor',
-    probe: { body: { attempt: 1, errors: ['x'] }, status: 404, code: 'PROCESS_NOT_FOUND' },
-    foreign: 'process',
-  },
-  {
-    method: 'POST',
-    path: `${C}/processes/:id/logs`,
-    role: 'executor',
-    probe: { body: { message: 'x' }, status: 404, code: 'PROCESS_NOT_FOUND' },
-    foreign: 'process',
-  },
-  { method: 'GET', path: `${C}/processes/:id/logs`, role: 'member', probe: { status: 404, code: 'PROCESS_NOT_FOUND' }, foreign: 'process' },
-  { method: 'GET', path: `${C}/executors/:executorid/logs`, role: 'member', probe: { status: 200 }, foreign: 'executorid' },
-  // server/http/graphs.ts
-  { method: 'POST', path: `${C}/processgraphs`, role: 'member', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
-  { method: 'GET', path: `${C}/processgraphs`, role: 'member', probe: { status: 200 } },
-  { method: 'DELETE', path: `${C}/processgraphs`, role: 'member', probe: { query: 'state=BOGUS', status: 400, code: 'VALIDATION_FAILED' } },
-  { method: 'GET', path: `${C}/processgraphs/:id`, role: 'member', probe: { status: 404, code: 'PROCESSGRAPH_NOT_FOUND' }, foreign: 'graph' },
-  {
-    method: 'GET',
-    path: `${C}/processgraphs/:id/nodes/:nodename`,
-    role: 'member',
-    probe: { status: 404, code: 'PROCESSGRAPH_NOT_FOUND' },
-    foreign: 'graph',
-  },
-  { method: 'POST', path: `${C}/processgraphs/:id/cancel`, role: 'member', probe: { status: 404, code: 'PROCESSGRAPH_NOT_FOUND' }, foreign: 'graph' },
-  { method: 'DELETE', path: `${C}/processgraphs/:id`, role: 'member', probe: { status: 404, code: 'PROCESSGRAPH_NOT_FOUND' }, foreign: 'graph' },
-  {
-    method: 'POST',
-    path: `${C}/processgraphs/:id/children`,
-    role: 'executor',
-    probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' },
-    foreign: 'graph',
-  },
-  {
-    method: 'POST',
-    path: `${C}/processgraphs/:id/children/batch`,
-    role: 'executor',
-    probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' },
-    foreign: 'graph',
-  },
-  // server/http/crons.ts
-  { method: 'POST', path: `${C}/crons`, role: 'member', probe: { body: {}, status: 400, code: 'VALIDATION_FAILED' } },
-  { method: 'GET', path: `${C}/crons`, role: 'member', probe: { status: 200 } },
-  { method: 'GET', path: `${C}/crons/:name`, role: 'member', probe: { status: 404, code: 'CRON_NOT_FOUND' }, foreign: 'cron' },
-  { method: 'DELETE', path: `${C}/crons/:name`, role: 'member', probe: { status: 404, code: 'CRON_NOT_FOUND' }, foreign: 'cron' },
-  { method: 'POST', path: `${C}/crons/:name/run`, role: 'member', probe: { status: 404, code: 'CRON_NOT_FOUND' }, foreign: 'cron' },
-];
+const invalid = (body: unknown = {}): Probe => ({ body, status: 400, code: 'VALIDATION_FAILED' });
+const badState: Probe = { query: 'state=BOGUS', status: 400, code: 'VALIDATION_FAILED' };
+const ok: Probe = { status: 200 };
+const missing = (foreign: Foreign, code: string, body?: unknown): Probe => ({ status: 404, code, foreign, ...(body ? { body } : {}) });
+
+const PROBES: Record<Operation, Probe> = {
+  addColony: invalid(),
+  listColonies: ok,
+  removeColony: { params: { colony: 'no-such-colony' }, status: 404, code: 'COLONY_NOT_FOUND' },
+  getColony: ok,
+  getColonyStats: ok,
+  addExecutor: invalid(),
+  listExecutors: ok,
+  getExecutor: missing('executor', 'EXECUTOR_NOT_FOUND'),
+  approveExecutor: missing('executor', 'EXECUTOR_NOT_FOUND'),
+  rejectExecutor: missing('executor', 'EXECUTOR_NOT_FOUND'),
+  removeExecutor: missing('executor', 'EXECUTOR_NOT_FOUND'),
+  getExecutorLogs: { status: 200, foreign: 'executorid' },
+  addUser: invalid(),
+  listUsers: ok,
+  removeUser: missing('user', 'USER_NOT_FOUND'),
+  submitProcess: invalid(),
+  submitProcessBatch: invalid(),
+  listProcesses: ok,
+  removeAllProcesses: badState,
+  assign: invalid({ timeout: -1 }),
+  closeProcesses: invalid({ closes: [] }),
+  getProcess: missing('process', 'PROCESS_NOT_FOUND'),
+  removeProcess: missing('process', 'PROCESS_NOT_FOUND'),
+  cancelProcess: missing('process', 'PROCESS_NOT_FOUND'),
+  closeProcess: missing('process', 'PROCESS_NOT_FOUND', { attempt: 1, out: [] }),
+  failProcess: missing('process', 'PROCESS_NOT_FOUND', { attempt: 1, errors: ['x'] }),
+  addLog: missing('process', 'PROCESS_NOT_FOUND', { message: 'x' }),
+  getLogs: missing('process', 'PROCESS_NOT_FOUND'),
+  submitWorkflow: invalid(),
+  listProcessGraphs: ok,
+  removeAllProcessGraphs: badState,
+  getProcessGraph: missing('graph', 'PROCESSGRAPH_NOT_FOUND'),
+  findProcess: missing('graph', 'PROCESSGRAPH_NOT_FOUND'),
+  cancelProcessGraph: missing('graph', 'PROCESSGRAPH_NOT_FOUND'),
+  removeProcessGraph: missing('graph', 'PROCESSGRAPH_NOT_FOUND'),
+  addChild: { ...invalid(), foreign: 'graph' },
+  addChildren: { ...invalid(), foreign: 'graph' },
+  addCron: invalid(),
+  listCrons: ok,
+  getCron: missing('cron', 'CRON_NOT_FOUND'),
+  removeCron: missing('cron', 'CRON_NOT_FOUND'),
+  runCron: missing('cron', 'CRON_NOT_FOUND'),
+};
+
+const probeOf = (route: Route): Probe => {
+  const probe = PROBES[route.operation] as Probe | undefined;
+  if (!probe) throw new Error(`no probe for ${route.operation}: add one to PROBES`);
+  return probe;
+};
 
 /** Unauthenticated routes, outside the signed API. */
 const PUBLIC = [
@@ -206,14 +171,16 @@ function fill(route: Route, params: Record<string, string> = {}): string {
 
 /** The probe request's path (with query) and body. */
 function probePath(route: Route, params: Record<string, string> = {}): string {
-  return fill(route, { ...route.probe.params, ...params }) + (route.probe.query ? `?${route.probe.query}` : '');
+  const probe = probeOf(route);
+  return fill(route, { ...probe.params, ...params }) + (probe.query ? `?${probe.query}` : '');
 }
 
+/** The identities the route's role admits (the roles: docs/architecture.md, Components). */
 function allowed(route: Route): SignedAgent[] {
   switch (route.role) {
-    case 'server':
+    case 'server owner':
       return [agents.server];
-    case 'owner':
+    case 'colony owner':
       return [agents.ownerA];
     case 'member':
       return [agents.ownerA, agents.userA, agents.executorA];
@@ -225,7 +192,7 @@ function allowed(route: Route): SignedAgent[] {
 /** Who is refused, and with which code. */
 function refused(route: Route): [string, SignedAgent, number, string][] {
   const notMember = (who: string, a: SignedAgent): [string, SignedAgent, number, string] => [who, a, 403, 'NOT_A_MEMBER'];
-  if (route.role === 'server') {
+  if (route.role === 'server owner') {
     return (['ownerA', 'userA', 'executorA', 'pendingA', 'ownerB', 'outsider'] as const).map((w) => [w, agents[w], 403, 'FORBIDDEN']);
   }
   const list: [string, SignedAgent, number, string][] = [
@@ -235,7 +202,7 @@ function refused(route: Route): [string, SignedAgent, number, string][] {
     notMember('outsider', agents.outsider),
     notMember('server owner', agents.server),
   ];
-  if (route.role === 'owner') {
+  if (route.role === 'colony owner') {
     for (const w of ['userA', 'executorA', 'pendingA', 'rejectedA'] as const) list.push([w, agents[w], 403, 'FORBIDDEN']);
   } else {
     list.push(['pendingA', agents.pendingA, 403, 'EXECUTOR_NOT_APPROVED'], ['rejectedA', agents.rejectedA, 403, 'EXECUTOR_NOT_APPROVED']);
@@ -255,11 +222,15 @@ function expectReply(what: string, res: { status: number; body: unknown; text?: 
 
 const label = (r: Route) => `${r.method} ${r.path}`;
 
+test('every operation of the table has a probe, and every probe an operation', () => {
+  assert.deepEqual(Object.keys(PROBES).sort(), Object.keys(OPERATIONS).sort());
+});
+
 test('the table lists every route of the app, and only those', () => {
   const found = appRoutes(f.server.app);
   const table = new Set([...ROUTES.map((r) => `${r.method} ${API}${r.path}`), ...PUBLIC.map((r) => `${r.method} ${r.path}`)]);
   assert.equal(table.size, ROUTES.length + PUBLIC.length, 'no route is listed twice');
-  assert.deepEqual([...found].filter((r) => !table.has(r)).sort(), [], 'routes missing from the sweep table');
+  assert.deepEqual([...found].filter((r) => !table.has(r)).sort(), [], 'routes the app serves that protocol/routes.ts lacks');
   assert.deepEqual([...table].filter((r) => !found.has(r)).sort(), [], 'table entries that are not routes');
 });
 
@@ -277,8 +248,9 @@ test('unauthenticated: /health and /api/v1/version answer without a signature', 
 for (const route of ROUTES) {
   test(`signature checks: ${label(route)}`, async () => {
     const caller = allowed(route)[0]!;
+    const probe = probeOf(route);
     const path = probePath(route);
-    const body = route.probe.body;
+    const body = probe.body;
     const send = (t: Tamper, a: SignedAgent = caller, p = path) => a.request(route.method, p, body, t);
     const checks: [string, Promise<{ status: number; body: unknown }>, number, string][] = [];
     const check = (what: string, res: Promise<{ status: number; body: unknown }>, status: number, code: string) =>
@@ -331,19 +303,20 @@ for (const route of ROUTES) {
     });
 
     // Inside the window, the same request gets through to the route (probe answer).
-    expectReply('30 s old', await send({ timeShiftMs: -30_000 }), route.probe.status, route.probe.code);
+    expectReply('30 s old', await send({ timeShiftMs: -30_000 }), probe.status, probe.code);
     // A replayed nonce is refused even though the first use was good.
     const nonce = randomNonce();
-    expectReply('first use of a nonce', await send({ nonce }), route.probe.status, route.probe.code);
+    expectReply('first use of a nonce', await send({ nonce }), probe.status, probe.code);
     expectReply('replayed nonce', await send({ nonce }), 401, 'REPLAYED_REQUEST');
     // A nonce is per identity: another identity may use the same one.
-    if (route.role === 'member') expectReply('same nonce, other identity', await send({ nonce }, agents.userA), route.probe.status, route.probe.code);
+    if (route.role === 'member') expectReply('same nonce, other identity', await send({ nonce }, agents.userA), probe.status, probe.code);
   });
 
   test(`roles: ${label(route)}`, async () => {
-    const path = probePath(route, route.role === 'server' && route.path === C ? { colony: 'colony-a' } : {});
+    const probe = probeOf(route);
+    const path = probePath(route, route.operation === 'removeColony' ? { colony: 'colony-a' } : {});
     const refusals = refused(route);
-    const replies = await Promise.all(refusals.map(([, a]) => a.request(route.method, path, route.probe.body).then((r) => r)));
+    const replies = await Promise.all(refusals.map(([, a]) => a.request(route.method, path, probe.body).then((r) => r)));
     replies.forEach((res, i) => {
       const [who, , status, code] = refusals[i]!;
       expectReply(`${label(route)} as ${who}`, res, status, code);
@@ -352,9 +325,9 @@ for (const route of ROUTES) {
     for (const a of allowed(route)) {
       expectReply(
         `${label(route)} as allowed ${a.id.slice(0, 8)}`,
-        await a.request(route.method, probePath(route), route.probe.body),
-        route.probe.status,
-        route.probe.code,
+        await a.request(route.method, probePath(route), probe.body),
+        probe.status,
+        probe.code,
       );
     }
   });
@@ -377,17 +350,17 @@ test("another colony's objects are not found through one's own colony path", asy
     cron: [404, 'CRON_NOT_FOUND'],
     executorid: [200, undefined],
   };
-  const crossRoutes = ROUTES.filter((r) => r.foreign);
+  const crossRoutes = ROUTES.filter((r) => probeOf(r).foreign);
   assert.ok(crossRoutes.length >= 20);
   for (const route of crossRoutes) {
-    const kind = route.foreign!;
+    const kind = probeOf(route).foreign!;
     let [status, code] = expected[kind];
-    let body = route.probe.body;
-    if (route.path.endsWith('/children')) {
+    let body = probeOf(route).body;
+    if (route.operation === 'addChild') {
       // The parent is colony B's running graph process: the lookup is scoped to colony A.
       body = { parentprocessid: b.graphprocessid, spec: { funcname: 'f', executortype: 'b-graph' }, nodename: 'x' };
       [status, code] = [404, 'PROCESS_NOT_FOUND'];
-    } else if (route.path.endsWith('/children/batch')) {
+    } else if (route.operation === 'addChildren') {
       body = { parentprocessid: b.graphprocessid, children: [{ spec: { funcname: 'f', executortype: 'b-graph' }, nodename: 'x' }] };
       [status, code] = [404, 'PROCESS_NOT_FOUND'];
     }
