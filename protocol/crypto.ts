@@ -83,8 +83,8 @@ export function sha256Hex(data: Uint8Array | string): string {
 }
 
 // Ids and nonces are cut from one buffer the CSPRNG refills 4 KiB at a time (as Node's randomUUID
-// caches its bytes): a randomBytes call per id was 2% of the server's CPU at 20,000 submits and as
-// much of an executor's per request. Each byte is handed out once.
+// caches its bytes): a randomBytes call per id showed in the server's and the executors' profiles.
+// Each byte is handed out once.
 const randomPool = Buffer.alloc(4096);
 let randomUsed = randomPool.length;
 function randomHex(bytes: number): string {

@@ -36,7 +36,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     info: {
       title: 'Colonies API',
       version,
-      description: `Every request is signed with Ed25519: headers ${Object.values(HEADERS).join(', ')} (see README, Protocol).`,
+      description: `Every request is signed with Ed25519: headers ${Object.values(HEADERS).join(', ')} (see docs/protocol.md, Signed requests).`,
     },
     paths,
     components: {

@@ -2,8 +2,8 @@
  * Coalesces concurrent calls into multi-row statements ("group commit"). A call starts a flush at
  * once when fewer than `concurrency` flushes are in flight; otherwise it waits and joins the next
  * batch with every other call that arrived meanwhile. So a lone call pays no added latency, and
- * under load one statement serves many callers — each still gets its own committed answer.
- * (One statement per step tops out near 3,500 lifecycles/s here; 50 rows per statement near 30,000.)
+ * under load one statement serves many callers — each still gets its own committed answer. Why it
+ * pays (the cost is per statement, not per row): docs/performance.md.
  */
 export interface BatcherOptions {
   maxBatch: number;
@@ -37,8 +37,8 @@ export class Batcher<I, O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       // Flush after the requests already read in this turn of the event loop have joined (setImmediate
-      // runs after pending I/O callbacks). Flushing at once sent each of them alone when the store blocks
-      // the thread (PGlite runs in WASM on it): 10,000 closes went as ~10,000 transactions instead of ~300.
+      // runs after pending I/O callbacks): flushing at once would send each alone whenever the store
+      // blocks the thread, as PGlite (WASM on this thread) does.
       if (!this.scheduled) {
         this.scheduled = true;
         const go = () => {

@@ -84,7 +84,7 @@ function startThread(dataDir: string) {
 /**
  * The embedded store: PostgreSQL compiled to WASM, one connection, same SQL and migrations, on its own
  * thread (pglite-thread.ts). It never calls fsync, so data survives a process crash but not an OS crash
- * (see README).
+ * (README, PostgreSQL and replicas).
  */
 export async function createPgliteDb(dataDir: string): Promise<Db> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });

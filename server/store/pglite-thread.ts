@@ -52,8 +52,8 @@ try {
 }
 
 // Parameterised statements outside transactions run as named prepared statements, as they do on
-// PostgreSQL (pg-db.ts): PGlite's query() parses and plans every statement afresh, which cost about
-// as much as running it (a close-and-claim planned in 1.3–2.2 ms); a named one is parsed once, and
+// PostgreSQL (pg-db.ts): PGlite's query() parses and plans every statement afresh, which costs about
+// as much as running it; a named one is parsed once, and
 // after its first few runs PostgreSQL's plan cache keeps a generic plan when that is no dearer.
 const prepared = new Map<string, Prepared>();
 async function prepare(sql: string): Promise<Prepared> {

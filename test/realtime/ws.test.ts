@@ -229,7 +229,7 @@ describe('WebSocket lifecycle', () => {
       await execOnSecond.close(got!.processid, got!.attempt, ['done']);
       await c.until((e) => e.type === 'process' && e.processid === p.processid && e.state === 'SUCCESS');
       // Every change reaches a subscriber on the other replica: the WAITING of the submit on replica 1
-      // arrives through NOTIFY. Order is guaranteed per replica only (README, Live events): replica 1's
+      // arrives through NOTIFY. Order is guaranteed per replica only (docs/protocol.md, Live events): replica 1's
       // NOTIFY may land after replica 2 already reported its own RUNNING.
       await c.until((e) => e.type === 'process' && e.processid === p.processid && e.state === 'WAITING');
       const states = c.events().flatMap((e) => (e.type === 'process' && e.processid === p.processid ? [e.state] : []));
