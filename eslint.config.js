@@ -10,7 +10,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -26,15 +30,27 @@ export default tseslint.config(
   {
     // The layout's import rules (docs/architecture.md, Components): each layer imports only the ones below it.
     files: ['protocol/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../*'], message: 'protocol/ is the ground floor: it imports nothing of ours' }] }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../*'], message: 'protocol/ is the ground floor: it imports nothing of ours' }] }],
+    },
   },
   {
     files: ['executor/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/server/**', '**/cli/**'], message: 'the SDK imports neither server/ nor cli/' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/server/**', '**/cli/**'], message: 'the SDK imports neither server/ nor cli/' }] },
+      ],
+    },
   },
   {
     files: ['dashboard/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/server/**', '**/cli/**'], message: 'the dashboard talks to the server over the API only' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/server/**', '**/cli/**'], message: 'the dashboard talks to the server over the API only' }] },
+      ],
+    },
   },
   {
     files: ['cli/**/*.ts'],
@@ -46,7 +62,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/server/**', '!**/server/main.ts', '!**/server/config.ts', '!**/server/log.ts'], message: 'only server/main.ts, config.ts and log.ts' }] },
+        {
+          patterns: [
+            {
+              group: ['**/server/**', '!**/server/main.ts', '!**/server/config.ts', '!**/server/log.ts'],
+              message: 'only server/main.ts, config.ts and log.ts',
+            },
+          ],
+        },
       ],
     },
   },
@@ -64,7 +87,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/services/**', '**/http/**', '**/auth/**', '**/ws/**', '**/loops/**'], message: 'the store knows SQL, not its callers' }] },
+        {
+          patterns: [
+            { group: ['**/services/**', '**/http/**', '**/auth/**', '**/ws/**', '**/loops/**'], message: 'the store knows SQL, not its callers' },
+          ],
+        },
       ],
     },
   },
@@ -76,6 +103,8 @@ export default tseslint.config(
   {
     // Plain Node scripts (the test runner, build scripts).
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
+    },
   },
 );

@@ -147,7 +147,11 @@ function batchRunner(args: Args, sink: Sink, fns: ReturnType<typeof benchFunctio
       }
       if (procs.length > 0) closes = await Promise.all(procs.map(runOne));
     }
-    if (closes.length > 0) await client.closeMany(closes).then((r) => sink.done(r.closed.length), (err: unknown) => sink.error(err));
+    if (closes.length > 0)
+      await client.closeMany(closes).then(
+        (r) => sink.done(r.closed.length),
+        (err: unknown) => sink.error(err),
+      );
   }
 
   return {
