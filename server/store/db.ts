@@ -17,8 +17,12 @@ export interface Db extends Queryable {
   readonly relaxed: Queryable;
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. A lost connection is
+   * re-established by itself: onState(false) when it is lost (notifications are missed until then),
+   * onState(true) each time it listens.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onState?: (listening: boolean) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -44,16 +48,27 @@ export const SQLSTATE = {
   deadlockDetected: '40P01',
 } as const;
 
-/** Whether the error means "the connection or server is gone" rather than "this query is wrong". */
+// Errors of pg (and pg-pool) about a connection, which carry no code: the only way to tell them is their text.
+const CONNECTION_MESSAGES = [
+  /^Connection terminated/, // "… unexpectedly", "… due to connection timeout"
+  /^timeout exceeded when trying to connect$/,
+  /^Client has encountered a connection error and is not queryable$/,
+  /^Client was closed and is not queryable$/,
+  /^Cannot use a pool after calling end on the pool$/,
+];
+const NODE_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether the error means "the database cannot be reached now" (retry later) rather than "this query
+ * is wrong": SQLSTATE class 08 (connection exception), 57P01–57P03 (shutting down, crashed, starting
+ * up), a socket error, or one of pg's own connection errors. The one place that decides it: a request
+ * that meets it is answered 503 UNAVAILABLE.
+ */
 export function isConnectionError(err: unknown): boolean {
   const state = sqlState(err);
   if (state) return state.startsWith('08') || state === '57P01' || state === '57P02' || state === '57P03';
   const code = (err as { code?: unknown } | null)?.code;
-  return (
-    code === 'ECONNREFUSED' ||
-    code === 'ECONNRESET' ||
-    code === 'EPIPE' ||
-    code === 'ETIMEDOUT' ||
-    /Connection terminated/i.test(String((err as Error)?.message))
-  );
+  if (typeof code === 'string') return NODE_CONNECTION_CODES.has(code);
+  const message = err instanceof Error ? err.message : '';
+  return CONNECTION_MESSAGES.some((m) => m.test(message));
 }
