@@ -77,12 +77,18 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
       : undefined,
   );
   if (db.engine === 'postgres') {
-    unlisten = await db.listen(BUS_CHANNEL, (payload) => bus.receive(payload));
+    unlisten = await db.listen(
+      BUS_CHANNEL,
+      (payload) => bus.receive(payload),
+      (listening) => bus.channel(listening),
+    );
     bus.start();
   }
   bus.onReady((work) => {
     for (const w of work) wake.notify(WakeHub.key(w.colonyname, w.executortype), w.n);
   });
+  // Ready work of other replicas may have gone unheard: every waiting long-poll claims again.
+  bus.onMissed(() => wake.wakeAll());
 
   const deps: ServiceDeps = { db, clock, log, wake, bus };
   const services: Services = {
@@ -93,7 +99,7 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
   };
   const authorize = createAuthorizer(services.colonies, config.serverId);
   // With PostgreSQL there may be other replicas: a nonce must be new to all of them.
-  const sharedNonces = db.engine === 'postgres' ? createSharedNonces(db, () => bus.hasPeers(), log) : undefined;
+  const sharedNonces = db.engine === 'postgres' ? createSharedNonces(db, () => bus.mayHavePeers(), log) : undefined;
   const verify = createVerifier(config.signatureWindowMs, opts.authClock ?? clock, sharedNonces);
   const metrics = new Metrics({ colonies_assign_waiters: () => wake.waiterCount() });
   bus.onEvents((events) => metrics.events(events));

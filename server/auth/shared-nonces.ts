@@ -1,6 +1,6 @@
 /**
  * Nonces shared by the replicas of one PostgreSQL database: a request replayed to another replica is
- * refused too. While other replicas are around (Bus.hasPeers), a request waits for its nonce to be
+ * refused too. While other replicas may be around (Bus.mayHavePeers), a request waits for its nonce to be
  * recorded, and concurrent requests share one INSERT. A replica alone has already decided with its
  * own cache: it records its nonces in the background, every RECORD_INTERVAL_MS in one INSERT, so
  * that a replica starting later refuses their replays too.
@@ -13,7 +13,7 @@ import type { SharedNonces } from './verify.ts';
 
 const RECORD_INTERVAL_MS = 100;
 
-export function createSharedNonces(db: Queryable, hasPeers: () => boolean, log: Logger): SharedNonces & { stop(): Promise<void> } {
+export function createSharedNonces(db: Queryable, mayHavePeers: () => boolean, log: Logger): SharedNonces & { stop(): Promise<void> } {
   const checked = new Batcher<{ nonce: string; now: Date }, boolean>(
     async (items) => {
       const fresh = await noncesSql.insertNew(
@@ -47,7 +47,7 @@ export function createSharedNonces(db: Queryable, hasPeers: () => boolean, log: 
 
   return {
     remember(nonce, now) {
-      if (hasPeers()) {
+      if (mayHavePeers()) {
         void record(); // what was kept back while alone goes first
         return checked.run({ nonce, now });
       }

@@ -9,6 +9,12 @@
  * alone and sends nothing (most deployments are one server: no NOTIFY, and no parsing of its own
  * notifications, on the hot path). A newcomer is known to the others within a round trip of its
  * hello; until then a wake-up meant for it may be missed, which delays (a long-poll's timeout), never loses.
+ *
+ * While the LISTEN connection is down (a database restart, a cut connection) nothing can be heard, so
+ * the replica acts as if it had company (mayHavePeers: nonces checked in the database) and tells its
+ * listeners of missed notifications every DEGRADED_POLL_MS, so waiting long-polls claim again. Once it
+ * listens again it asks every replica to answer its hello, and keeps acting accompanied for one hello
+ * interval, in which it hears every replica that is around.
  */
 import type { ReadyWork } from '../store/sql/processes.ts';
 import type { ColonyEvent } from '../../protocol/events.ts';
@@ -21,18 +27,32 @@ export interface Bus {
   onEvents(listener: (events: ColonyEvent[]) => void): () => void;
   /** Whether another replica shares the database (heard from within PEER_TTL_MS). Always false on PGlite. */
   hasPeers(): boolean;
+  /** Whether to act as if another replica shared the database: one was heard, or the channel cannot tell now. */
+  mayHavePeers(): boolean;
+  channelState(): ChannelState;
+  /** Called when notifications may have been missed: every DEGRADED_POLL_MS while the channel is down, and once when it is back. */
+  onMissed(listener: () => void): () => void;
 }
+
+/** The notification channel: `none` on PGlite (one process, nothing to hear). */
+export type ChannelState = 'listening' | 'reconnecting' | 'none';
 
 interface Wire {
   r: string;
   w?: ReadyWork[];
   e?: ColonyEvent[];
-  /** Hello: "I am here" (h: 1), or the answer to a newcomer's hello (h: 2, not answered again). */
-  h?: 1 | 2;
+  /**
+   * Hello: "I am here" (h: 1, answered by those who did not know the sender), the answer (h: 2, not
+   * answered again), or "I am back, answer me" (h: 3, answered by all: the sender may have missed theirs).
+   */
+  h?: 1 | 2 | 3;
 }
 
 export const HELLO_INTERVAL_MS = 5000;
 const PEER_TTL_MS = 3 * HELLO_INTERVAL_MS;
+export const DEGRADED_POLL_MS = 250;
+// After listening again: every replica's periodic hello arrives within an interval (they send it even while their own channel is down).
+const REJOIN_MS = HELLO_INTERVAL_MS + 1000;
 
 const MAX_PAYLOAD = 7800;
 const MAX_LOG_IN_NOTIFY = 2000;
@@ -48,11 +68,15 @@ export interface RemoteBus extends Bus {
   /** Says hello now and every HELLO_INTERVAL_MS until stop(). */
   start(): void;
   stop(): void;
+  /** The LISTEN connection was lost (false) or listens (again) (true). */
+  channel(listening: boolean): void;
 }
 
 export function createBus(log: Logger, remote?: RemoteLink, now: () => number = Date.now): RemoteBus {
   const peers = new Map<string, number>();
   let helloTimer: NodeJS.Timeout | undefined;
+  // Back on the channel: a hello every replica answers, as ours may have missed theirs.
+  const channel = channelTracker(log, remote !== undefined, now, () => void sendWire({ r: remote?.replica ?? '', h: 3 }));
   const hasPeers = () => {
     const t = now();
     for (const [replica, seen] of peers) {
@@ -61,8 +85,11 @@ export function createBus(log: Logger, remote?: RemoteLink, now: () => number = 
     }
     return false;
   };
-  const sendWire = (w: Wire) =>
-    remote?.send(JSON.stringify(w)).catch((err: unknown) => log.warn('could not notify other replicas', { err: String(err) }));
+  const mayHavePeers = () => channel.blind() || hasPeers();
+  function sendWire(w: Wire) {
+    return remote?.send(JSON.stringify(w)).catch((err: unknown) => log.warn('could not notify other replicas', { err: String(err) }));
+  }
+
   const readyListeners = new Set<(w: ReadyWork[]) => void>();
   const eventListeners = new Set<(e: ColonyEvent[]) => void>();
   let pendingReady: ReadyWork[] = [];
@@ -75,7 +102,7 @@ export function createBus(log: Logger, remote?: RemoteLink, now: () => number = 
   function flush(): void {
     scheduled = false;
     if (!remote) return;
-    if (!hasPeers()) {
+    if (!mayHavePeers()) {
       pendingReady = [];
       pendingEvents = [];
       return;
@@ -135,6 +162,10 @@ export function createBus(log: Logger, remote?: RemoteLink, now: () => number = 
       return () => eventListeners.delete(l);
     },
     hasPeers,
+    mayHavePeers,
+    channelState: channel.state,
+    onMissed: channel.onMissed,
+    channel: channel.set,
     start() {
       if (!remote || helloTimer) return;
       void sendWire({ r: remote.replica, h: 1 });
@@ -144,6 +175,7 @@ export function createBus(log: Logger, remote?: RemoteLink, now: () => number = 
     stop() {
       clearInterval(helloTimer);
       helloTimer = undefined;
+      channel.stop();
     },
     /** A NOTIFY payload from the channel: delivered locally unless this replica sent it. */
     receive(payload) {
@@ -157,10 +189,49 @@ export function createBus(log: Logger, remote?: RemoteLink, now: () => number = 
       if (!remote || msg.r === remote.replica) return;
       // A newcomer (not known, or forgotten) gets an answer at once, so it need not wait for our next hello.
       hasPeers(); // forgets replicas not heard from within PEER_TTL_MS
-      if (msg.h === 1 && !peers.has(msg.r)) void sendWire({ r: remote.replica, h: 2 });
+      if ((msg.h === 1 && !peers.has(msg.r)) || msg.h === 3) void sendWire({ r: remote.replica, h: 2 });
       peers.set(msg.r, now());
       if (msg.w) deliverReady(msg.w);
       if (msg.e) deliverEvents(msg.e);
+    },
+  };
+}
+
+/** The channel's state, and what follows from it: a short poll while it is down, a rejoin window once it is back. */
+function channelTracker(log: Logger, remote: boolean, now: () => number, sayBack: () => void) {
+  let state: ChannelState = remote ? 'listening' : 'none';
+  let rejoinUntil = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const listeners = new Set<() => void>();
+  const missed = () => listeners.forEach((l) => l());
+  return {
+    state: () => state,
+    /** Who is around cannot be told: the channel is down, or back for less than REJOIN_MS. */
+    blind: () => state === 'reconnecting' || now() < rejoinUntil,
+    onMissed: (l: () => void) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    set: (listening: boolean) => {
+      if (state === 'none' || state === (listening ? 'listening' : 'reconnecting')) return;
+      if (!listening) {
+        state = 'reconnecting';
+        log.warn('lost the notification channel; polling until it is back');
+        timer = setInterval(missed, DEGRADED_POLL_MS);
+        timer.unref();
+        return;
+      }
+      state = 'listening';
+      clearInterval(timer);
+      timer = undefined;
+      rejoinUntil = now() + REJOIN_MS;
+      log.info('listening on the notification channel again');
+      sayBack();
+      missed();
+    },
+    stop() {
+      clearInterval(timer);
+      timer = undefined;
     },
   };
 }

@@ -59,7 +59,7 @@ export class WakeHub {
     });
   }
 
-  /** Releases every waiter (shutdown): they answer "nothing" at once. */
+  /** Wakes every waiter: each claims again (or, shutting down, answers "nothing" at once). */
   wakeAll(): void {
     for (const key of [...this.waiters.keys()]) this.notify(key);
   }

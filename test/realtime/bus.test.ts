@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBus, HELLO_INTERVAL_MS, type RemoteBus } from '../../server/services/bus.ts';
+import { createBus, DEGRADED_POLL_MS, HELLO_INTERVAL_MS, type RemoteBus } from '../../server/services/bus.ts';
 import { silentLogger } from '../../server/log.ts';
 import type { ColonyEvent } from '../../protocol/events.ts';
 
@@ -117,5 +117,49 @@ test('a replica not heard from for three hello intervals is forgotten', async ()
   a.emit([event('p4')]);
   await settle();
   assert.equal(dataSent(ch.sent, 'a').length, before, 'alone again: nothing sent');
+  a.stop();
+});
+
+test('while its channel is down a replica acts accompanied and polls; back, it asks everyone to answer', async () => {
+  const ch = channel();
+  const a = ch.join('a');
+  a.start();
+  await settle();
+  assert.equal(a.mayHavePeers(), false, 'alone: nonces in memory');
+  let missed = 0;
+  a.onMissed(() => missed++);
+  a.channel(false);
+  assert.equal(a.channelState(), 'reconnecting');
+  assert.equal(a.mayHavePeers(), true, 'it cannot hear a replica that may be there');
+  await new Promise((r) => setTimeout(r, DEGRADED_POLL_MS * 2 + 50));
+  assert.ok(missed >= 2, `waiting long-polls are woken by a short poll (${missed})`);
+  a.emit([event('p5')]);
+  await settle();
+  assert.equal(dataSent(ch.sent, 'a').length, 1, 'its work and events still go out: the others may hear them');
+
+  const b = ch.join('b');
+  b.start();
+  await settle(); // b knows a now
+  const sentBefore = ch.sent.length;
+  const polled = missed;
+  a.channel(true);
+  await settle();
+  assert.equal(a.channelState(), 'listening');
+  assert.equal(missed, polled + 1, 'once more on the way back, for what was missed meanwhile');
+  const after = ch.sent.slice(sentBefore).map((s) => ({ from: s.from, h: (JSON.parse(s.payload) as { h?: number }).h }));
+  assert.deepEqual(
+    after,
+    [
+      { from: 'a', h: 3 },
+      { from: 'b', h: 2 },
+    ],
+    'its hello of return is answered even by a replica that knew it',
+  );
+  assert.equal(a.mayHavePeers(), true, 'accompanied for a hello interval after it is back');
+  await new Promise((r) => setTimeout(r, DEGRADED_POLL_MS + 50));
+  assert.equal(missed, polled + 1, 'no more polling');
+  b.stop();
+  ch.advance(3 * HELLO_INTERVAL_MS + 1);
+  assert.equal(a.mayHavePeers(), false);
   a.stop();
 });
