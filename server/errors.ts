@@ -23,3 +23,8 @@ export function isAppError(err: unknown): err is AppError {
 export function errorBody(err: AppError): ErrorBody {
   return { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
 }
+
+/** What a request that met a database out of reach (store/db.ts isConnectionError) is answered. */
+export function databaseUnavailable(): AppError {
+  return new AppError('UNAVAILABLE', 'the database is unreachable; retry shortly');
+}

@@ -27,6 +27,7 @@ import { Metrics } from './metrics.ts';
 import { createSharedNonces } from './auth/shared-nonces.ts';
 import { randomNonce } from '../protocol/crypto.ts';
 import { createBus } from './services/bus.ts';
+import { createHealthCheck } from './services/health.ts';
 
 const BUS_CHANNEL = 'colonies_bus';
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -111,6 +112,11 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
     log,
     maxBodyBytes: config.maxBodyBytes,
     engine: db.engine,
+    health: createHealthCheck(
+      db,
+      () => bus.channelState(),
+      () => clock.monotonic(),
+    ),
     extra: (a) => a.use(dashboardMiddleware()),
   });
 

@@ -1,6 +1,6 @@
 /** createApp(deps): the whole HTTP surface, without listening (tests drive it with supertest). */
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { AppError, errorBody, isAppError } from '../errors.ts';
+import { AppError, databaseUnavailable, errorBody, isAppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Verifier } from '../auth/verify.ts';
 import { isConnectionError } from '../store/db.ts';
@@ -8,6 +8,7 @@ import { apiRouter } from './api.ts';
 import type { RouteDeps } from './context.ts';
 import type { Metrics } from '../metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import type { Health } from '../services/health.ts';
 
 export const API_PREFIX = '/api/v1';
 export const VERSION = '0.1.0';
@@ -17,20 +18,26 @@ export interface AppDeps extends RouteDeps {
   log: Logger;
   maxBodyBytes: number;
   engine: string;
+  /** The database and the notification channel, for /health (without it: "ok"). */
+  health?: () => Promise<Health>;
   metrics?: Metrics;
   /** Extra unauthenticated routes mounted before the API (dashboard, metrics). */
   extra?: (app: express.Express) => void;
 }
 
 const EMPTY = Buffer.alloc(0);
+// Seconds a client should wait before retrying an UNAVAILABLE answer: the pool reconnects on the next request.
+const RETRY_AFTER_S = '1';
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', engine: deps.engine, version: VERSION });
+  app.get('/health', async (_req, res) => {
+    const h = deps.health ? await deps.health() : { status: 'ok' as const };
+    if (h.status === 'unavailable') res.status(503).set('retry-after', RETRY_AFTER_S);
+    res.json({ ...h, engine: deps.engine, version: VERSION });
   });
   app.get(`${API_PREFIX}/version`, (_req, res) => {
     res.json({ version: VERSION, api: 'v1' });
@@ -146,12 +153,13 @@ function errorHandler(log: Logger): ErrorRequestHandler {
           : new AppError('MALFORMED_JSON', `the request body could not be read: ${err.message}`);
     } else if (isConnectionError(err)) {
       log.warn('database unavailable', { err: String(err) });
-      e = new AppError('UNAVAILABLE', 'the database is unreachable; retry shortly');
+      e = databaseUnavailable();
     } else {
       log.error('unhandled error', { method: req.method, path: req.path, err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
       e = new AppError('INTERNAL', 'internal server error');
     }
     if (res.headersSent) return;
+    if (e.code === 'UNAVAILABLE') res.set('retry-after', RETRY_AFTER_S);
     res.status(e.status).json(errorBody(e));
   };
 }

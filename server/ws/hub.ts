@@ -7,7 +7,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AppError, isAppError } from '../errors.ts';
+import { AppError, databaseUnavailable, isAppError } from '../errors.ts';
+import { isConnectionError } from '../store/db.ts';
 import type { Verifier } from '../auth/verify.ts';
 import type { Authorizer } from '../auth/authorize.ts';
 import type { Services } from '../http/context.ts';
@@ -59,8 +60,9 @@ export function attachWsHub(server: Server, deps: WsHubDeps): { close(): Promise
     if (c.socket.readyState === c.socket.OPEN) c.socket.send(JSON.stringify(m));
   };
   const sendError = (c: Connection, err: unknown, sub?: string) => {
-    const e = isAppError(err) ? err : new AppError('INTERNAL', 'internal server error');
-    if (!isAppError(err)) deps.log.error('websocket error', { err: String(err) });
+    const unavailable = !isAppError(err) && isConnectionError(err);
+    const e = isAppError(err) ? err : unavailable ? databaseUnavailable() : new AppError('INTERNAL', 'internal server error');
+    if (!isAppError(err)) deps.log[unavailable ? 'warn' : 'error']('websocket error', { err: String(err) });
     send(c, { type: 'error', ...(sub ? { sub } : {}), error: { code: e.code, message: e.message } });
   };
 
