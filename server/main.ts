@@ -84,7 +84,7 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
     for (const w of work) wake.notify(WakeHub.key(w.colonyname, w.executortype), w.n);
   });
 
-  const deps: ServiceDeps = { db, clock, log, wake, bus };
+  const deps: ServiceDeps = { db, clock, log, wake, bus, leaseMs: config.leaseSeconds * 1000 };
   const services: Services = {
     colonies: createColonyService(deps),
     processes: createProcessService(deps),
