@@ -18,11 +18,21 @@ import { formatDuration, formatTime, note, paintState, print, printJson, renderS
 type Flags = ConnectionFlags & { json?: boolean };
 
 const stateCell = (s: string) => ({ text: s, paint: (x: string) => paintState(s, x) });
+/** Online: heard from within the server's lease, so its running processes are safe; offline ones are retried elsewhere. */
+const livenessCell = (e: Executor) => (e.online ? { text: 'online', paint: (x: string) => paintState('SUCCESS', x) } : 'offline');
 
 export function executorTable(list: Executor[]): string {
   return renderTable(
-    ['NAME', 'TYPE', 'STATE', 'LOCATION', 'LAST HEARD FROM', 'EXECUTOR ID'],
-    list.map((e) => [e.executorname, e.executortype, stateCell(e.state), e.location || '-', formatTime(e.lastheardfrom), e.executorid]),
+    ['NAME', 'TYPE', 'STATE', 'LIVENESS', 'LOCATION', 'LAST HEARD FROM', 'EXECUTOR ID'],
+    list.map((e) => [
+      e.executorname,
+      e.executortype,
+      stateCell(e.state),
+      livenessCell(e),
+      e.location || '-',
+      formatTime(e.lastheardfrom),
+      e.executorid,
+    ]),
   );
 }
 
@@ -31,6 +41,7 @@ export function executorView(e: Executor): string {
     ['Name', e.executorname],
     ['Type', e.executortype],
     ['State', stateCell(e.state)],
+    ['Liveness', livenessCell(e)],
     ['Colony', e.colonyname],
     ['Location', e.location || '-'],
     ['Registered', formatTime(e.registered)],
@@ -72,11 +83,18 @@ function logged(fns: Record<string, ExecutorFunction>, log: (line: string) => vo
       const node = p.spec.nodename !== name ? ` (${p.spec.nodename})` : '';
       const what = `${name}${node}  ${p.processid.slice(0, 12)}${p.retries > 0 ? ` (retry ${p.retries})` : ''}`;
       const t = Date.now();
+      // The server said the process is over (cancelled, expired, lease lost) or the executor is stopping: its result is dropped.
+      const stopped = (): boolean => {
+        if (!ctx.signal.aborted) return false;
+        log(`${stamp()}  ${what}  ${paintState('CANCELLED', 'STOPPED')}  ${formatDuration(Date.now() - t)}`);
+        return true;
+      };
       try {
         const result: unknown = await fn(ctx, ...args);
-        log(`${stamp()}  ${what}  ${paintState('SUCCESS')}  ${formatDuration(Date.now() - t)}`);
+        if (!stopped()) log(`${stamp()}  ${what}  ${paintState('SUCCESS')}  ${formatDuration(Date.now() - t)}`);
         return result;
       } catch (err) {
+        if (stopped()) throw err;
         log(
           `${stamp()}  ${what}  ${paintState('FAILED')}  ${formatDuration(Date.now() - t)}: ${oneLine(err instanceof Error ? err.message : String(err))}`,
         );

@@ -42,6 +42,12 @@ export interface ListOptions {
   offset?: number;
 }
 
+/** An attempt an executor runs: reported with its assigns and heartbeats (its lease). */
+export interface Held {
+  processid: string;
+  attempt: number;
+}
+
 export interface ChildOptions {
   spec: FunctionSpecInput;
   nodename?: string;
@@ -222,10 +228,17 @@ export class ColoniesClient {
   removeAllProcesses(state?: ProcessState) {
     return this.req<{ removed: number }>(this.at('removeAllProcesses', {}), undefined, { state });
   }
-  /** Long-poll for up to `timeout` seconds; resolves to [] when nothing came. */
-  async assign(o: { timeout?: number; count?: number } = {}, signal?: AbortSignal): Promise<Process[]> {
-    return (await this.req<{ processes: Process[] }>(this.at('assign', {}), { timeout: o.timeout ?? 10, count: o.count ?? 1 }, undefined, signal))
-      .processes;
+  /**
+   * Long-poll for up to `timeout` seconds; resolves to [] when nothing came. `holding` (every attempt
+   * this executor runs) renews their lease, and gives back any RUNNING process of its not listed.
+   */
+  async assign(o: { timeout?: number; count?: number; holding?: Held[] } = {}, signal?: AbortSignal): Promise<Process[]> {
+    const body = { timeout: o.timeout ?? 10, count: o.count ?? 1, ...(o.holding ? { holding: o.holding } : {}) };
+    return (await this.req<{ processes: Process[] }>(this.at('assign', {}), body, undefined, signal)).processes;
+  }
+  /** Reports the attempts this executor runs (its lease); `revoked` lists those that are over (cancelled, expired, lost): stop them. */
+  heartbeat(holding: Held[]) {
+    return this.req<{ revoked: string[] }>(this.at('executorHeartbeat', {}), { holding });
   }
   close(processid: string, attempt: number, out: unknown[]) {
     return this.req<void>(this.at('closeProcess', { id: processid }), { attempt, out });
@@ -236,12 +249,12 @@ export class ColoniesClient {
    */
   async closeAndAssign(
     closes: { processid: string; attempt: number; out: unknown[] }[],
-    o: { timeout?: number; count?: number } = {},
+    o: { timeout?: number; count?: number; holding?: Held[] } = {},
     signal?: AbortSignal,
   ): Promise<{ processes: Process[]; closed: string[]; refused: string[] }> {
     const r = await this.req<{ processes: Process[]; closed?: string[]; refused?: string[] }>(
       this.at('assign', {}),
-      { timeout: o.timeout ?? 10, count: o.count ?? 1, closes },
+      { timeout: o.timeout ?? 10, count: o.count ?? 1, closes, ...(o.holding ? { holding: o.holding } : {}) },
       undefined,
       signal,
     );

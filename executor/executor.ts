@@ -1,10 +1,12 @@
 /**
  * The Executor runtime: long-poll assign → call the function named by funcname → close with its
- * result, or fail with the error. Concurrency N means N processes at once. Stops gracefully:
- * no new work is taken, running functions get a grace period, and whatever is still running
- * after it is failed so the server retries it elsewhere (never left without an owner).
+ * result, or fail with the error. Concurrency N means N processes at once. It reports what it holds
+ * with every assign and in a heartbeat every second while functions run (the server's lease), and
+ * stops a function whose process the server says is over (ctx.signal). Stops gracefully: no new work
+ * is taken, running functions get a grace period, and whatever is still running after it is failed
+ * so the server retries it elsewhere (never left without an owner).
  */
-import { ColoniesClient, type ChildOptions } from './client.ts';
+import { ColoniesClient, type ChildOptions, type Held } from './client.ts';
 import { ColoniesError } from './transport.ts';
 import { generateKeyPair } from '../protocol/crypto.ts';
 import type { Process } from '../protocol/types.ts';
@@ -22,7 +24,10 @@ export interface ExecutionContext {
   /** add_child on this process's graph (see ColoniesClient.addChild). */
   addChild(spec: FunctionSpecInput, nodename: string, o?: { insert?: boolean; childprocessid?: string }): Promise<Process>;
   addChildren(children: ChildOptions[]): Promise<Process[]>;
-  /** Aborted when the executor is forced to stop; long functions may watch it. */
+  /**
+   * Aborted when the executor is forced to stop, or when the process is over on the server (cancelled,
+   * its graph failed, its attempt expired or its lease lost): its result would be refused, so stop.
+   */
   signal: AbortSignal;
 }
 
@@ -55,17 +60,33 @@ export function toOutput(result: unknown): unknown[] {
   return result === undefined ? [] : [result];
 }
 
+// The listener goes when the sleep ends: the heartbeat sleeps on one signal every second.
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const done = () => {
       clearTimeout(t);
+      signal?.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 /** The server's limit on one closeMany (LIMITS.maxAssignCount). */
 const CLOSE_BATCH = 500;
+/** Retries while the server is unreachable back off up to this: held results go in within about a second of its return. */
+export const MAX_BACKOFF_MS = 1000;
+/** While functions run, what they hold is reported this often: the lease stays fresh and a cancellation is learnt within it. */
+export const HEARTBEAT_MS = 1000;
+
+/** One function running in a slot. */
+interface Run {
+  p: Process;
+  /** Aborts ctx.signal when the server says the attempt is over. */
+  cancel: AbortController;
+  revoked: boolean;
+  freeSlot(): void;
+}
 
 interface PendingClose {
   p: Process;
@@ -85,7 +106,9 @@ export class Executor {
   private readonly opts: ExecutorOptions;
   private readonly polls = new AbortController();
   private readonly hardStop = new AbortController();
-  private readonly running = new Map<string, Process>();
+  private readonly beats = new AbortController();
+  /** Functions running, and results not yet acknowledged: what this executor holds. */
+  private readonly running = new Map<string, Run>();
   private poller: Promise<void> = Promise.resolve();
   /** Runs in progress, until their close or fail is acknowledged (`done` waits for them). */
   private readonly inflight = new Set<Promise<void>>();
@@ -95,8 +118,8 @@ export class Executor {
   /** Functions running now: each holds a slot. */
   private executing = 0;
   private stopping: Promise<void> | undefined;
-  /** Processes this executor closed successfully, and failed (function threw). */
-  readonly stats = { closed: 0, failed: 0 };
+  /** Processes this executor closed successfully, failed (function threw), and stopped because the server said they were over. */
+  readonly stats = { closed: 0, failed: 0, revoked: 0 };
 
   constructor(opts: ExecutorOptions) {
     this.opts = opts;
@@ -130,6 +153,12 @@ export class Executor {
   async start(): Promise<void> {
     await this.register();
     this.poller = this.poll(Math.max(1, this.opts.concurrency ?? 1));
+    void this.beat();
+  }
+
+  /** Every attempt this executor holds: running, or its result not yet acknowledged. */
+  holding(): Held[] {
+    return [...this.running.values()].map((r) => ({ processid: r.p.processid, attempt: r.p.attempt }));
   }
 
   /** Resolves when polling has stopped and every running function has been reported. */
@@ -150,12 +179,13 @@ export class Executor {
       if ((await Promise.race([finished.then(() => 'done' as const), graceOver])) === 'grace') {
         this.hardStop.abort();
         await Promise.all(
-          [...this.running.values()].map((p) =>
+          [...this.running.values()].map(({ p }) =>
             this.client.fail(p.processid, p.attempt, ['executor stopped before the function finished']).catch(() => undefined),
           ),
         );
       }
       clearTimeout(timer);
+      this.beats.abort();
     })();
     return this.stopping;
   }
@@ -190,11 +220,11 @@ export class Executor {
       try {
         if (closes.length > 0) {
           // No wait when closing: the closes are acknowledged at once, and whatever is ready comes along.
-          const r = await this.client.closeAndAssign(closes.map(toClose), { timeout: 0, count: free }, this.polls.signal);
+          const r = await this.client.closeAndAssign(closes.map(toClose), { timeout: 0, count: free, holding: this.holding() }, this.polls.signal);
           this.acknowledge(closes, r.refused);
           procs = r.processes;
         } else {
-          procs = await this.client.assign({ timeout, count: free }, this.polls.signal);
+          procs = await this.client.assign({ timeout, count: free, holding: this.holding() }, this.polls.signal);
         }
         backoff = 100;
       } catch (err) {
@@ -206,7 +236,7 @@ export class Executor {
         if (this.polls.signal.aborted) break;
         this.opts.onError?.(err);
         await sleep(backoff, this.polls.signal);
-        backoff = Math.min(backoff * 2, 5000);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         continue;
       }
       for (const p of procs) {
@@ -220,7 +250,36 @@ export class Executor {
     }
   }
 
-  private context(p: Process): ExecutionContext {
+  /** While functions run: reports what they hold every HEARTBEAT_MS, and stops those the server says are over. */
+  private async beat(): Promise<void> {
+    while (!this.beats.signal.aborted) {
+      await sleep(HEARTBEAT_MS, this.beats.signal);
+      if (this.running.size === 0 || this.beats.signal.aborted) continue;
+      try {
+        this.revoke((await this.client.heartbeat(this.holding())).revoked);
+      } catch (err) {
+        // Unreachable is the poll's to report; the next beat tries again.
+        if (!isTransient(err)) this.opts.onError?.(err);
+      }
+    }
+  }
+
+  /** The server says these attempts are over: their functions are told (ctx.signal), their slots freed, their results dropped. */
+  private revoke(ids: string[]): void {
+    for (const id of ids) {
+      const r = this.running.get(id);
+      if (!r) continue;
+      r.revoked = true;
+      this.running.delete(id);
+      this.stats.revoked++;
+      const queued = this.closeQueue.findIndex((c) => c.p === r.p);
+      if (queued >= 0) this.closeQueue.splice(queued, 1)[0]!.done();
+      r.cancel.abort();
+      r.freeSlot();
+    }
+  }
+
+  private context(p: Process, cancel: AbortSignal): ExecutionContext {
     const { client } = this;
     return {
       process: p,
@@ -231,13 +290,12 @@ export class Executor {
       log: (message) => client.addLog(p.processid, message),
       addChild: (spec, nodename, o = {}) => client.addChild(p.processgraphid ?? '', p.processid, o.childprocessid, spec, nodename, o.insert ?? false),
       addChildren: (children) => client.addChildren(p.processgraphid ?? '', p.processid, children),
-      signal: this.hardStop.signal,
+      signal: AbortSignal.any([this.hardStop.signal, cancel]),
     };
   }
 
   /** Runs the function in a slot; the slot is free again once the result is handed over (queued or sent). */
   private async run(p: Process): Promise<void> {
-    this.running.set(p.processid, p);
     this.executing++;
     let slotHeld = true;
     const freeSlot = () => {
@@ -246,6 +304,8 @@ export class Executor {
       this.executing--;
       this.slotFreed();
     };
+    const r: Run = { p, cancel: new AbortController(), revoked: false, freeSlot };
+    this.running.set(p.processid, r);
     try {
       const fn = this.opts.functions[p.spec.funcname];
       let outcome: { out: unknown[] } | { errors: string[] };
@@ -258,13 +318,14 @@ export class Executor {
       } else {
         try {
           const args = p.in.length > 0 ? p.in : p.spec.args;
-          outcome = { out: toOutput(await fn(this.context(p), ...args)) };
+          outcome = { out: toOutput(await fn(this.context(p, r.cancel.signal), ...args)) };
         } catch (err) {
           const e = err instanceof Error ? err : new Error(String(err));
           outcome = { errors: [e.message, ...(e.stack ? [e.stack] : [])] };
         }
       }
-      if (this.hardStop.signal.aborted) return; // stop() already failed it
+      // stop() already failed it, or the server said it is over: its result would be refused.
+      if (this.hardStop.signal.aborted || r.revoked) return;
       if ('out' in outcome) {
         const acknowledged = this.queueClose(p, outcome.out);
         freeSlot();
@@ -278,7 +339,8 @@ export class Executor {
       }
     } finally {
       freeSlot();
-      this.running.delete(p.processid);
+      // The same process may be running again here on a newer attempt.
+      if (this.running.get(p.processid) === r) this.running.delete(p.processid);
     }
   }
 
@@ -299,7 +361,9 @@ export class Executor {
     const no = new Set(refused);
     this.stats.closed += batch.length - no.size;
     for (const id of no) {
-      // e.g. the attempt timed out and was given to another executor, or the graph was cancelled
+      // e.g. the attempt timed out and was given to another executor, or the graph was cancelled;
+      // one the server already revoked (heartbeat) was expected, and is dropped quietly.
+      if (!batch.some((c) => c.p.processid === id && this.running.get(id)?.p === c.p)) continue;
       this.opts.onError?.(new ColoniesError('PROCESS_NOT_RUNNING', `process ${id} was no longer running on this attempt; its result was not kept`));
     }
     for (const c of batch) c.done();
@@ -318,7 +382,7 @@ export class Executor {
   }
 
   private async retrying(send: () => Promise<void>): Promise<void> {
-    for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+    for (let delay = 100; ; delay = Math.min(delay * 2, MAX_BACKOFF_MS)) {
       try {
         await send();
         return;

@@ -1,5 +1,5 @@
 /** The Colonies TypeScript SDK. */
-export { ColoniesClient, serverUrl, type ClientOptions, type ListOptions, type ChildOptions } from './client.ts';
+export { ColoniesClient, serverUrl, type ClientOptions, type ListOptions, type ChildOptions, type Held } from './client.ts';
 export { ColoniesError, createTransport, type Transport } from './transport.ts';
 export { Executor, toOutput, type ExecutionContext, type ExecutorFunction, type ExecutorOptions } from './executor.ts';
 export { funcSpec, Workflow, type FuncSpecOptions } from './workflow.ts';

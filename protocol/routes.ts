@@ -17,6 +17,7 @@ import {
   FailRequest,
   ForceQuery,
   FunctionSpec,
+  HeartbeatRequest,
   ListGraphsQuery,
   ListProcessesQuery,
   LogRequest,
@@ -74,6 +75,14 @@ export const OPERATIONS = {
   approveExecutor: { method: 'POST', path: `${C}/executors/:name/approve`, role: 'colony owner', summary: 'Approve an executor', status: 200 },
   rejectExecutor: { method: 'POST', path: `${C}/executors/:name/reject`, role: 'colony owner', summary: 'Reject an executor', status: 200 },
   removeExecutor: { method: 'DELETE', path: `${C}/executors/:name`, role: 'colony owner', summary: 'Remove an executor', status: 204 },
+  executorHeartbeat: {
+    method: 'POST',
+    path: `${C}/executors/heartbeat`,
+    role: 'executor',
+    summary: 'Report the attempts you hold (your lease); answers `revoked`: those that are over and should stop',
+    body: HeartbeatRequest,
+    status: 200,
+  },
   getExecutorLogs: {
     method: 'GET',
     path: `${C}/executors/:executorid/logs`,

@@ -89,6 +89,9 @@ const CloseItems = z
   .array(z.object({ processid: processId, attempt: z.number().int().min(1), out: z.array(z.unknown()).default([]) }))
   .max(LIMITS.maxAssignCount);
 
+/** The attempts an executor runs now, its results not yet acknowledged: its lease report, with its assigns and heartbeats. */
+export const Holding = z.array(z.object({ processid: processId, attempt: z.number().int().min(1) })).max(10_000);
+
 export const AssignRequest = z.object({
   /** Seconds to wait for work; 0 answers at once. */
   timeout: z.number().min(0).max(LIMITS.maxAssignTimeoutSeconds).default(10),
@@ -96,7 +99,12 @@ export const AssignRequest = z.object({
   count: z.number().int().min(1).max(LIMITS.maxAssignCount).default(1),
   /** Processes this executor finished: closed (as by POST …/processes/close) before the wait begins. */
   closes: CloseItems.optional(),
+  /** Every attempt this executor holds (see Holding); a RUNNING process of its not listed goes back to the queue. */
+  holding: Holding.optional(),
 });
+
+/** An executor's heartbeat while it runs functions: what it holds. */
+export const HeartbeatRequest = z.object({ holding: Holding });
 
 export const CloseRequest = z.object({ attempt: z.number().int().min(1), out: z.array(z.unknown()).default([]) });
 /** Batch close: many processes of the calling executor in one request and one transaction. */

@@ -18,6 +18,8 @@ export interface Executor {
   location: string;
   registered: string;
   lastheardfrom: string | null;
+  /** Heard from within the server's lease (COLONIES_LEASE_SECONDS): its running processes are safe. */
+  online: boolean;
 }
 
 export interface User {

@@ -22,6 +22,8 @@ export interface ServerConfig {
   /** Finished work older than this many seconds is removed (0 = kept forever). */
   retentionSeconds: number;
   maxBodyBytes: number;
+  /** A RUNNING process whose executor is silent this long goes back through the retry rule. */
+  leaseSeconds: number;
 }
 
 export const ENV_VARS = {
@@ -38,6 +40,7 @@ export const ENV_VARS = {
   COLONIES_CRON_INTERVAL_MS: 'Period of the cron sweep (default 1000).',
   COLONIES_RETENTION_SECONDS: 'Remove finished graphs, processes and their logs this long after they ended (default 0 = keep).',
   COLONIES_MAX_BODY_BYTES: 'Largest request body (default 16 MiB).',
+  COLONIES_LEASE_SECONDS: 'Retry a running process whose executor has not been heard from this long (default 30).',
 } as const;
 
 function int(env: NodeJS.ProcessEnv, name: keyof typeof ENV_VARS, fallback: number): number {
@@ -68,5 +71,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     cronIntervalMs: int(env, 'COLONIES_CRON_INTERVAL_MS', 1000),
     retentionSeconds: int(env, 'COLONIES_RETENTION_SECONDS', 0),
     maxBodyBytes: int(env, 'COLONIES_MAX_BODY_BYTES', 16 * 1024 * 1024),
+    leaseSeconds: Math.max(1, int(env, 'COLONIES_LEASE_SECONDS', 30)),
   };
 }

@@ -91,7 +91,7 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
   // Ready work of other replicas may have gone unheard: every waiting long-poll claims again.
   bus.onMissed(() => wake.wakeAll());
 
-  const deps: ServiceDeps = { db, clock, log, wake, bus };
+  const deps: ServiceDeps = { db, clock, log, wake, bus, leaseMs: config.leaseSeconds * 1000 };
   const services: Services = {
     colonies: createColonyService(deps),
     processes: createProcessService(deps),

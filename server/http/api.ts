@@ -14,6 +14,8 @@ import { cronHandlers } from './crons.ts';
 
 const COLONY_ROLE: Record<Exclude<Route['role'], 'server owner'>, Role> = { 'colony owner': 'owner', member: 'member', executor: 'executor' };
 
+const REPORTING = new Set<Operation>(['assign', 'executorHeartbeat']);
+
 function clientGone(res: Response): AbortSignal {
   const ac = new AbortController();
   res.on('close', () => {
@@ -40,6 +42,9 @@ function register(router: Router, deps: RouteDeps, route: Route, handle: Handler
     for (const [name, schema] of checked) params[name] = parse(schema, param(req, name), `path.${name}`);
     const query: unknown = route.query ? parse(route.query, req.query, 'query') : undefined;
     const body: unknown = route.body ? parse(route.body, req.body) : undefined;
+    // Any request of an executor's renews its lease (the two that report what it holds do so themselves).
+    const member = 'member' in caller ? caller.member : undefined;
+    if (member?.executor && !REPORTING.has(route.operation)) deps.services.processes.heard(member.colonyname, member.id);
     const call = { ...caller, params, query, body, clientGone: () => clientGone(res) };
     const result = await handle(call as Parameters<Handler<Operation>>[0]);
     if (route.status === 204) res.status(204).end();

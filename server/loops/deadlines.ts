@@ -1,5 +1,5 @@
 /**
- * The deadline loop: exec timeouts → retry or fail; wait timeouts → fail. Safe with any number of
+ * The deadline loop: exec timeouts and lost leases → retry or fail; wait timeouts → fail. Safe with any number of
  * replicas on one database: each sweep claims expired rows with SKIP LOCKED.
  */
 import type { Logger } from '../log.ts';
@@ -12,7 +12,7 @@ export function startDeadlineLoop(processes: ProcessService, intervalMs: number,
     intervalMs,
     async () => {
       const n = await processes.expireDeadlines();
-      if (n.exec + n.wait > 0) log.info('deadlines expired', n);
+      if (n.exec + n.wait + n.silent + n.unheld > 0) log.info('deadlines expired', { ...n });
     },
     log,
   );

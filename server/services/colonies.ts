@@ -1,7 +1,7 @@
 /** Colonies, their executors and users, and who a caller is in a colony. */
 import { AppError } from '../errors.ts';
 import { coloniesSql, executorsSql, membershipSql, usersSql, type MembershipRow } from '../store/sql/colonies.ts';
-import { toColony, toExecutor, toUser } from '../store/rows.ts';
+import { toColony, toExecutor, toUser, type ExecutorRow } from '../store/rows.ts';
 import { uniquely, type ServiceDeps } from './context.ts';
 import type { Colony, Executor, User } from '../../protocol/types.ts';
 import type { ExecutorState } from '../../protocol/states.ts';
@@ -21,6 +21,7 @@ const MEMBERSHIP_TTL_MS = 1000;
 
 export function createColonyService(deps: ServiceDeps) {
   const { db, clock } = deps;
+  const executor = (row: ExecutorRow) => toExecutor(row, new Date(clock.now().getTime() - deps.leaseMs));
   const cache = new Map<string, { at: number; row: MembershipRow | null }>();
   // Concurrent misses of one key share one query: when an entry expires under load, every request in
   // flight would otherwise ask the database at once (hundreds per second, each holding a pool connection).
@@ -94,21 +95,21 @@ export function createColonyService(deps: ServiceDeps) {
       const row = { colonyname, ...e, state: 'PENDING' as const, registered: clock.now(), lastheardfrom: null };
       await uniquely(`executor "${e.executorname}" (or one with this id)`, () => executorsSql.insert(db, row));
       forget();
-      return toExecutor(row);
+      return executor(row);
     },
     async listExecutors(colonyname: string): Promise<Executor[]> {
-      return (await executorsSql.list(db, colonyname)).map(toExecutor);
+      return (await executorsSql.list(db, colonyname)).map(executor);
     },
     async getExecutor(colonyname: string, executorname: string): Promise<Executor> {
       const row = await executorsSql.get(db, colonyname, executorname);
       if (!row) throw new AppError('EXECUTOR_NOT_FOUND', `executor "${executorname}" is not in colony "${colonyname}"`);
-      return toExecutor(row);
+      return executor(row);
     },
     async setExecutorState(colonyname: string, executorname: string, state: ExecutorState): Promise<Executor> {
       const row = await executorsSql.setState(db, colonyname, executorname, state);
       if (!row) throw new AppError('EXECUTOR_NOT_FOUND', `executor "${executorname}" is not in colony "${colonyname}"`);
       forget();
-      return toExecutor(row);
+      return executor(row);
     },
     async removeExecutor(colonyname: string, executorname: string): Promise<void> {
       if (!(await executorsSql.remove(db, colonyname, executorname))) {

@@ -20,6 +20,8 @@ export interface ServiceDeps {
   wake: WakeHub;
   /** Ready work and live events, to this replica and (PostgreSQL) the others. Called after commit. */
   bus: Bus;
+  /** An executor silent this long loses the processes it runs (see docs/architecture.md, Process semantics). */
+  leaseMs: number;
 }
 
 const RETRYABLE = new Set<string>([SQLSTATE.deadlockDetected, SQLSTATE.serializationFailure]);

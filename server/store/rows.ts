@@ -23,7 +23,8 @@ export interface ExecutorRow {
   registered: Date;
   lastheardfrom: Date | null;
 }
-export const toExecutor = (r: ExecutorRow): Executor => ({
+/** `heardSince`: an executor heard from at or after it is online (now minus the lease). */
+export const toExecutor = (r: ExecutorRow, heardSince: Date): Executor => ({
   executorname: r.executorname,
   executorid: r.executorid,
   executortype: r.executortype,
@@ -32,6 +33,7 @@ export const toExecutor = (r: ExecutorRow): Executor => ({
   location: r.location,
   registered: isoRequired(r.registered),
   lastheardfrom: iso(r.lastheardfrom),
+  online: r.lastheardfrom !== null && new Date(r.lastheardfrom).getTime() >= heardSince.getTime(),
 });
 
 export interface UserRow {

@@ -97,6 +97,7 @@ test('executors: register (PENDING), approve, reject, get, list and remove', asy
     'executortype',
     'lastheardfrom',
     'location',
+    'online',
     'registered',
     'state',
   ]);
@@ -111,6 +112,7 @@ test('executors: register (PENDING), approve, reject, get, list and remove', asy
       location: 'lab',
       registered: undefined,
       lastheardfrom: null,
+      online: false,
     },
   );
   assert.match(e.registered, ISO);

@@ -133,10 +133,10 @@ describe('executors', () => {
 
     const ls = await run(['executor', 'ls'], userEnv(f));
     const rows = tableRows(ls.stdout);
-    assert.deepEqual(rows[0], ['NAME', 'TYPE', 'STATE', 'LOCATION', 'LAST HEARD FROM', 'EXECUTOR ID']);
+    assert.deepEqual(rows[0], ['NAME', 'TYPE', 'STATE', 'LIVENESS', 'LOCATION', 'LAST HEARD FROM', 'EXECUTOR ID']);
     assert.deepEqual(
       rows.find((r) => r[0] === 'gpu-1'),
-      ['gpu-1', 'gpu', 'PENDING', 'rack 7', '-', key.id],
+      ['gpu-1', 'gpu', 'PENDING', 'offline', 'rack 7', '-', key.id],
     );
 
     assert.equal((await run(['executor', 'approve', '--name', 'gpu-1'], ownerEnv())).code, 0);
@@ -144,6 +144,10 @@ describe('executors', () => {
     assert.equal(get.code, 0, get.stderr);
     assert.match(get.stdout, /^Executor gpu-1\n╭/);
     assert.ok(tableRows(get.stdout).some((r) => r[0] === 'State' && r[1] === 'APPROVED'));
+    assert.ok(
+      tableRows(get.stdout).some((r) => r[0] === 'Liveness' && r[1] === 'offline'),
+      'never heard from',
+    );
     assert.ok(tableRows(get.stdout).some((r) => r[0] === 'Executor ID' && r[1] === key.id));
 
     assert.equal((await run(['executor', 'reject', '--name', 'gpu-1'], ownerEnv())).code, 0);

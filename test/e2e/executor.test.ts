@@ -5,15 +5,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { requestsServed, startFixture, type Fixture } from '../helpers/fixture.ts';
+import { childTaking } from '../helpers/spawn-executor.ts';
 import { Executor, type ExecutionContext, type ExecutorFunction } from '../../executor/executor.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let f: Fixture;
 before(async () => {
   // The deadline loop runs for real here, every 100 ms, so a 1 s maxexectime expires quickly.
@@ -23,10 +20,10 @@ after(async () => {
   await f.close();
 });
 
-async function serve(type: string, functions: Record<string, ExecutorFunction>, o: { concurrency?: number } = {}): Promise<Executor> {
+async function serve(type: string, functions: Record<string, ExecutorFunction>, o: { concurrency?: number; url?: string } = {}): Promise<Executor> {
   const e = await f.addExecutor(type);
   const ex = new Executor({
-    url: f.url,
+    url: o.url ?? f.url,
     colonyname: f.a.colonyname,
     executortype: type,
     executorname: e.name,
@@ -164,45 +161,18 @@ test('retries: fails twice, then succeeds with maxretries=3 → SUCCESS with ret
 
 test('a killed executor’s process is retried after maxexectime and then succeeds on another executor', async (t) => {
   const type = 'e2e-killed';
-  const doomed = await f.addExecutor(type);
   const p = await f.a.userClient.submit({ funcname: 'hang', executortype: type, maxexectime: 1, maxretries: 2 });
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/executor-child.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      COLONIES_SERVER_URL: f.url,
-      COLONIES_PRVKEY: doomed.key.prvkey,
-      COLONIES_COLONY_NAME: f.a.colonyname,
-      COLONIES_EXECUTOR_TYPE: type,
-      COLONIES_EXECUTOR_NAME: doomed.name,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = once(child, 'exit');
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  // Waits until the child has taken the process and is stuck in it.
+  const doomed = await childTaking(f, type);
   let rescuer: Executor | undefined;
   try {
-    // Wait until the child has taken the process and is stuck in it.
-    const taken = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the child executor took nothing within 20 s; stderr: ${stderr}`)), 20_000);
-      const lines = createInterface({ input: child.stdout! });
-      lines.on('line', (line) => {
-        const msg = JSON.parse(line) as { taken?: string };
-        if (msg.taken) {
-          clearTimeout(timer);
-          resolve(msg.taken);
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`the child executor exited (${code}); stderr: ${stderr}`)));
-    });
-    assert.equal(taken, p.processid);
+    assert.equal(doomed.taken, p.processid);
     const running = await f.a.userClient.getProcess(p.processid);
     assert.equal(running.state, 'RUNNING');
-    assert.equal(running.assignedexecutorid, doomed.key.id);
+    assert.equal(running.assignedexecutorid, doomed.id);
 
-    child.kill('SIGKILL');
-    const [, sig] = (await exited) as [number | null, NodeJS.Signals | null];
+    doomed.child.kill('SIGKILL');
+    const [, sig] = (await doomed.exited) as [number | null, NodeJS.Signals | null];
     assert.equal(sig, 'SIGKILL');
     const killedAt = Date.now();
 
@@ -216,12 +186,9 @@ test('a killed executor’s process is retried after maxexectime and then succee
     assert.equal(done.assignedexecutorid, rescuer.id);
     assert.equal(done.errors.length, 1);
     assert.match(done.errors[0]!, /maxexectime of 1 s exceeded \(attempt 1/);
-    assert.ok(done.errors[0]!.includes(doomed.key.id), 'the error names the killed executor');
+    assert.ok(done.errors[0]!.includes(doomed.id), 'the error names the killed executor');
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
+    await doomed.kill();
     await rescuer?.stop(1000);
   }
 });
@@ -286,5 +253,72 @@ test('forced stop (grace 0): the running process is failed at once so the server
     assert.equal(done.assignedexecutorid, other.id);
   } finally {
     await other.stop(1000);
+  }
+});
+
+/** A TCP proxy to the server that can be taken down (connections refused, open ones cut) and brought back on its port. */
+async function proxyTo(url: string): Promise<{ url: string; down(): Promise<void>; up(): Promise<void>; close(): Promise<void> }> {
+  const target = new URL(url);
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  let port = 0;
+  const up = async () => {
+    server = net.createServer((c) => {
+      const s = net.connect(Number(target.port), target.hostname);
+      for (const x of [c, s]) {
+        sockets.add(x);
+        x.on('close', () => sockets.delete(x));
+        x.on('error', () => (x === c ? s : c).destroy());
+      }
+      c.pipe(s).pipe(c);
+    });
+    await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
+    port = (server.address() as net.AddressInfo).port;
+  };
+  const down = async () => {
+    const closed = new Promise<void>((r) => server!.close(() => r()));
+    for (const x of sockets) x.destroy();
+    await closed;
+  };
+  await up();
+  return { url: `http://127.0.0.1:${port}`, up, down, close: down };
+}
+
+test('held results go in within about a second of the server answering again (the SDK caps its backoff)', async (t) => {
+  const type = 'e2e-backoff';
+  const proxy = await proxyTo(f.url);
+  const started = signal();
+  const finish = signal();
+  const ex = await serve(
+    type,
+    {
+      held: async () => {
+        started.resolve();
+        await finish.promise;
+        return 'kept';
+      },
+    },
+    { url: proxy.url },
+  );
+  try {
+    const p = await f.a.userClient.submit({ funcname: 'held', executortype: type });
+    await started.promise;
+    await proxy.down();
+    finish.resolve(); // its close now fails, and is retried with a growing backoff
+    // Long enough for an uncapped doubling backoff (0.1, 0.2, … 3.2 s) to be sleeping for seconds.
+    await sleep(7000);
+    assert.equal((await f.a.userClient.getProcess(p.processid)).state, 'RUNNING', 'the server has not heard the close');
+    await proxy.up();
+    const back = Date.now();
+    const done = await f.a.userClient.waitForProcess(p.processid, 10_000);
+    const ms = new Date(done.endtime!).getTime() - back; // when the server closed it
+    t.diagnostic(`closed ${ms} ms after the server was reachable again`);
+    assert.equal(done.state, 'SUCCESS');
+    assert.deepEqual(done.out, ['kept']);
+    // About a second (a capped backoff, and slack for a busy machine); an uncapped one was still sleeping, for seconds.
+    assert.ok(ms <= 2000, `closed ${ms} ms after the server came back`);
+  } finally {
+    await ex.stop(1000);
+    await proxy.close();
   }
 });

@@ -1,9 +1,15 @@
 /** Test helpers for graph suites: an SDK Executor serving functions for one executor type, and a seeded PRNG. */
 import type { Fixture } from '../helpers/fixture.ts';
-import { Executor, type ExecutorFunction } from '../../executor/executor.ts';
+import { Executor, type ExecutorFunction, type ExecutorOptions } from '../../executor/executor.ts';
 
-/** Registers a fresh approved executor of `type` in colony A and starts an SDK Executor with it. */
-export async function serve(f: Fixture, type: string, functions: Record<string, ExecutorFunction>, concurrency = 4): Promise<Executor> {
+/** Registers a fresh approved executor of `type` in colony A and starts an SDK Executor with it (`extra`: more options). */
+export async function serve(
+  f: Fixture,
+  type: string,
+  functions: Record<string, ExecutorFunction>,
+  concurrency = 4,
+  extra: Partial<ExecutorOptions> = {},
+): Promise<Executor> {
   const e = await f.addExecutor(type);
   const ex = new Executor({
     url: f.url,
@@ -14,6 +20,7 @@ export async function serve(f: Fixture, type: string, functions: Record<string, 
     functions,
     concurrency,
     assignTimeout: 5,
+    ...extra,
   });
   await ex.start();
   return ex;

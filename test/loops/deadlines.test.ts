@@ -20,14 +20,19 @@ const clock = new ManualClock(Date.UTC(2026, 0, 1));
 let f: Fixture;
 before(async () => {
   // Deadlines follow the manual clock; signatures keep to real time (the SDK signs with Date.now()).
-  f = await startFixture({ clock, authClock: systemClock });
+  // A lease far longer than any clock move here: these tests are about deadlines (leases: leases.test.ts).
+  f = await startFixture({ clock, authClock: systemClock, config: { leaseSeconds: 100_000 } });
 });
 after(async () => {
   await f.close();
 });
 
 const SEC = 1000;
-const expire = () => f.server.services.processes.expireDeadlines();
+const expire = async () => {
+  const { exec, wait, ...lease } = await f.server.services.processes.expireDeadlines();
+  assert.deepEqual(lease, { silent: 0, unheld: 0 }, 'no lease expires here');
+  return { exec, wait };
+};
 
 async function refused(p: Promise<unknown>, code: string): Promise<ColoniesError> {
   try {

@@ -45,6 +45,7 @@ const PROBES: Record<Operation, Probe> = {
   approveExecutor: missing('executor', 'EXECUTOR_NOT_FOUND'),
   rejectExecutor: missing('executor', 'EXECUTOR_NOT_FOUND'),
   removeExecutor: missing('executor', 'EXECUTOR_NOT_FOUND'),
+  executorHeartbeat: invalid({ holding: 'all of them' }),
   getExecutorLogs: { status: 200, foreign: 'executorid' },
   addUser: invalid(),
   listUsers: ok,
@@ -153,8 +154,8 @@ async function snapshot(): Promise<unknown> {
   const colonies = await f.serverClient.listColonies();
   const of = async (c: Fixture['a']) => ({
     colony: await c.ownerClient.getColony(),
-    // lastheardfrom is a heartbeat written in the background, not state the sweep could change.
-    executors: (await c.ownerClient.listExecutors()).map((e) => ({ ...e, lastheardfrom: null })),
+    // lastheardfrom (and so online) is a heartbeat written in the background, not state the sweep could change.
+    executors: (await c.ownerClient.listExecutors()).map((e) => ({ ...e, lastheardfrom: null, online: false })),
     users: await c.ownerClient.listUsers(),
     processes: await c.ownerClient.listProcesses({ count: 10_000 }),
     graphs: await c.ownerClient.listProcessGraphs({ count: 10_000 }),

@@ -51,7 +51,8 @@ interface ClaimAnswer {
 export class Dispatcher {
   private readonly idle = new IdleRegistry();
   private readonly knownEmpty: KnownEmpty;
-  private readonly heartbeats: Heartbeats;
+  /** Executors' last contact and reports, for the lease sweep. */
+  readonly heartbeats: Heartbeats;
   private readonly runningParents = new RunningParents();
   /** Long-polls of one colony and executor type claim together (per WakeHub.key). */
   private readonly claimers = new Map<string, Batcher<ClaimAsk, ClaimAnswer>>();

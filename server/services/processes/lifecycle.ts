@@ -6,12 +6,13 @@
 import { AppError } from '../../errors.ts';
 import type { Queryable } from '../../store/db.ts';
 import { toProcess, type ProcessRow } from '../../store/rows.ts';
-import { processesSql, type ListFilter } from '../../store/sql/processes.ts';
+import { processesSql, type AttemptOutcome, type ListFilter } from '../../store/sql/processes.ts';
 import type { FunctionSpec } from '../../../protocol/schemas.ts';
 import type { ProcessState } from '../../../protocol/states.ts';
 import type { Process, StateCounts } from '../../../protocol/types.ts';
 import { inTransaction, type ServiceDeps } from '../context.ts';
 import type { Close, Dispatcher } from '../dispatcher/dispatcher.ts';
+import type { Held } from '../dispatcher/heartbeats.ts';
 import { freshProcess, newProcess } from './fresh.ts';
 import { retried, settleFailures } from './outcomes.ts';
 
@@ -87,19 +88,49 @@ export async function fail(
   return get(ctx, colonyname, processid);
 }
 
+/** What one sweep expired, by kind. */
+export interface Expired {
+  /** Attempts past maxexectime. */
+  exec: number;
+  /** Processes past maxwaittime. */
+  wait: number;
+  /** Attempts whose executor was not heard from within the lease. */
+  silent: number;
+  /** Attempts their executor reported not holding. */
+  unheld: number;
+}
+
+/** How long after an assignment an executor's report may still lack it: its answer may be on the way. */
+export const holdingGraceMs = (leaseMs: number): number => Math.min(5000, leaseMs);
+
 /**
- * Deadline sweep: attempts past maxexectime are retried or fail, processes past maxwaittime fail.
- * Any replica may run it: SKIP LOCKED hands each expired process to one.
+ * Deadline sweep: attempts past maxexectime, or whose executor went silent for a lease or reported
+ * not holding them, are retried or fail; processes past maxwaittime fail. Any replica may run it:
+ * SKIP LOCKED hands each expired process to one.
  */
-export async function expireDeadlines(ctx: ServiceDeps, batch = 500): Promise<{ exec: number; wait: number }> {
-  return {
-    exec: await expireAll(ctx, processesSql.expireExecutions, batch),
-    wait: await expireAll(ctx, processesSql.expireWaits, batch),
-  };
+export async function expireDeadlines(ctx: ProcessContext, batch = 500): Promise<Expired> {
+  const heartbeats = ctx.dispatcher.heartbeats;
+  try {
+    // A replica that has not listened for a whole lease (just started, or its database was away) cannot tell silence.
+    const listening = heartbeats.listening(ctx.clock.now());
+    return {
+      exec: await expireAll(ctx, processesSql.expireExecutions, batch),
+      wait: await expireAll(ctx, processesSql.expireWaits, batch),
+      silent: listening ? await expireAll(ctx, (q, now, n) => processesSql.expireSilent(q, now, n, ctx.leaseMs), batch) : 0,
+      unheld: await expireAll(ctx, (q, now, n) => processesSql.expireUnheld(q, now, n, holdingGraceMs(ctx.leaseMs)), batch),
+    };
+  } catch (err) {
+    heartbeats.deaf();
+    throw err;
+  }
 }
 
 /** Runs one expiry statement in batches until a batch comes back short; returns how many expired. */
-async function expireAll(ctx: ServiceDeps, expire: typeof processesSql.expireWaits, batch: number): Promise<number> {
+async function expireAll(
+  ctx: ServiceDeps,
+  expire: (q: Queryable, now: Date, limit: number) => Promise<AttemptOutcome[]>,
+  batch: number,
+): Promise<number> {
   let n = 0;
   for (;;) {
     const now = ctx.clock.now();
@@ -112,6 +143,12 @@ async function expireAll(ctx: ServiceDeps, expire: typeof processesSql.expireWai
     n += outcomes.length;
     if (outcomes.length < batch) return n;
   }
+}
+
+/** Of the attempts an executor says it runs, those that are over (cancelled, expired, lost, removed): it should stop them. */
+export async function heartbeat(ctx: ProcessContext, colonyname: string, executorid: string, holding: Held[]): Promise<string[]> {
+  ctx.dispatcher.heartbeats.heard(colonyname, executorid, holding);
+  return holding.length > 0 ? processesSql.revoked(ctx.db, colonyname, executorid, holding) : [];
 }
 
 /** Cancels a standalone process that has not finished (one in a graph is cancelled with its graph). */

@@ -70,8 +70,15 @@ export const executorsSql = {
         executorname,
       ])
     )[0],
-  touch: (q: Queryable, colonyname: string, executorid: string, now: Date) =>
-    q.query('UPDATE executors SET lastheardfrom = $3 WHERE colonyname = $1 AND executorid = $2', [colonyname, executorid, now]),
+  /** The executor was heard at `now`; with `holding`, that is what it holds (an older report, from another replica, never wins). */
+  touch: (q: Queryable, colonyname: string, executorid: string, now: Date, holding?: string[]) =>
+    q.query(
+      `UPDATE executors SET lastheardfrom = GREATEST(lastheardfrom, $3),
+              holding = CASE WHEN $4::text[] IS NOT NULL AND (holdingat IS NULL OR holdingat <= $3) THEN $4::text[] ELSE holding END,
+              holdingat = CASE WHEN $4::text[] IS NOT NULL AND (holdingat IS NULL OR holdingat <= $3) THEN $3 ELSE holdingat END
+        WHERE colonyname = $1 AND executorid = $2`,
+      [colonyname, executorid, now, holding ?? null],
+    ),
   count: async (q: Queryable, colonyname: string) =>
     (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM executors WHERE colonyname = $1', [colonyname]))[0]!.n,
 };

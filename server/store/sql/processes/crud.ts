@@ -49,6 +49,17 @@ export const readSql = {
   listByGraph: (q: Queryable, processgraphid: string) =>
     q.query<ProcessRow>(`SELECT ${PROCESS_COLUMNS} FROM processes WHERE processgraphid = $1 ORDER BY seq`, [processgraphid]),
 
+  /** Of the attempts an executor says it runs, those that are over: no longer RUNNING on it at that attempt (or gone). */
+  revoked: async (q: Queryable, colonyname: string, executorid: string, held: { processid: string; attempt: number }[]) =>
+    (
+      await q.query<{ processid: string }>(
+        `SELECT h.processid FROM jsonb_to_recordset($3::jsonb) AS h(processid text, attempt int)
+          WHERE NOT EXISTS (SELECT 1 FROM processes p WHERE p.processid = h.processid AND p.colonyname = $1 AND p.state = 'RUNNING'
+                               AND p.assignedexecutorid = $2 AND p.attempt = h.attempt)`,
+        [colonyname, executorid, jsonParam(held)],
+      )
+    ).map((r) => r.processid),
+
   stateCounts: async (q: Queryable, colonyname: string): Promise<StateCounts> =>
     toCounts(
       await q.query<{ state: ProcessState; n: number }>('SELECT state, count(*)::int AS n FROM processes WHERE colonyname = $1 GROUP BY state', [

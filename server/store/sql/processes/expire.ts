@@ -1,6 +1,6 @@
 /**
- * Attempts that end without success: an executor's fail, an exec deadline passed (both retried while
- * retries remain, else FAILED), a wait deadline passed (FAILED). See docs/architecture.md, Process semantics.
+ * Attempts that end without success: an executor's fail, an exec deadline passed, a lease lost (all
+ * retried while retries remain, else FAILED), a wait deadline passed (FAILED). See docs/architecture.md, Process semantics.
  */
 import type { Queryable } from '../../db.ts';
 import { deadlineSql } from './deadline.ts';
@@ -54,6 +54,36 @@ UPDATE processes p
   FROM t WHERE p.processid = t.processid
 ${RETRY_OR_FAIL_RETURNING}`;
 
+// The lease, kind 1: RUNNING for over a lease ($3 = now − lease) on an executor not heard from since
+// (or removed). Driven by the RUNNING processes (processes_running), each checked against its executor.
+const SILENT_SQL = `
+WITH t AS (
+  SELECT p.processid,
+         jsonb_build_array(format('executor %s not heard from for %s s (attempt %s)', coalesce(e.executorname, p.assignedexecutorid), $4::int, p.attempt)) AS errors
+    FROM processes p
+    LEFT JOIN executors e ON e.colonyname = p.colonyname AND e.executorid = p.assignedexecutorid
+   WHERE p.state = 'RUNNING' AND p.assignedexecutorid IS NOT NULL AND p.starttime <= $3
+     AND (e.lastheardfrom IS NULL OR e.lastheardfrom <= $3)
+   LIMIT $2
+   FOR UPDATE OF p SKIP LOCKED
+)
+UPDATE processes p SET ${RETRY_OR_FAIL_SET} FROM t WHERE p.processid = t.processid ${RETRY_OR_FAIL_RETURNING}`;
+
+// The lease, kind 2: the executor's last report of what it holds ($3 ms of grace after the
+// assignment, for an answer still in flight when it reported) does not name the process.
+const UNHELD_SQL = `
+WITH t AS (
+  SELECT p.processid,
+         jsonb_build_array(format('assignment never reached executor %s (attempt %s): it reported not holding it', e.executorname, p.attempt)) AS errors
+    FROM executors e
+    JOIN processes p ON p.assignedexecutorid = e.executorid AND p.colonyname = e.colonyname AND p.state = 'RUNNING'
+   WHERE e.holdingat IS NOT NULL AND p.starttime <= e.holdingat - $3::int * interval '1 millisecond'
+     AND p.processid <> ALL(e.holding)
+   LIMIT $2
+   FOR UPDATE OF p SKIP LOCKED
+)
+UPDATE processes p SET ${RETRY_OR_FAIL_SET} FROM t WHERE p.processid = t.processid ${RETRY_OR_FAIL_RETURNING}`;
+
 export const expireSql = {
   /** One attempt failed by its executor (fenced by executor and attempt): retried or FAILED. */
   fail: async (q: Queryable, colonyname: string, processid: string, executorid: string, attempt: number, errors: string[], now: Date) =>
@@ -61,6 +91,13 @@ export const expireSql = {
 
   /** Up to `limit` attempts past their exec deadline, each locked by one sweep: retried or FAILED. */
   expireExecutions: (q: Queryable, now: Date, limit: number) => q.query<AttemptOutcome>(EXEC_TIMEOUT_SQL, [now, limit]),
+
+  /** Up to `limit` attempts whose executor was silent for `leaseMs`, each locked by one sweep: retried or FAILED. */
+  expireSilent: (q: Queryable, now: Date, limit: number, leaseMs: number) =>
+    q.query<AttemptOutcome>(SILENT_SQL, [now, limit, new Date(now.getTime() - leaseMs), Math.round(leaseMs / 1000)]),
+
+  /** Up to `limit` attempts their executor, heard `graceMs` or more after the assignment, said it does not hold: retried or FAILED. */
+  expireUnheld: (q: Queryable, now: Date, limit: number, graceMs: number) => q.query<AttemptOutcome>(UNHELD_SQL, [now, limit, graceMs]),
 
   /** Up to `limit` processes past their wait deadline, each locked by one sweep: FAILED. */
   expireWaits: (q: Queryable, now: Date, limit: number) => q.query<AttemptOutcome>(WAIT_TIMEOUT_SQL, [now, limit]),
