@@ -44,6 +44,16 @@ export const SQLSTATE = {
   deadlockDetected: '40P01',
 } as const;
 
+/**
+ * Whether the statement refused a value it was given: SQLSTATE class 22 (data exception: a NUL or an
+ * untranslatable character, a number out of range, invalid text for a type) or 54 (program limit
+ * exceeded: too large, too deep). The input is at fault, not the server; the statement did nothing.
+ */
+export function isDataError(err: unknown): boolean {
+  const state = sqlState(err);
+  return state !== undefined && (state.startsWith('22') || state.startsWith('54'));
+}
+
 /** Whether the error means "the connection or server is gone" rather than "this query is wrong". */
 export function isConnectionError(err: unknown): boolean {
   const state = sqlState(err);
