@@ -54,6 +54,15 @@ export function isDataError(err: unknown): boolean {
   return state !== undefined && (state.startsWith('22') || state.startsWith('54'));
 }
 
+/**
+ * Whether a statement failed because of one of the rows it was given: a data error, or an integrity
+ * constraint (class 23, e.g. a colony removed meanwhile). It rolled back whole, so its rows may be
+ * written again one by one, and only the guilty ones fail again.
+ */
+export function isRowError(err: unknown): boolean {
+  return isDataError(err) || sqlState(err)?.startsWith('23') === true;
+}
+
 /** Whether the error means "the connection or server is gone" rather than "this query is wrong". */
 export function isConnectionError(err: unknown): boolean {
   const state = sqlState(err);
