@@ -34,31 +34,35 @@ export const storableString = () =>
 
 /** The first problem of a JSON value for the store, with its path inside the value; undefined when there is none. */
 export function jsonProblem(value: unknown): { path: PropertyKey[]; message: string } | undefined {
-  // Iterative, so that a hostile depth cannot overflow the stack of the check itself.
-  const stack: { v: unknown; path: PropertyKey[] }[] = [{ v: value, path: [] }];
-  while (stack.length > 0) {
-    const { v, path } = stack.pop()!;
-    if (typeof v === 'string') {
-      const why = unstorableText(v);
-      if (why) return { path, message: why };
-    } else if (typeof v === 'number') {
-      if (!Number.isFinite(v)) return { path, message: 'numbers must be finite (JSON has no Infinity or NaN)' };
-    } else if (v !== null && typeof v === 'object') {
-      if (path.length >= MAX_JSON_DEPTH) return { path, message: `JSON values may nest at most ${MAX_JSON_DEPTH} levels deep` };
-      if (Array.isArray(v)) {
-        for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: [...path, i] });
-        continue;
-      }
-      const keys = Object.keys(v);
-      for (let i = keys.length - 1; i >= 0; i--) {
-        const key = keys[i]!;
-        // A "__proto__" key would replace the prototype of whatever object a client copies it into.
-        if (key === '__proto__') return { path: [...path, key], message: 'the key "__proto__" is not accepted' };
-        const why = unstorableText(key);
-        if (why) return { path: [...path, key], message: `keys: ${why}` };
-        stack.push({ v: (v as Record<string, unknown>)[key], path: [...path, key] });
-      }
+  const path: PropertyKey[] = [];
+  const message = walk(value, path);
+  return message === undefined ? undefined : { path, message };
+}
+
+// Recursion is safe: it stops at MAX_JSON_DEPTH. The path is one array, grown and shrunk on the way.
+function walk(v: unknown, path: PropertyKey[]): string | undefined {
+  if (typeof v === 'string') return unstorableText(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : 'numbers must be finite (JSON has no Infinity or NaN)';
+  if (v === null || typeof v !== 'object') return undefined;
+  if (path.length >= MAX_JSON_DEPTH) return `JSON values may nest at most ${MAX_JSON_DEPTH} levels deep`;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      path.push(i);
+      const why = walk(v[i], path);
+      if (why !== undefined) return why;
+      path.pop();
     }
+    return undefined;
+  }
+  for (const key of Object.keys(v)) {
+    path.push(key);
+    // A "__proto__" key would replace the prototype of whatever object a client copies it into.
+    if (key === '__proto__') return 'the key "__proto__" is not accepted';
+    const bad = unstorableText(key);
+    if (bad) return `keys: ${bad}`;
+    const why = walk((v as Record<string, unknown>)[key], path);
+    if (why !== undefined) return why;
+    path.pop();
   }
   return undefined;
 }
