@@ -3,7 +3,7 @@
  * PostgreSQL refuses the NUL character and lone surrogates (UTF-16 halves without their pair) in text
  * and jsonb, and `int` columns hold 32 bits; JSON.parse turns a number too large for a double into
  * Infinity, which JSON cannot write back. A request holding one is refused here, naming the field,
- * rather than by the database. The server, the CLI and the SDK share these rules.
+ * rather than by the database. The server and the CLI's spec checks share these rules (protocol/schemas.ts).
  */
 import { z } from 'zod';
 
