@@ -28,6 +28,7 @@ import {
   identityId,
   processId,
   resourceName,
+  text,
 } from './schemas.ts';
 
 export type Role = 'server owner' | 'colony owner' | 'member' | 'executor';
@@ -48,6 +49,8 @@ export interface RouteSpec {
 
 const C = '/colonies/:colony';
 const PROCESS = { id: processId };
+/** Executors, users and crons are named in the path like colonies: a name no one could have been given is refused, not looked up. */
+const NAME = { name: resourceName };
 
 export const OPERATIONS = {
   addColony: { method: 'POST', path: '/colonies', role: 'server owner', summary: 'Add a colony', body: AddColonyRequest, status: 201 },
@@ -71,10 +74,38 @@ export const OPERATIONS = {
     status: 201,
   },
   listExecutors: { method: 'GET', path: `${C}/executors`, role: 'member', summary: 'List executors', status: 200 },
-  getExecutor: { method: 'GET', path: `${C}/executors/:name`, role: 'member', summary: 'Get an executor', status: 200 },
-  approveExecutor: { method: 'POST', path: `${C}/executors/:name/approve`, role: 'colony owner', summary: 'Approve an executor', status: 200 },
-  rejectExecutor: { method: 'POST', path: `${C}/executors/:name/reject`, role: 'colony owner', summary: 'Reject an executor', status: 200 },
-  removeExecutor: { method: 'DELETE', path: `${C}/executors/:name`, role: 'colony owner', summary: 'Remove an executor', status: 204 },
+  getExecutor: {
+    method: 'GET',
+    path: `${C}/executors/:name`,
+    role: 'member',
+    summary: 'Get an executor',
+    params: NAME,
+    status: 200,
+  },
+  approveExecutor: {
+    method: 'POST',
+    path: `${C}/executors/:name/approve`,
+    role: 'colony owner',
+    summary: 'Approve an executor',
+    params: NAME,
+    status: 200,
+  },
+  rejectExecutor: {
+    method: 'POST',
+    path: `${C}/executors/:name/reject`,
+    role: 'colony owner',
+    summary: 'Reject an executor',
+    params: NAME,
+    status: 200,
+  },
+  removeExecutor: {
+    method: 'DELETE',
+    path: `${C}/executors/:name`,
+    role: 'colony owner',
+    summary: 'Remove an executor',
+    params: NAME,
+    status: 204,
+  },
   executorHeartbeat: {
     method: 'POST',
     path: `${C}/executors/heartbeat`,
@@ -94,7 +125,14 @@ export const OPERATIONS = {
   },
   addUser: { method: 'POST', path: `${C}/users`, role: 'colony owner', summary: 'Add a user', body: AddUserRequest, status: 201 },
   listUsers: { method: 'GET', path: `${C}/users`, role: 'member', summary: 'List users', status: 200 },
-  removeUser: { method: 'DELETE', path: `${C}/users/:name`, role: 'colony owner', summary: 'Remove a user', status: 204 },
+  removeUser: {
+    method: 'DELETE',
+    path: `${C}/users/:name`,
+    role: 'colony owner',
+    summary: 'Remove a user',
+    params: NAME,
+    status: 204,
+  },
   submitProcess: {
     method: 'POST',
     path: `${C}/processes`,
@@ -220,7 +258,7 @@ export const OPERATIONS = {
     path: `${C}/processgraphs/:id/nodes/:nodename`,
     role: 'member',
     summary: 'Find a process of a graph by nodename',
-    params: PROCESS,
+    params: { ...PROCESS, nodename: text },
     status: 200,
   },
   cancelProcessGraph: {
@@ -260,9 +298,30 @@ export const OPERATIONS = {
   },
   addCron: { method: 'POST', path: `${C}/crons`, role: 'member', summary: 'Add a cron', body: AddCronRequest, status: 201 },
   listCrons: { method: 'GET', path: `${C}/crons`, role: 'member', summary: 'List crons', status: 200 },
-  getCron: { method: 'GET', path: `${C}/crons/:name`, role: 'member', summary: 'Get a cron', status: 200 },
-  removeCron: { method: 'DELETE', path: `${C}/crons/:name`, role: 'member', summary: 'Remove a cron', status: 204 },
-  runCron: { method: 'POST', path: `${C}/crons/:name/run`, role: 'member', summary: 'Fire a cron now', status: 200 },
+  getCron: {
+    method: 'GET',
+    path: `${C}/crons/:name`,
+    role: 'member',
+    summary: 'Get a cron',
+    params: NAME,
+    status: 200,
+  },
+  removeCron: {
+    method: 'DELETE',
+    path: `${C}/crons/:name`,
+    role: 'member',
+    summary: 'Remove a cron',
+    params: NAME,
+    status: 204,
+  },
+  runCron: {
+    method: 'POST',
+    path: `${C}/crons/:name/run`,
+    role: 'member',
+    summary: 'Fire a cron now',
+    params: NAME,
+    status: 200,
+  },
 } as const satisfies Record<string, RouteSpec>;
 
 export type Operation = keyof typeof OPERATIONS;

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { PROCESS_STATES } from './states.ts';
 import { HEX_ID } from './signing.ts';
+import { INT32_MAX, jsonObject, jsonValue, storableString } from './values.ts';
 
 export const LIMITS = {
   maxNameLength: 200,
@@ -29,7 +30,8 @@ export const resourceName = z
 export const identityId = z.string().regex(HEX_ID, 'an id is an Ed25519 public key: 64 lowercase hex characters');
 export const processId = z.string().regex(HEX_ID, 'a process id is 64 lowercase hex characters');
 
-const text = z.string().min(1).max(LIMITS.maxNameLength);
+/** Names inside a colony's data (funcname, nodename, dependencies): any storable text. */
+export const text = storableString().min(1).max(LIMITS.maxNameLength);
 const seconds = z.number().int().min(-1).max(LIMITS.maxDeadlineSeconds);
 
 const Conditions = z
@@ -43,14 +45,14 @@ const Conditions = z
 const FunctionSpecFields = z.object({
   nodename: text.optional(),
   funcname: text,
-  args: z.array(z.unknown()).default([]),
-  kwargs: z.record(z.string(), z.unknown()).default({}),
+  args: z.array(jsonValue).default([]),
+  kwargs: jsonObject.default({}),
   executortype: resourceName.optional(),
   priority: z.number().int().min(-LIMITS.maxPriority).max(LIMITS.maxPriority).default(0),
   maxwaittime: seconds.default(0),
   maxexectime: seconds.default(0),
   maxretries: z.number().int().min(0).max(LIMITS.maxRetries).default(0),
-  label: z.string().max(LIMITS.maxNameLength).default(''),
+  label: storableString().max(LIMITS.maxNameLength).default(''),
   conditions: Conditions,
 });
 
@@ -81,16 +83,18 @@ export const AddExecutorRequest = z.object({
   executorname: resourceName,
   executorid: identityId,
   executortype: resourceName,
-  location: z.string().max(LIMITS.maxNameLength).default(''),
+  location: storableString().max(LIMITS.maxNameLength).default(''),
 });
 export const AddUserRequest = z.object({ username: resourceName, userid: identityId });
 
-const CloseItems = z
-  .array(z.object({ processid: processId, attempt: z.number().int().min(1), out: z.array(z.unknown()).default([]) }))
-  .max(LIMITS.maxAssignCount);
+/** An attempt number: a PostgreSQL int. */
+const attempt = z.number().int().min(1).max(INT32_MAX);
+const output = z.array(jsonValue).default([]);
+
+const CloseItems = z.array(z.object({ processid: processId, attempt, out: output })).max(LIMITS.maxAssignCount);
 
 /** The attempts an executor runs now, its results not yet acknowledged: its lease report, with its assigns and heartbeats. */
-export const Holding = z.array(z.object({ processid: processId, attempt: z.number().int().min(1) })).max(10_000);
+export const Holding = z.array(z.object({ processid: processId, attempt })).max(10_000);
 
 export const AssignRequest = z.object({
   /** Seconds to wait for work; 0 answers at once. */
@@ -106,22 +110,22 @@ export const AssignRequest = z.object({
 /** An executor's heartbeat while it runs functions: what it holds. */
 export const HeartbeatRequest = z.object({ holding: Holding });
 
-export const CloseRequest = z.object({ attempt: z.number().int().min(1), out: z.array(z.unknown()).default([]) });
-/** Batch close: many processes of the calling executor in one request and one transaction. */
+export const CloseRequest = z.object({ attempt, out: output });
 /** Many independent submits in one request; each spec is validated (and answered) on its own. */
 export const SubmitManyRequest = z.object({
   specs: z.array(z.unknown()).min(1).max(LIMITS.maxSubmitBatch),
 });
 
+/** Batch close: many processes of the calling executor in one request and one transaction. */
 export const CloseManyRequest = z.object({
   closes: CloseItems.min(1),
 });
 
 export const FailRequest = z.object({
-  attempt: z.number().int().min(1),
-  errors: z.array(z.string().max(LIMITS.maxLogMessageLength)).min(1).default(['failed']),
+  attempt,
+  errors: z.array(storableString().max(LIMITS.maxLogMessageLength)).min(1).default(['failed']),
 });
-export const LogRequest = z.object({ message: z.string().max(LIMITS.maxLogMessageLength) });
+export const LogRequest = z.object({ message: storableString().max(LIMITS.maxLogMessageLength) });
 
 const intFromQuery = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -131,9 +135,9 @@ const paging = {
   offset: intFromQuery(0, LIMITS.maxListOffset).default(0),
 };
 const nameFilters = {
-  label: z.string().max(LIMITS.maxNameLength).optional(),
-  funcname: z.string().max(LIMITS.maxNameLength).optional(),
-  nodename: z.string().max(LIMITS.maxNameLength).optional(),
+  label: storableString().max(LIMITS.maxNameLength).optional(),
+  funcname: storableString().max(LIMITS.maxNameLength).optional(),
+  nodename: storableString().max(LIMITS.maxNameLength).optional(),
 };
 export const ListProcessesQuery = z.object({
   state: z.enum(PROCESS_STATES).optional(),
@@ -178,7 +182,7 @@ export const AddCronRequest = z
   .object({
     name: resourceName,
     workflow: WorkflowSpec,
-    cronexpression: z.string().max(LIMITS.maxNameLength).optional(),
+    cronexpression: storableString().max(LIMITS.maxNameLength).optional(),
     interval: z.number().int().min(1).max(LIMITS.maxDeadlineSeconds).optional(),
     /** Skip a firing while the previous run's graph is still waiting or running. */
     waitforprevprocessgraph: z.boolean().default(false),

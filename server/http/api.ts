@@ -5,6 +5,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { ROUTES, type Operation, type Route } from '../../protocol/routes.ts';
+import { resourceName } from '../../protocol/schemas.ts';
 import type { Role } from '../auth/authorize.ts';
 import { callerId, param, parse, type Handler, type Handlers, type RouteDeps } from './context.ts';
 import { colonyHandlers } from './colonies.ts';
@@ -30,7 +31,9 @@ async function authorize(deps: RouteDeps, route: Route, req: Request) {
     deps.authorize.serverOwner(callerId(req));
     return { callerId: callerId(req) };
   }
-  return { member: await deps.authorize.colony(param(req, 'colony'), callerId(req), COLONY_ROLE[route.role]) };
+  // A name no colony could have (a NUL, say) is refused before it reaches the membership lookup's SQL.
+  const colony = parse(resourceName, param(req, 'colony'), 'path.colony');
+  return { member: await deps.authorize.colony(colony, callerId(req), COLONY_ROLE[route.role]) };
 }
 
 function register(router: Router, deps: RouteDeps, route: Route, handle: Handler<Operation>): void {

@@ -3,9 +3,9 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import { AppError, databaseUnavailable, errorBody, isAppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Verifier } from '../auth/verify.ts';
-import { isConnectionError } from '../store/db.ts';
+import { isConnectionError, sqlState } from '../store/db.ts';
 import { apiRouter } from './api.ts';
-import type { RouteDeps } from './context.ts';
+import { refusedValue, type RouteDeps } from './context.ts';
 import type { Metrics } from '../metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import type { Health } from '../services/health.ts';
@@ -141,6 +141,7 @@ function isClientHttpError(err: unknown): err is Error & { status: number } {
 function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     let e: AppError;
+    const refused = refusedValue(err);
     if (isAppError(err)) e = err;
     else if ((err as { type?: string }).type === 'entity.too.large')
       e = new AppError('PAYLOAD_TOO_LARGE', 'request body is larger than the server accepts');
@@ -151,6 +152,10 @@ function errorHandler(log: Logger): ErrorRequestHandler {
         err instanceof URIError
           ? new AppError('VALIDATION_FAILED', `the path is not valid percent-encoding: ${err.message}`)
           : new AppError('MALFORMED_JSON', `the request body could not be read: ${err.message}`);
+    } else if (refused) {
+      // Validation should have caught it first (protocol/values.ts): worth a warning.
+      log.warn('the database refused a value of a request', { method: req.method, path: req.path, sqlstate: sqlState(err) });
+      e = refused;
     } else if (isConnectionError(err)) {
       log.warn('database unavailable', { err: String(err) });
       e = databaseUnavailable();

@@ -2,6 +2,7 @@
 import type { Request } from 'express';
 import type { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { isDataError, sqlState } from '../store/db.ts';
 import { flattenIssues, summarizeIssues } from '../../protocol/issues.ts';
 import type { OPERATIONS, Operation, PathParamName } from '../../protocol/routes.ts';
 import type { Authorizer } from '../auth/authorize.ts';
@@ -65,4 +66,13 @@ export function param(req: Request, name: string): string {
   const v = req.params[name];
   if (typeof v !== 'string') throw new AppError('VALIDATION_FAILED', `missing path parameter ${name}`);
   return v;
+}
+
+/**
+ * A value the database refused (SQLSTATE class 22 or 54) as the client's error. A safety net:
+ * validation (protocol/values.ts) should have refused the value before the database did.
+ */
+export function refusedValue(err: unknown): AppError | undefined {
+  if (!isDataError(err)) return undefined;
+  return new AppError('VALIDATION_FAILED', `the request holds a value the store cannot keep (SQLSTATE ${sqlState(err)})`);
 }

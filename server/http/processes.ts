@@ -1,6 +1,6 @@
 /** Processes: submitting, listing and removing them (members), and the executor's side: assign, close, fail, log. */
 import { FunctionSpec } from '../../protocol/schemas.ts';
-import { parse, type Handlers, type Services } from './context.ts';
+import { parse, refusedValue, type Handlers, type Services } from './context.ts';
 import { errorBody, isAppError } from '../errors.ts';
 
 /** Whatever did not close was not RUNNING on this attempt of this executor (timed out, cancelled…). */
@@ -20,7 +20,8 @@ export function processHandlers({ processes }: Services) {
           try {
             return { process: await processes.submit(member.colonyname, parse(FunctionSpec, spec, `body.specs.${i}`), member.id) };
           } catch (err) {
-            if (isAppError(err)) return errorBody(err);
+            const refused = isAppError(err) ? err : refusedValue(err);
+            if (refused) return errorBody(refused);
             throw err;
           }
         }),

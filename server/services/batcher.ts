@@ -4,7 +4,14 @@
  * batch with every other call that arrived meanwhile. So a lone call pays no added latency, and
  * under load one statement serves many callers — each still gets its own committed answer. Why it
  * pays (the cost is per statement, not per row): docs/performance.md.
+ *
+ * One caller's bad item never fails the others: when a batch's statement fails because of one of its
+ * rows (isRowError: a data or constraint error, not a lost connection), each item runs again alone and
+ * gets its own answer. That is safe because a flush is one statement (or one transaction) that rolled
+ * back whole: nothing of the batch was written, so each item is written once.
  */
+import { isRowError } from '../store/db.ts';
+
 export interface BatcherOptions {
   maxBatch: number;
   concurrency: number;
@@ -55,15 +62,30 @@ export class Batcher<I, O> {
     while (this.inflight < this.opts.concurrency && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.opts.maxBatch);
       this.inflight++;
-      this.flush(batch.map((p) => p.item))
-        .then(
-          (results) => batch.forEach((p, i) => p.resolve(results[i]!)),
-          (err: unknown) => batch.forEach((p) => p.reject(err)),
-        )
-        .finally(() => {
-          this.inflight--;
-          this.pump();
-        });
+      void this.settle(batch).finally(() => {
+        this.inflight--;
+        this.pump();
+      });
+    }
+  }
+
+  /** Flushes a batch and answers its callers; a batch a row made fail is run again item by item. */
+  private async settle(batch: Pending<I, O>[]): Promise<void> {
+    try {
+      const results = await this.flush(batch.map((p) => p.item));
+      batch.forEach((p, i) => p.resolve(results[i]!));
+    } catch (err) {
+      if (batch.length === 1 || !isRowError(err)) {
+        batch.forEach((p) => p.reject(err));
+        return;
+      }
+      for (const p of batch) {
+        try {
+          p.resolve((await this.flush([p.item]))[0]!);
+        } catch (itemErr) {
+          p.reject(itemErr);
+        }
+      }
     }
   }
 }

@@ -12,6 +12,7 @@ import type { Queryable } from '../store/db.ts';
 import { graphsSql } from '../store/sql/graphs.ts';
 import { toProcessGraph } from '../store/rows.ts';
 import { randomId } from '../../protocol/crypto.ts';
+import { INT32_MAX } from '../../protocol/values.ts';
 import type { FunctionSpec } from '../../protocol/schemas.ts';
 import type { Cron, ProcessGraph } from '../../protocol/types.ts';
 
@@ -51,7 +52,8 @@ export function createCronService(deps: ServiceDeps) {
       nextrun: next,
       lastrun: now,
       processgraphid: graph.processgraphid,
-      latems: scheduled ? Math.max(0, now.getTime() - new Date(c.nextrun).getTime()) : 0,
+      // An int column: a firing later than 24.8 days (a long downtime) records the most it holds, not an error.
+      latems: scheduled ? Math.min(INT32_MAX, Math.max(0, now.getTime() - new Date(c.nextrun).getTime())) : 0,
     });
     return { graph };
   }

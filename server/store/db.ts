@@ -48,6 +48,25 @@ export const SQLSTATE = {
   deadlockDetected: '40P01',
 } as const;
 
+/**
+ * Whether the statement refused a value it was given: SQLSTATE class 22 (data exception: a NUL or an
+ * untranslatable character, a number out of range, invalid text for a type) or 54 (program limit
+ * exceeded: too large, too deep). The input is at fault, not the server; the statement did nothing.
+ */
+export function isDataError(err: unknown): boolean {
+  const state = sqlState(err);
+  return state !== undefined && (state.startsWith('22') || state.startsWith('54'));
+}
+
+/**
+ * Whether a statement failed because of one of the rows it was given: a data error, or an integrity
+ * constraint (class 23, e.g. a colony removed meanwhile). It rolled back whole, so its rows may be
+ * written again one by one, and only the guilty ones fail again.
+ */
+export function isRowError(err: unknown): boolean {
+  return isDataError(err) || sqlState(err)?.startsWith('23') === true;
+}
+
 // Errors of pg (and pg-pool) about a connection, which carry no code: the only way to tell them is their text.
 const CONNECTION_MESSAGES = [
   /^Connection terminated/, // "… unexpectedly", "… due to connection timeout"

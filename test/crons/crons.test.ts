@@ -188,3 +188,20 @@ describe('crons on two replicas sharing one PostgreSQL database', () => {
     }
   });
 });
+
+describe('a cron due long ago', () => {
+  test('fires after a month of downtime: its lateness is capped to what its int column holds', async () => {
+    const clock = new ManualClock(T0);
+    const f = await startFixture({ clock, authClock: systemClock });
+    try {
+      await f.a.userClient.addCron({ name: 'hourly', workflow: oneStep('x'), interval: 3600 });
+      clock.advance(30 * 24 * 3600 * 1000);
+      assert.deepEqual(await f.server.services.crons.fireDue(), { fired: 1, skipped: 0 });
+      const cron = await f.a.userClient.getCron('hourly');
+      assert.equal(cron.runs, 1);
+      assert.equal(cron.lastrunlatems, 2 ** 31 - 1);
+    } finally {
+      await f.close();
+    }
+  });
+});

@@ -1,7 +1,9 @@
 /** FunctionSpec / WorkflowSpec normalisation and the request schemas' limits. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AddChildRequest, AssignRequest, FunctionSpec, LIMITS, ListProcessesQuery, WorkflowSpec } from '../../protocol/schemas.ts';
+import { AddChildRequest, AssignRequest, CloseRequest, FunctionSpec, LIMITS, ListProcessesQuery, WorkflowSpec } from '../../protocol/schemas.ts';
+import { INT32_MAX, MAX_JSON_DEPTH } from '../../protocol/values.ts';
+import { flattenIssues, summarizeIssues } from '../../protocol/issues.ts';
 
 function issuePaths(r: { success: boolean; error?: { issues: { path: PropertyKey[] }[] } }): string[] {
   assert.equal(r.success, false);
@@ -83,4 +85,44 @@ test('request schemas: assign bounds, list count bound, query coercion, add_chil
   assert.deepEqual(issuePaths(AddChildRequest.safeParse({ parentprocessid: 'nothex', spec: { funcname: 'f', executortype: 'py' } })), [
     'parentprocessid',
   ]);
+});
+
+test('strings the store cannot hold are refused wherever they are, naming the field', () => {
+  const refused = (spec: Record<string, unknown>) => {
+    const r = FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', ...spec });
+    assert.equal(r.success, false);
+    return summarizeIssues(flattenIssues(r.error, ['body']));
+  };
+  assert.equal(refused({ args: ['a\u0000'] }), 'body.args.0: strings may not contain the NUL character (\\u0000)');
+  assert.equal(refused({ label: 'x\ud800' }), 'body.label: strings may not contain a lone surrogate (\\ud800-\\udfff)');
+  assert.equal(refused({ funcname: '\udfff' }), 'body.funcname: strings may not contain a lone surrogate (\\ud800-\\udfff)');
+  assert.match(refused({ kwargs: { a: { b: [1, 'ok', '\u0000'] } } }), /^body\.kwargs\.a\.b\.2: strings may not contain the NUL/);
+  assert.equal(refused({ kwargs: { 'k\u0000': 1 } }), 'body.kwargs.k\u0000: keys: strings may not contain the NUL character (\\u0000)');
+  assert.match(refused({ args: [{ nested: { '\ud800': 1 } }] }), /^body\.args\.0\.nested\.\ud800: keys: /);
+  assert.match(refused({ conditions: { dependencies: ['\u0000'] } }), /^body\.conditions\.dependencies\.0: /);
+  // A surrogate pair is one character (an emoji): stored as it came.
+  const ok = FunctionSpec.parse({ funcname: '\ud83d\ude00', executortype: 'py', args: ['\ud83d\ude00', { '\ud83d\ude00': 'é' }] });
+  assert.deepEqual(ok.args, ['\ud83d\ude00', { '\ud83d\ude00': 'é' }]);
+});
+
+test('JSON values: "__proto__" keys, non-finite numbers and too deep nesting are refused', () => {
+  const kwargs = JSON.parse('{"__proto__": {"polluted": true}}') as unknown;
+  const paths = (spec: Record<string, unknown>) => issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', ...spec }));
+  assert.deepEqual(paths({ kwargs }), ['kwargs.__proto__'], 'refused, not silently dropped');
+  assert.deepEqual(paths({ args: [1, [kwargs]] }), ['args.1.0.__proto__']);
+  assert.deepEqual(paths({ args: [JSON.parse('1e400') as number] }), ['args.0']);
+  let deep: unknown = 1;
+  for (let i = 0; i < MAX_JSON_DEPTH; i++) deep = [deep];
+  assert.equal(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', args: [deep] }).success, true, `${MAX_JSON_DEPTH} levels are fine`);
+  assert.equal(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', args: [[deep]] }).success, false);
+  // The check itself does not recurse: a hostile depth cannot overflow its stack.
+  let deeper: unknown = 1;
+  for (let i = 0; i < 100_000; i++) deeper = { a: deeper };
+  assert.equal(CloseRequest.safeParse({ attempt: 1, out: [deeper] }).success, false);
+  assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
+});
+
+test('an attempt fits a PostgreSQL int', () => {
+  assert.equal(CloseRequest.safeParse({ attempt: INT32_MAX, out: [] }).success, true);
+  assert.deepEqual(issuePaths(CloseRequest.safeParse({ attempt: INT32_MAX + 1, out: [] })), ['attempt']);
 });

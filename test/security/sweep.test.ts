@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
 import { API, expectError, signedAgent, type SignedAgent, type Tamper } from '../helpers/signed-agent.ts';
-import { generateKeyPair, randomId, randomNonce } from '../../protocol/crypto.ts';
+import { allowedAgents, fillPath } from '../helpers/route-calls.ts';
+import { generateKeyPair, randomNonce } from '../../protocol/crypto.ts';
 import { OPERATIONS, ROUTES, type Operation, type Route } from '../../protocol/routes.ts';
 import type { Process, ProcessGraph } from '../../protocol/types.ts';
 
@@ -165,30 +166,15 @@ async function snapshot(): Promise<unknown> {
   return { colonies, a: await of(f.a), b: await of(f.b) };
 }
 
-function fill(route: Route, params: Record<string, string> = {}): string {
-  const values: Record<string, string> = { colony: 'colony-a', name: 'ghost', nodename: 'ghost', id: randomId(), executorid: randomId(), ...params };
-  return route.path.replace(/:(\w+)/g, (_, k: string) => encodeURIComponent(values[k]!));
-}
-
 /** The probe request's path (with query) and body. */
 function probePath(route: Route, params: Record<string, string> = {}): string {
   const probe = probeOf(route);
-  return fill(route, { ...probe.params, ...params }) + (probe.query ? `?${probe.query}` : '');
+  return fillPath(route, { ...probe.params, ...params }) + (probe.query ? `?${probe.query}` : '');
 }
 
-/** The identities the route's role admits (the roles: docs/architecture.md, Components). */
-function allowed(route: Route): SignedAgent[] {
-  switch (route.role) {
-    case 'server owner':
-      return [agents.server];
-    case 'colony owner':
-      return [agents.ownerA];
-    case 'member':
-      return [agents.ownerA, agents.userA, agents.executorA];
-    case 'executor':
-      return [agents.executorA];
-  }
-}
+/** The identities the route's role admits. */
+const allowed = (route: Route): SignedAgent[] =>
+  allowedAgents(route, { server: agents.server, owner: agents.ownerA, user: agents.userA, executor: agents.executorA });
 
 /** Who is refused, and with which code. */
 function refused(route: Route): [string, SignedAgent, number, string][] {
@@ -366,7 +352,7 @@ test("another colony's objects are not found through one's own colony path", asy
       [status, code] = [404, 'PROCESS_NOT_FOUND'];
     }
     const path =
-      fill(route, foreignParams[kind]) +
+      fillPath(route, foreignParams[kind]) +
       (route.method === 'DELETE' && kind !== 'executor' && kind !== 'user' && kind !== 'cron' ? '?force=true' : '');
     for (const a of allowed(route)) {
       const res = await a.request(route.method, path, body);
