@@ -191,7 +191,7 @@ test('a removal on one replica ends subscriptions and long-polls on another', as
   const second = await startReplica(first);
   try {
     const w = await subscribedUser(first, second.url);
-    const ex = await first.addExecutor('far-type', f.a);
+    const ex = await first.addExecutor('far-type', first.a);
     const far = new ColoniesClient({ url: second.url, prvkey: ex.key.prvkey, colonyname: first.a.colonyname });
     const waiting = far.assign({ timeout: 60 }).then(
       () => 'answered' as const,
