@@ -208,7 +208,7 @@ test('the server killed with -9 three times mid-drain: no process lost, no doubl
   const reasons = new Map<string, number>();
   for (const r of retried)
     for (const e of r.errors) {
-      const reason = e.replace(/executor \S+ /, '').replace(/ \(attempt \d+\)$/, '');
+      const reason = e.replace(/ ?executor [^\s:]+| \(attempt \d+\)/g, '').trim();
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
   const executions = [...runs.values()].reduce((n, a) => n + a.length, 0);
