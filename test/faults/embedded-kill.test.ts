@@ -124,8 +124,8 @@ test('the embedded store: a server killed with -9 mid-traffic keeps every acknow
   try {
     for (let k = 1; k <= KILLS; k++) {
       await until(`${k * CLOSES_BEFORE_KILL} closes`, 60_000, async () => (acked.closed.size >= k * CLOSES_BEFORE_KILL ? true : undefined));
-      await server.kill();
       const killedAt = Date.now();
+      await server.kill();
       server = await spawnServer(port, vars);
       kills.push({ killedAt, restartMs: Date.now() - killedAt });
     }
