@@ -140,7 +140,9 @@ test('the server killed with -9 three times mid-drain: no process lost, no doubl
   await ownerClient.approveExecutor('recorder-1');
   const userClient = new ColoniesClient({ url, prvkey: user.prvkey, colonyname: COLONY });
 
-  // maxexectime 0 (the default): only the lease brings back an attempt the crash orphaned.
+  // maxexectime 0 (the default): only the lease brings back an attempt the crash orphaned. A claim
+  // whose answer the crash swallowed costs a retry (its executor reports not holding it): with
+  // maxretries 0 such a process is FAILED without its function having run.
   const spec = { funcname: 'record', executortype: TYPE, maxretries: 20 };
   const accepted = new Set<string>();
   const submit = async (n: number) => {
