@@ -96,6 +96,13 @@ const CloseItems = z.array(z.object({ processid: processId, attempt, out: output
 /** The attempts an executor runs now, its results not yet acknowledged: its lease report, with its assigns and heartbeats. */
 export const Holding = z.array(z.object({ processid: processId, attempt })).max(10_000);
 
+/**
+ * Names one run of an executor program (random, new at each start), sent with its lease reports: a
+ * process assigned during this run that the run says it does not hold never reached it, and is tried
+ * again without spending a retry. Without it every such process costs a retry.
+ */
+export const ExecutorInstance = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'expected 8 to 64 letters, digits, _ or -');
+
 export const AssignRequest = z.object({
   /** Seconds to wait for work; 0 answers at once. */
   timeout: z.number().min(0).max(LIMITS.maxAssignTimeoutSeconds).default(10),
@@ -105,10 +112,11 @@ export const AssignRequest = z.object({
   closes: CloseItems.optional(),
   /** Every attempt this executor holds (see Holding); a RUNNING process of its not listed goes back to the queue. */
   holding: Holding.optional(),
+  instance: ExecutorInstance.optional(),
 });
 
 /** An executor's heartbeat while it runs functions: what it holds. */
-export const HeartbeatRequest = z.object({ holding: Holding });
+export const HeartbeatRequest = z.object({ holding: Holding, instance: ExecutorInstance.optional() });
 
 export const CloseRequest = z.object({ attempt, out: output });
 /** Many independent submits in one request; each spec is validated (and answered) on its own. */

@@ -32,14 +32,14 @@ export function processHandlers({ processes }: Services) {
     removeAllProcesses: async ({ member, query }) => ({ removed: await processes.removeAll(member.colonyname, query.state) }),
     assign: async ({ member, body, clientGone }) => {
       const executor = { id: member.id, executortype: member.executor!.executortype };
-      processes.heard(member.colonyname, member.id, body.holding);
+      processes.heard(member.colonyname, member.id, body.holding && { holding: body.holding, instance: body.instance });
       const timeoutMs = body.timeout * 1000;
       if (!body.closes?.length) return { processes: await processes.assign(member.colonyname, executor, body.count, timeoutMs, clientGone()) };
       // An executor hands in what it finished and asks for more in one request (one statement, one round trip per cycle).
       const r = await processes.closeAndAssign(member.colonyname, executor, body.closes, body.count, timeoutMs, clientGone());
       return { processes: r.processes, ...closeOutcome(body.closes, r.closed) };
     },
-    executorHeartbeat: async ({ member, body }) => ({ revoked: await processes.heartbeat(member.colonyname, member.id, body.holding) }),
+    executorHeartbeat: async ({ member, body }) => ({ revoked: await processes.heartbeat(member.colonyname, member.id, body) }),
     closeProcesses: async ({ member, body }) => closeOutcome(body.closes, await processes.closeMany(member.colonyname, member.id, body.closes)),
     getProcess: ({ member, params }) => processes.get(member.colonyname, params.id),
     removeProcess: ({ member, params, query }) => processes.remove(member.colonyname, params.id, query.force === 'true'),

@@ -12,7 +12,7 @@ import type { ProcessState } from '../../../protocol/states.ts';
 import type { Process, StateCounts } from '../../../protocol/types.ts';
 import { inTransaction, type ServiceDeps } from '../context.ts';
 import type { Close, Dispatcher } from '../dispatcher/dispatcher.ts';
-import type { Held } from '../dispatcher/heartbeats.ts';
+import type { LeaseReport } from '../dispatcher/heartbeats.ts';
 import { freshProcess, newProcess } from './fresh.ts';
 import { retried, settleFailures } from './outcomes.ts';
 
@@ -146,9 +146,9 @@ async function expireAll(
 }
 
 /** Of the attempts an executor says it runs, those that are over (cancelled, expired, lost, removed): it should stop them. */
-export async function heartbeat(ctx: ProcessContext, colonyname: string, executorid: string, holding: Held[]): Promise<string[]> {
-  ctx.dispatcher.heartbeats.heard(colonyname, executorid, holding);
-  return holding.length > 0 ? processesSql.revoked(ctx.db, colonyname, executorid, holding) : [];
+export async function heartbeat(ctx: ProcessContext, colonyname: string, executorid: string, report: LeaseReport): Promise<string[]> {
+  ctx.dispatcher.heartbeats.heard(colonyname, executorid, report);
+  return report.holding.length > 0 ? processesSql.revoked(ctx.db, colonyname, executorid, report.holding) : [];
 }
 
 /** Cancels a standalone process that has not finished (one in a graph is cancelled with its graph). */
