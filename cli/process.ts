@@ -310,12 +310,14 @@ function registerRemovals(proc: Command): void {
     ['colonies process remove -p 3f2a…', 'colonies process remove -p 3f2a… --force'],
   );
 
-  const removeAll = proc.command('removeall').description('remove every process of the colony that is not running, or only those in one state');
+  const removeAll = proc
+    .command('removeall')
+    .description("remove every process of the colony that is not running, or only those in one state (the colony owner's key)");
   for (const [flag, state] of REMOVE_FLAGS) removeAll.option(`--${flag}`, `only ${state} processes`);
   examples(
-    withConnection(removeAll.option('--yes', 'do not ask for confirmation'), 'member').action(async (o: Flags & { yes?: boolean }) => {
+    withConnection(removeAll.option('--yes', 'do not ask for confirmation'), 'owner').action(async (o: Flags & { yes?: boolean }) => {
       const state = removeAllState(o);
-      const client = clientFor(o, 'member');
+      const client = clientFor(o, 'owner');
       await confirm(`Remove all ${state ?? 'non-running'} processes of colony ${client.colonyname}?`, o.yes);
       const r = await client.removeAllProcesses(state);
       print(`Removed ${r.removed} processes`);
