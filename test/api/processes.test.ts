@@ -572,6 +572,21 @@ test('remove all: by state, standalone processes only, never RUNNING', async () 
   const states = async () => (await oc.stats()).processes;
   assert.deepEqual(await states(), { WAITING: 3, RUNNING: 1, SUCCESS: 1, FAILED: 0, CANCELLED: 1 });
 
+  // Removing everything is the owner's alone: a user and the approved executor are refused, and nothing goes.
+  const uk = generateKeyPair();
+  await oc.addUser('u', uk.id);
+  for (const [who, agent] of [
+    ['user', signedAgent(f.url, uk.prvkey)],
+    ['executor', signedAgent(f.url, ek.prvkey)],
+  ] as const) {
+    for (const path of [`${C}/processes`, `${C}/processes?state=WAITING`]) {
+      const res = await agent.delete(path);
+      expectError(res, 403, 'FORBIDDEN');
+      assert.equal((res.body as { error: { message: string } }).error.message, 'only the owner of colony "c-rm" may do this', who);
+    }
+  }
+  assert.deepEqual(await states(), { WAITING: 3, RUNNING: 1, SUCCESS: 1, FAILED: 0, CANCELLED: 1 });
+
   assert.deepEqual(issuePaths(expectError(await ownerAgent.delete(`${C}/processes?state=DONE`), 400, 'VALIDATION_FAILED')), ['query.state']);
   expectError(await ownerAgent.delete(`${C}/processes?state=RUNNING`), 400, 'VALIDATION_FAILED');
   assert.deepEqual(await states(), { WAITING: 3, RUNNING: 1, SUCCESS: 1, FAILED: 0, CANCELLED: 1 });
@@ -582,6 +597,9 @@ test('remove all: by state, standalone processes only, never RUNNING', async () 
   assert.deepEqual((await ownerAgent.delete(`${C}/processes`).expect(200)).body, { removed: 3 });
   assert.deepEqual(await states(), { WAITING: 1, RUNNING: 1, SUCCESS: 0, FAILED: 0, CANCELLED: 0 });
   assert.equal((await oc.getProcess(r!.processid)).state, 'RUNNING');
+  // One process is any member's to remove.
+  await signedAgent(f.url, uk.prvkey).delete(`${C}/processes/${r!.processid}?force=true`).expect(204);
+  assert.deepEqual(await states(), { WAITING: 1, RUNNING: 0, SUCCESS: 0, FAILED: 0, CANCELLED: 0 });
   // Colony A was not touched.
   assert.ok((await f.a.userClient.listProcesses({ count: 1 })).length === 1);
   await f.serverClient.removeColony('c-rm');
