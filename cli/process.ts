@@ -8,7 +8,19 @@ import type { Process } from '../protocol/types.ts';
 import { confirm } from './confirm.ts';
 import { clientFor, examples, integer, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { usage } from './errors.ts';
-import { durationBetween, formatTime, jsonCell, note, paintState, print, printJson, renderSection, renderTable, type Cell } from './output.ts';
+import {
+  durationBetween,
+  formatTime,
+  jsonCell,
+  maxRetriesText,
+  note,
+  paintState,
+  print,
+  printJson,
+  renderSection,
+  renderTable,
+  type Cell,
+} from './output.ts';
 import { parseFunctionSpec, parseJsonFlag, readJsonFile } from './spec.ts';
 import { finishProcess, waitForProcess } from './wait.ts';
 
@@ -112,7 +124,7 @@ export function processView(p: Process, names: Map<string, string>): string {
       ['Node name', s.nodename],
       ['Initiator', who(p.initiatorid, names)],
       ['Executor', who(p.assignedexecutorid, names)],
-      ['Retries', `${p.retries} of ${s.maxretries} (attempt ${p.attempt})`],
+      ['Retries', `${p.retries} of ${maxRetriesText(s.maxretries)} (attempt ${p.attempt})`],
       ['Parents', ids(p.parents)],
       ['Children', ids(p.children)],
     ]),
@@ -124,7 +136,7 @@ export function processView(p: Process, names: Map<string, string>): string {
       ['Priority', s.priority],
       ['Max wait time', seconds(s.maxwaittime)],
       ['Max exec time', seconds(s.maxexectime)],
-      ['Max retries', s.maxretries],
+      ['Max retries', maxRetriesText(s.maxretries)],
       ['Label', s.label || '-'],
       ['Dependencies', s.conditions.dependencies.join(', ') || '-'],
     ]),
@@ -203,7 +215,7 @@ function registerSubmit(proc: Command): void {
         .option('--type <type>', 'executor type (inline spec; fills specs that have none) [env COLONIES_EXECUTOR_TYPE for inline specs]')
         .option('--maxwaittime <s>', 'inline spec: fail when not assigned within this many seconds', integer)
         .option('--maxexectime <s>', 'inline spec: fail the attempt when not closed within this many seconds', integer)
-        .option('--maxretries <n>', 'inline spec: retries of a failed attempt', nonNegativeInt)
+        .option('--maxretries <n>', 'inline spec: retries of a failed attempt (-1: without limit)', integer)
         .option('--priority <n>', 'inline spec: higher runs first', integer)
         .option('--label <text>', 'inline spec: a label to filter listings with')
         .option('--wait', 'wait for it to finish (progress on stderr), print its output; exit 1 if it failed')

@@ -447,6 +447,45 @@ test('fail retries while retries remain, then FAILED; errors accumulate', async 
   assert.deepEqual(await get(processid), r2);
 });
 
+test('maxretries -1 retries without limit: every failed attempt goes back to WAITING, until a deadline ends it', async () => {
+  const w = await worker('t-unlimited');
+  const created = await submit({ funcname: 'f', executortype: 't-unlimited', maxretries: -1, maxwaittime: 30, maxexectime: 10 });
+  assert.equal(created.spec.maxretries, -1);
+  const { processid } = created;
+  const fail = (attempt: number) => w.agent.post(`${A}/processes/${processid}/fail`, { attempt, errors: [`try ${attempt}`] });
+  // Explicit fails: each goes back to the queue, however many there are.
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    assert.equal((await assignOne(w)).attempt, attempt);
+    const r = (await fail(attempt).expect(200)).body as Process;
+    assert.deepEqual([r.state, r.retries, r.assignedexecutorid, r.endtime], ['WAITING', attempt, null, null]);
+  }
+  // An exec timeout is retried too.
+  assert.equal((await assignOne(w)).attempt, 6);
+  clock.advance(11_000);
+  await f.server.services.processes.expireDeadlines();
+  const timedOut = await get(processid);
+  assert.deepEqual([timedOut.state, timedOut.retries], ['WAITING', 6]);
+  assert.match(timedOut.errors.at(-1)!, /maxexectime/);
+  // Only a deadline bounds it: not assigned within maxwaittime of becoming ready again, it fails.
+  clock.advance(31_000);
+  await f.server.services.processes.expireDeadlines();
+  const failed = await get(processid);
+  assert.equal(failed.state, 'FAILED');
+  assert.match(failed.errors.at(-1)!, /maxwaittime/);
+  assert.equal(failed.errors.length, 7);
+});
+
+test('maxretries below -1 is refused naming the field, for a process, a batch item and a workflow', async () => {
+  const spec = { funcname: 'f', executortype: 't-bad-retries', maxretries: -2 };
+  const one = expectError(await user.post(`${A}/processes`, spec), 400, 'VALIDATION_FAILED');
+  assert.deepEqual(issuePaths(one), ['body.maxretries']);
+  assert.match(JSON.stringify(one), /-1 \(retry without limit\) or 0 to 1000/);
+  const batch = (await user.post(`${A}/processes/batch`, { specs: [spec] }).expect(200)).body as { results: { error?: { details: unknown } }[] };
+  assert.deepEqual(issuePaths(batch.results[0]!.error!.details), ['body.specs.0.maxretries']);
+  assert.deepEqual(issuePaths(expectError(await user.post(`${A}/processgraphs`, [spec]), 400, 'VALIDATION_FAILED')), ['body.0.maxretries']);
+  assert.deepEqual(await listIds('executortype=t-bad-retries'), []);
+});
+
 test('logs: the running executor appends, members read by process and by executor', async () => {
   const w = await worker('t-logs');
   const other = await worker('t-logs');

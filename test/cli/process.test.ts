@@ -136,6 +136,24 @@ describe('process submit', () => {
     assert.match(errorLine(rs[3]).message, /workflow submit/);
     assert.match(errorLine(rs[4]).message, /--args must be a JSON array/);
   });
+
+  test('--maxretries -1 retries without limit and process get shows it as unlimited; -2 is refused naming the field', async () => {
+    const [ok, bad] = await Promise.all([
+      run(['process', 'submit', '--funcname', 'forever', '--type', 'nobody-serves-this', '--maxretries', '-1'], env()),
+      run(['process', 'submit', '--funcname', 'forever', '--type', 'nobody-serves-this', '--maxretries', '-2'], env()),
+    ]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const id = ok.stdout.trim();
+    assert.equal((await f.a.userClient.getProcess(id)).spec.maxretries, -1);
+    assert.equal(bad.code, 2);
+    assert.equal(errorLine(bad).code, 'VALIDATION_FAILED');
+    assert.match(errorLine(bad).message, /maxretries: -1 \(retry without limit\) or 0 to 1000/);
+
+    const get = await run(['process', 'get', '-p', id], env());
+    assert.equal(get.code, 0, get.stderr);
+    assert.match(get.stdout, /│ Retries +│ 0 of unlimited \(attempt 0\)/);
+    assert.match(get.stdout, /│ Max retries +│ unlimited/);
+  });
 });
 
 describe('process listings, get, cancel, remove', () => {
