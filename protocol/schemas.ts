@@ -125,9 +125,10 @@ export const CloseManyRequest = z.object({
   closes: CloseItems.min(1),
 });
 
+/** No errors (as ColonyOS's Fail(id, [])) is accepted: the server records a reason naming the executor and attempt. */
 export const FailRequest = z.object({
   attempt,
-  errors: z.array(storableString().max(LIMITS.maxLogMessageLength)).min(1).default(['failed']),
+  errors: z.array(storableString().max(LIMITS.maxLogMessageLength)).default([]),
 });
 export const LogRequest = z.object({ message: storableString().max(LIMITS.maxLogMessageLength) });
 

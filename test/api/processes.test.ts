@@ -48,9 +48,9 @@ before(async () => {
 after(() => f.close());
 
 /** A fresh approved executor of its own type in colony A, so that each test has its own queue. */
-async function worker(type: string): Promise<{ agent: SignedAgent; id: string; type: string }> {
+async function worker(type: string): Promise<{ agent: SignedAgent; id: string; type: string; name: string; client: ColoniesClient }> {
   const e = await f.addExecutor(type);
-  return { agent: signedAgent(f.url, e.key.prvkey), id: e.key.id, type };
+  return { agent: signedAgent(f.url, e.key.prvkey), id: e.key.id, type, name: e.name, client: e.client };
 }
 
 async function submit(spec: Record<string, unknown>): Promise<Process> {
@@ -428,7 +428,7 @@ test('fail retries while retries remain, then FAILED; errors accumulate', async 
   const a1 = await assignOne(w);
   const fail = (body: unknown) => w.agent.post(`${A}/processes/${processid}/fail`, body);
 
-  assert.deepEqual(issuePaths(expectError(await fail({ attempt: 1, errors: [] }), 400, 'VALIDATION_FAILED')), ['body.errors']);
+  assert.deepEqual(issuePaths(expectError(await fail({ attempt: 1, errors: 'x' }), 400, 'VALIDATION_FAILED')), ['body.errors']);
   assert.deepEqual(issuePaths(expectError(await fail({ errors: ['x'] }), 400, 'VALIDATION_FAILED')), ['body.attempt']);
   assert.deepEqual(await get(processid), a1);
 
@@ -441,10 +441,24 @@ test('fail retries while retries remain, then FAILED; errors accumulate', async 
   await assignOne(w);
   const r2 = (await fail({ attempt: 2 }).expect(200)).body as Process;
   assert.equal(r2.state, 'FAILED');
-  assert.deepEqual(r2.errors, ['first', 'failed'], 'errors default to ["failed"]');
+  assert.deepEqual(r2.errors, ['first', `failed by executor ${w.name} without a message (attempt 2)`], 'no errors: a reason is recorded');
   assert.equal(r2.endtime, clock.now().toISOString());
   expectError(await fail({ attempt: 2, errors: ['again'] }), 409, 'PROCESS_NOT_RUNNING');
   assert.deepEqual(await get(processid), r2);
+});
+
+test('fail with an empty error list (as ColonyOS accepts it) records a reason naming the executor and attempt', async () => {
+  const w = await worker('t-fail-empty');
+  const { processid } = await submit({ funcname: 'f', executortype: 't-fail-empty', maxretries: 1 });
+  await assignOne(w);
+  const r1 = (await w.agent.post(`${A}/processes/${processid}/fail`, { attempt: 1, errors: [] }).expect(200)).body as Process;
+  assert.deepEqual([r1.state, r1.retries], ['WAITING', 1]);
+  assert.deepEqual(r1.errors, [`failed by executor ${w.name} without a message (attempt 1)`]);
+  // The SDK's fail takes no errors too.
+  const a2 = await assignOne(w);
+  const r2 = await w.client.fail(processid, a2.attempt);
+  assert.equal(r2.state, 'FAILED');
+  assert.deepEqual(r2.errors, [r1.errors[0], `failed by executor ${w.name} without a message (attempt 2)`]);
 });
 
 test('maxretries -1 retries without limit: every failed attempt goes back to WAITING, until a deadline ends it', async () => {
