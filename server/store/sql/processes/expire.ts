@@ -8,7 +8,7 @@ import { jsonParam } from './json.ts';
 import { CHANGED, type AttemptOutcome } from './types.ts';
 
 // One failed attempt: back to WAITING while retries remain (ready again, with a new wait deadline), else FAILED.
-// maxretries -1: retries never run out (as in ColonyOS); only the deadlines or a cancel end the process.
+// maxretries -1: retries never run out (as in ColonyOS); only maxwaittime or a cancel ends the process.
 const RETRIES_LEFT = '(p.maxretries < 0 OR p.retries < p.maxretries)';
 const RETRY_OR_FAIL_SET = `
   state = CASE WHEN ${RETRIES_LEFT} THEN 'WAITING' ELSE 'FAILED' END,
