@@ -158,3 +158,6 @@ export function print(s = ''): void {
 export function note(s: string): void {
   process.stderr.write(s + '\n');
 }
+
+/** maxretries as shown: -1 retries without limit. */
+export const maxRetriesText = (n: number): string => (n < 0 ? 'unlimited' : String(n));

@@ -267,7 +267,8 @@ export class ColoniesClient {
   closeMany(closes: { processid: string; attempt: number; out: unknown[] }[]) {
     return this.req<{ closed: string[]; refused: string[] }>(this.at('closeProcesses', {}), { closes });
   }
-  fail(processid: string, attempt: number, errors: string[]) {
+  /** Fails the attempt; with no errors the server records a reason naming this executor and the attempt. */
+  fail(processid: string, attempt: number, errors: string[] = []) {
     return this.req<Process>(this.at('failProcess', { id: processid }), { attempt, errors });
   }
   addLog(processid: string, message: string) {

@@ -20,6 +20,9 @@ export const LIMITS = {
   maxLogMessageLength: 64 * 1024,
 } as const;
 
+/** `maxretries` for "retry without limit", as in ColonyOS. */
+export const UNLIMITED_RETRIES = -1;
+
 /** Names that appear in URLs: colonies, executors, users. */
 export const resourceName = z
   .string()
@@ -51,7 +54,8 @@ const FunctionSpecFields = z.object({
   priority: z.number().int().min(-LIMITS.maxPriority).max(LIMITS.maxPriority).default(0),
   maxwaittime: seconds.default(0),
   maxexectime: seconds.default(0),
-  maxretries: z.number().int().min(0).max(LIMITS.maxRetries).default(0),
+  /** Retries of a failed attempt; -1 = without limit (as in ColonyOS): only maxwaittime or a cancel ends the process. */
+  maxretries: z.number().int().min(UNLIMITED_RETRIES, `-1 (retry without limit) or 0 to ${LIMITS.maxRetries}`).max(LIMITS.maxRetries).default(0),
   label: storableString().max(LIMITS.maxNameLength).default(''),
   conditions: Conditions,
 });
@@ -129,9 +133,10 @@ export const CloseManyRequest = z.object({
   closes: CloseItems.min(1),
 });
 
+/** No errors (as ColonyOS's Fail(id, [])) is accepted: the server records a reason naming the executor and attempt. */
 export const FailRequest = z.object({
   attempt,
-  errors: z.array(storableString().max(LIMITS.maxLogMessageLength)).min(1).default(['failed']),
+  errors: z.array(storableString().max(LIMITS.maxLogMessageLength)).default([]),
 });
 export const LogRequest = z.object({ message: storableString().max(LIMITS.maxLogMessageLength) });
 

@@ -52,9 +52,9 @@ export function createProcessService(deps: ServiceDeps) {
       lifecycle.closeMany(ctx, colonyname, executorid, closes),
     /** Concurrent closes from any executors share one transaction (see Batcher). */
     close: (colonyname: string, executorid: string, c: Close): Promise<void> => lifecycle.close(ctx, colonyname, executorid, c),
-    /** A failed attempt: retried while retries remain, else FAILED (and its graph with it). */
-    fail: (colonyname: string, executorid: string, processid: string, attempt: number, errors: string[]): Promise<Process> =>
-      lifecycle.fail(ctx, colonyname, executorid, processid, attempt, errors),
+    /** A failed attempt: retried while retries remain, else FAILED (and its graph with it); no errors: a reason naming the executor. */
+    fail: (colonyname: string, executor: { id: string; name: string }, processid: string, attempt: number, errors: string[]): Promise<Process> =>
+      lifecycle.fail(ctx, colonyname, executor, processid, attempt, errors),
     /** Deadline and lease sweep (any replica may run it; SKIP LOCKED hands each expired process to one). */
     expireDeadlines: (batch?: number): Promise<lifecycle.Expired> => lifecycle.expireDeadlines(ctx, batch),
     /** An executor was heard from (any request); `report`, when given, is every attempt it runs now. */

@@ -8,7 +8,8 @@ import { jsonParam } from './json.ts';
 import { CHANGED, type AttemptOutcome } from './types.ts';
 
 // One failed attempt: back to WAITING while retries remain (ready again, with a new wait deadline), else FAILED.
-const RETRIES_LEFT = 'p.retries < p.maxretries';
+// maxretries -1: retries never run out (as in ColonyOS); only maxwaittime or a cancel ends the process.
+const RETRIES_LEFT = '(p.maxretries < 0 OR p.retries < p.maxretries)';
 // `free` (SQL, over t): the attempt was lost through no fault of the process or its executor: tried again without spending a retry.
 const retryOrFailSet = (free = 'false') => {
   const again = `(${free} OR ${RETRIES_LEFT})`;
