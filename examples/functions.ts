@@ -21,6 +21,14 @@ export function sum_nums(_ctx: ExecutionContext, n1: number, n2: number): number
   return n1 + n2;
 }
 
+// ── The quickstart: greet(input-name) ────────────────────────────────────────────────────────────
+
+/** Greets a name (examples/quickstart/): a word or words joined by hyphens; anything else fails the attempt, to debug. */
+export function greet(_ctx: ExecutionContext, name: string): string {
+  if (!/^[a-z]+(-[a-z]+)*$/i.test(name)) throw new Error(`greet: ${JSON.stringify(name)} is not a name (letters and hyphens only)`);
+  return `Hello, ${name}!`;
+}
+
 // ── Fan-in: fetch_a, fetch_b → merge ─────────────────────────────────────────────────────────────
 
 export interface Sourced {
