@@ -158,3 +158,8 @@ export function print(s = ''): void {
 export function note(s: string): void {
   process.stderr.write(s + '\n');
 }
+
+/** A submit's warnings (a function no executor serves yet), one line each on stderr. */
+export function warn(warnings: string[] | undefined): void {
+  for (const w of warnings ?? []) note(`warning: ${w}`);
+}

@@ -8,7 +8,7 @@ import type { Process } from '../protocol/types.ts';
 import { confirm } from './confirm.ts';
 import { clientFor, examples, integer, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { usage } from './errors.ts';
-import { durationBetween, formatTime, jsonCell, note, paintState, print, printJson, renderSection, renderTable, type Cell } from './output.ts';
+import { durationBetween, formatTime, jsonCell, note, paintState, print, printJson, renderSection, renderTable, warn, type Cell } from './output.ts';
 import { parseFunctionSpec, parseJsonFlag, readJsonFile } from './spec.ts';
 import { finishProcess, waitForProcess } from './wait.ts';
 
@@ -108,6 +108,7 @@ export function processView(p: Process, names: Map<string, string>): string {
   const sections = [
     renderSection(`Process ${p.processid}`, [
       ['State', stateCell(p.state)],
+      ...(p.waitreason ? [['Waiting', p.waitreason] as [string, Cell]] : []),
       ['Workflow', p.processgraphid ?? '-'],
       ['Node name', s.nodename],
       ['Initiator', who(p.initiatorid, names)],
@@ -214,6 +215,7 @@ function registerSubmit(proc: Command): void {
       const spec = await specFromFlags(o);
       const client = clientFor(o, 'member');
       const p = await client.submit(spec);
+      warn(p.warnings);
       if (!o.wait) {
         if (o.json) printJson(p);
         else print(p.processid);

@@ -220,6 +220,8 @@ const TEMPLATES: Record<Operation, (s: Setup, r: Rng) => Template> = {
   getCron: () => ({ params: { name: 'ghost' } }),
   removeCron: () => ({ params: { name: 'ghost' } }),
   runCron: () => ({ params: { name: 'ghost' } }),
+  declareFunctions: () => ({ body: { functions: ['fz', 'f'] } }),
+  listFunctions: () => ({}),
 };
 
 /** Every object and array inside a value, with its path. */
