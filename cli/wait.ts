@@ -50,11 +50,12 @@ function deadline(timeoutS: number | undefined, what: string): () => void {
 /**
  * Subscribes to a process or graph and feeds every message to `handle` until it says done. A dropped
  * connection is opened again: the new snapshot brings the state up to date, so nothing is missed.
+ * A subscription the server ends (access revoked) ends the watch with its error.
  */
 export async function watch(
   client: ColoniesClient,
   target: { processid?: string; processgraphid?: string },
-  handle: (m: SubscriptionMessage) => boolean | Promise<boolean>,
+  handle: (m: Exclude<SubscriptionMessage, { type: 'ended' }>) => boolean | Promise<boolean>,
   tick: () => void,
 ): Promise<void> {
   for (;;) {
@@ -75,7 +76,8 @@ export async function watch(
         sub
           .subscribe({ colonyname: client.colonyname!, ...target }, (m) => {
             queue = queue.then(async () => {
-              if (await handle(m)) resolve('done');
+              if (m.type === 'ended') reject(m.error);
+              else if (await handle(m)) resolve('done');
             }, reject);
           })
           .catch(reject);

@@ -353,7 +353,7 @@ export class ColoniesClient {
     const finished = (m: SubscriptionMessage) =>
       m.type === 'snapshot'
         ? m.snapshot.of === 'process' && isFinished(m.snapshot.process.state)
-        : m.event.type === 'process' && m.event.processid === processid && isFinished(m.event.state);
+        : m.type === 'event' && m.event.type === 'process' && m.event.processid === processid && isFinished(m.event.state);
     return this.waitFor({ processid }, finished, () => this.getProcess(processid), timeoutMs, `process ${processid}`);
   }
 
@@ -362,7 +362,7 @@ export class ColoniesClient {
     const finished = (m: SubscriptionMessage) =>
       m.type === 'snapshot'
         ? m.snapshot.of === 'processgraph' && isFinished(m.snapshot.processgraph.state)
-        : m.event.type === 'processgraph' && isFinished(m.event.state);
+        : m.type === 'event' && m.event.type === 'processgraph' && isFinished(m.event.state);
     return this.waitFor({ processgraphid }, finished, () => this.getProcessGraph(processgraphid), timeoutMs, `process graph ${processgraphid}`);
   }
 
@@ -388,7 +388,9 @@ export class ColoniesClient {
             .then(async (sub) => {
               sub.onClose(reject);
               stop = () => sub.close();
-              await sub.subscribe({ colonyname: this.requireColony(), ...target }, (m) => done(m) && resolve());
+              await sub.subscribe({ colonyname: this.requireColony(), ...target }, (m) =>
+                m.type === 'ended' ? reject(m.error) : done(m) && resolve(),
+              );
             })
             .catch(reject);
         });

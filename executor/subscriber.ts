@@ -14,7 +14,9 @@ export interface SubscriptionTarget {
   processgraphid?: string;
 }
 
-export type SubscriptionMessage = { type: 'snapshot'; snapshot: WsSnapshot } | { type: 'event'; event: ColonyEvent };
+/** A snapshot, then events, until the server ends the subscription (the caller's access to the colony was revoked, say). */
+export type SubscriptionMessage =
+  { type: 'snapshot'; snapshot: WsSnapshot } | { type: 'event'; event: ColonyEvent } | { type: 'ended'; error: ColoniesError };
 
 export class Subscriber {
   private readonly handlers = new Map<string, (m: SubscriptionMessage) => void>();
@@ -87,8 +89,11 @@ export class Subscriber {
     } else if (m.type === 'event') {
       this.handlers.get(m.sub)?.({ type: 'event', event: m.event });
     } else if (m.type === 'error' && m.sub) {
+      const error = new ColoniesError(m.error.code, m.error.message);
+      const pending = this.pending.get(m.sub);
+      if (pending) pending.reject(error);
+      else this.handlers.get(m.sub)?.({ type: 'ended', error });
       this.handlers.delete(m.sub);
-      this.pending.get(m.sub)?.reject(new ColoniesError(m.error.code, m.error.message));
       this.pending.delete(m.sub);
     }
   }

@@ -35,8 +35,10 @@ export const ERROR_CODES = {
   PART_OF_GRAPH: { status: 409, description: 'The process belongs to a process graph; act on the graph instead.' },
   INVALID_GRAPH_CHANGE: { status: 409, description: 'add_child: the parent is not running in this graph, or the named child is no longer waiting.' },
   PROCESS_FINISHED: { status: 409, description: 'The process or graph has already finished.' },
-  // 413, 5xx
+  // 413, 431, 5xx
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The request body exceeds the size limit.' },
+  HEADERS_TOO_LARGE: { status: 431, description: "The request's path and headers exceed 16 KiB." },
+  MALFORMED_REQUEST: { status: 400, description: 'The request is not well-formed HTTP.' },
   INTERNAL: { status: 500, description: 'An unexpected server error; the server log has the details.' },
   UNAVAILABLE: { status: 503, description: 'The server is shutting down or its database is unreachable; retry.' },
 } as const satisfies Record<string, { status: number; description: string }>;

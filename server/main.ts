@@ -19,10 +19,12 @@ import { createAuthorizer } from './auth/authorize.ts';
 import { createVerifier } from './auth/verify.ts';
 import { createApp } from './http/app.ts';
 import { dashboardMiddleware } from './http/dashboard.ts';
+import { answerClientErrors } from './http/client-errors.ts';
 import type { Services } from './http/context.ts';
 import { startDeadlineLoop } from './loops/deadlines.ts';
 import { startCronLoop } from './loops/crons.ts';
 import { attachWsHub } from './ws/hub.ts';
+import { startRevocation } from './auth/revocation.ts';
 import { startNonceCleanup, startRetentionLoop, startVacuumLoop } from './loops/maintenance.ts';
 import { Metrics } from './metrics.ts';
 import { createSharedNonces } from './auth/shared-nonces.ts';
@@ -48,6 +50,32 @@ function createServices(deps: ServiceDeps): Services {
     crons: createCronService(deps),
     functions: createFunctionService(deps),
   };
+}
+
+/** Ready work, events and revocations cross replicas on one NOTIFY channel (PostgreSQL only: PGlite is one process). */
+async function openBus(db: Db, log: Logger, wake: WakeHub) {
+  const replica = randomNonce();
+  let unlisten: (() => Promise<void>) | undefined;
+  const bus = createBus(
+    log,
+    db.engine === 'postgres'
+      ? { replica, send: async (payload) => void (await db.query('SELECT pg_notify($1, $2)', [BUS_CHANNEL, payload])) }
+      : undefined,
+  );
+  if (db.engine === 'postgres') {
+    unlisten = await db.listen(
+      BUS_CHANNEL,
+      (payload) => bus.receive(payload),
+      (listening) => bus.channel(listening),
+    );
+    bus.start();
+  }
+  bus.onReady((work) => {
+    for (const w of work) wake.notify(WakeHub.key(w.colonyname, w.executortype), w.n);
+  });
+  // Ready work of other replicas may have gone unheard: every waiting long-poll claims again.
+  bus.onMissed(() => wake.wakeAll());
+  return { bus, unlisten };
 }
 
 export interface ColoniesServer {
@@ -79,29 +107,8 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
   const ownsDb = !opts.db;
   const db = opts.db ?? (await openDb(config));
   const wake = new WakeHub();
-  const replica = randomNonce();
 
-  // Ready work and events cross replicas on one NOTIFY channel (PostgreSQL only: PGlite is one process).
-  let unlisten: (() => Promise<void>) | undefined;
-  const bus = createBus(
-    log,
-    db.engine === 'postgres'
-      ? { replica, send: async (payload) => void (await db.query('SELECT pg_notify($1, $2)', [BUS_CHANNEL, payload])) }
-      : undefined,
-  );
-  if (db.engine === 'postgres') {
-    unlisten = await db.listen(
-      BUS_CHANNEL,
-      (payload) => bus.receive(payload),
-      (listening) => bus.channel(listening),
-    );
-    bus.start();
-  }
-  bus.onReady((work) => {
-    for (const w of work) wake.notify(WakeHub.key(w.colonyname, w.executortype), w.n);
-  });
-  // Ready work of other replicas may have gone unheard: every waiting long-poll claims again.
-  bus.onMissed(() => wake.wakeAll());
+  const { bus, unlisten } = await openBus(db, log, wake);
 
   const deps: ServiceDeps = { db, clock, log, wake, bus, leaseMs: config.leaseSeconds * 1000 };
   const services = createServices(deps);
@@ -129,6 +136,7 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
 
   let http: Server | undefined;
   let ws: { close(): Promise<void> } | undefined;
+  let revocation: { stop(): void } | undefined;
   const loops: { stop(): Promise<void> }[] = [];
   // Requests in flight per connection. closeIdleConnections() skips connections that never sent a
   // request (undici opens a spare one right after an aborted request), which would hold close() for
@@ -142,6 +150,7 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
     hasPeers: () => bus.hasPeers(),
     async listen() {
       http = createHttpServer(app);
+      answerClientErrors(http);
       // Long-polls hold requests for up to two minutes; keep idle sockets a little longer than clients do.
       http.keepAliveTimeout = 65_000;
       http.requestTimeout = 0;
@@ -156,7 +165,16 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
           if (connections.has(socket)) connections.set(socket, connections.get(socket)! - 1);
         });
       });
-      ws = attachWsHub(http, { verify, authorize, services, bus, log });
+      const hub = attachWsHub(http, { verify, authorize, services, bus, log, monotonic: () => clock.monotonic() });
+      ws = hub;
+      revocation = startRevocation({
+        bus,
+        authorize,
+        forgetMemberships: services.colonies.forgetMemberships,
+        holders: [hub.holder, services.processes.longPolls],
+        log,
+        monotonic: () => clock.monotonic(),
+      });
       await new Promise<void>((resolve, reject) => {
         http!.once('error', reject);
         http!.listen(config.port, config.host, () => resolve());
@@ -177,6 +195,7 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
     },
     async close() {
       services.processes.stop();
+      revocation?.stop();
       await ws?.close();
       if (http) {
         // In-flight requests finish; keep-alive connections are closed as soon as they fall idle,

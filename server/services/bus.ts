@@ -1,6 +1,6 @@
 /**
- * The bus carries two things out of a committed change: "work became ready" (wakes long-polls) and
- * live events (WebSocket subscribers). Local delivery is immediate. With PostgreSQL, both also go to
+ * The bus carries three things out of a committed change: "work became ready" (wakes long-polls),
+ * live events (WebSocket subscribers) and revocations (someone's access to a colony may have ended). Local delivery is immediate. With PostgreSQL, both also go to
  * the other replicas through one NOTIFY channel, batched per event-loop turn and split under
  * PostgreSQL's 8000-byte payload limit.
  *
@@ -20,11 +20,20 @@ import type { ReadyWork } from '../store/sql/processes.ts';
 import type { ColonyEvent } from '../../protocol/events.ts';
 import type { Logger } from '../log.ts';
 
+/** Access to a colony may have ended: for these identities, or (no ids) for everyone in it. */
+export interface Revocation {
+  colonyname: string;
+  ids?: string[];
+}
+
 export interface Bus {
   ready(work: ReadyWork[]): void;
   emit(events: ColonyEvent[]): void;
+  /** Delivered here at once and sent to every replica, whether or not any was heard (it is rare and must not be missed). */
+  revoke(r: Revocation): void;
   onReady(listener: (work: ReadyWork[]) => void): () => void;
   onEvents(listener: (events: ColonyEvent[]) => void): () => void;
+  onRevoked(listener: (r: Revocation) => void): () => void;
   /** Whether another replica shares the database (heard from within PEER_TTL_MS). Always false on PGlite. */
   hasPeers(): boolean;
   /** Whether to act as if another replica shared the database: one was heard, or the channel cannot tell now. */
@@ -41,6 +50,7 @@ interface Wire {
   r: string;
   w?: ReadyWork[];
   e?: ColonyEvent[];
+  v?: Revocation;
   /**
    * Hello: "I am here" (h: 1, answered by those who did not know the sender), the answer (h: 2, not
    * answered again), or "I am back, answer me" (h: 3, answered by all: the sender may have missed theirs).
@@ -90,14 +100,16 @@ export function createBus(log: Logger, remote?: RemoteLink, now: () => number = 
     return remote?.send(JSON.stringify(w)).catch((err: unknown) => log.warn('could not notify other replicas', { err: String(err) }));
   }
 
-  const readyListeners = new Set<(w: ReadyWork[]) => void>();
-  const eventListeners = new Set<(e: ColonyEvent[]) => void>();
+  const readyListeners = listenerSet<ReadyWork[]>();
+  const eventListeners = listenerSet<ColonyEvent[]>();
+  const revokedListeners = listenerSet<Revocation>();
   let pendingReady: ReadyWork[] = [];
   let pendingEvents: ColonyEvent[] = [];
   let scheduled = false;
 
-  const deliverReady = (w: ReadyWork[]) => readyListeners.forEach((l) => l(w));
-  const deliverEvents = (e: ColonyEvent[]) => eventListeners.forEach((l) => l(e));
+  const deliverReady = readyListeners.deliver;
+  const deliverEvents = eventListeners.deliver;
+  const deliverRevoked = revokedListeners.deliver;
 
   function flush(): void {
     scheduled = false;
@@ -153,14 +165,13 @@ export function createBus(log: Logger, remote?: RemoteLink, now: () => number = 
         schedule();
       }
     },
-    onReady(l) {
-      readyListeners.add(l);
-      return () => readyListeners.delete(l);
+    revoke(r) {
+      deliverRevoked(r);
+      if (remote) void sendWire({ r: remote.replica, v: r });
     },
-    onEvents(l) {
-      eventListeners.add(l);
-      return () => eventListeners.delete(l);
-    },
+    onReady: readyListeners.add,
+    onEvents: eventListeners.add,
+    onRevoked: revokedListeners.add,
     hasPeers,
     mayHavePeers,
     channelState: channel.state,
@@ -193,7 +204,19 @@ export function createBus(log: Logger, remote?: RemoteLink, now: () => number = 
       peers.set(msg.r, now());
       if (msg.w) deliverReady(msg.w);
       if (msg.e) deliverEvents(msg.e);
+      if (msg.v) deliverRevoked(msg.v);
     },
+  };
+}
+
+function listenerSet<T>() {
+  const listeners = new Set<(v: T) => void>();
+  return {
+    add: (l: (v: T) => void) => {
+      listeners.add(l);
+      return () => void listeners.delete(l);
+    },
+    deliver: (v: T) => listeners.forEach((l) => l(v)),
   };
 }
 

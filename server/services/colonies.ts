@@ -32,6 +32,11 @@ export function createColonyService(deps: ServiceDeps) {
     inflight.clear();
     generation++;
   };
+  // Someone's access ended: forget here at once, and tell every replica (they end what it holds open).
+  const revoke = (colonyname: string, ids?: string[]) => {
+    forget();
+    deps.bus.revoke(ids ? { colonyname, ids } : { colonyname });
+  };
 
   function lookup(colonyname: string, id: string): Promise<MembershipRow | null> {
     const key = colonyname + '\u0000' + id;
@@ -57,6 +62,9 @@ export function createColonyService(deps: ServiceDeps) {
   }
 
   return {
+    /** Forgets every cached membership (another replica revoked someone's access). */
+    forgetMemberships: forget,
+
     async membership(colonyname: string, id: string): Promise<Membership> {
       const row = await lookup(colonyname, id);
       if (!row) throw new AppError('COLONY_NOT_FOUND', `colony "${colonyname}" does not exist`);
@@ -85,7 +93,7 @@ export function createColonyService(deps: ServiceDeps) {
     },
     async removeColony(colonyname: string): Promise<void> {
       if (!(await coloniesSql.remove(db, colonyname))) throw new AppError('COLONY_NOT_FOUND', `colony "${colonyname}" does not exist`);
-      forget();
+      revoke(colonyname);
     },
 
     async addExecutor(
@@ -108,14 +116,14 @@ export function createColonyService(deps: ServiceDeps) {
     async setExecutorState(colonyname: string, executorname: string, state: ExecutorState): Promise<Executor> {
       const row = await executorsSql.setState(db, colonyname, executorname, state);
       if (!row) throw new AppError('EXECUTOR_NOT_FOUND', `executor "${executorname}" is not in colony "${colonyname}"`);
-      forget();
+      if (state === 'APPROVED') forget();
+      else revoke(colonyname, [row.executorid]);
       return executor(row);
     },
     async removeExecutor(colonyname: string, executorname: string): Promise<void> {
-      if (!(await executorsSql.remove(db, colonyname, executorname))) {
-        throw new AppError('EXECUTOR_NOT_FOUND', `executor "${executorname}" is not in colony "${colonyname}"`);
-      }
-      forget();
+      const removed = await executorsSql.remove(db, colonyname, executorname);
+      if (!removed) throw new AppError('EXECUTOR_NOT_FOUND', `executor "${executorname}" is not in colony "${colonyname}"`);
+      revoke(colonyname, [removed.executorid]);
     },
 
     async addUser(colonyname: string, username: string, userid: string): Promise<User> {
@@ -128,9 +136,9 @@ export function createColonyService(deps: ServiceDeps) {
       return (await usersSql.list(db, colonyname)).map(toUser);
     },
     async removeUser(colonyname: string, username: string): Promise<void> {
-      if (!(await usersSql.remove(db, colonyname, username)))
-        throw new AppError('USER_NOT_FOUND', `user "${username}" is not in colony "${colonyname}"`);
-      forget();
+      const removed = await usersSql.remove(db, colonyname, username);
+      if (!removed) throw new AppError('USER_NOT_FOUND', `user "${username}" is not in colony "${colonyname}"`);
+      revoke(colonyname, [removed.userid]);
     },
   };
 }

@@ -21,6 +21,8 @@ export function createProcessService(deps: ServiceDeps) {
   return {
     /** Long-polls of this colony and executor type waiting for work now. */
     waitingLongPolls: (colonyname: string, executortype: string): number => ctx.dispatcher.waitingLongPolls(colonyname, executortype),
+    /** Executors' waiting long-polls, ended when their access is revoked (auth/revocation.ts). */
+    longPolls: ctx.dispatcher.longPolls,
     /** Makes pending long-polls answer at once and refuses new waits (graceful shutdown). */
     stop: (): void => ctx.dispatcher.stop(),
 

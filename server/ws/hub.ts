@@ -3,6 +3,8 @@
  * a process graph or a whole colony. Each subscription first gets a snapshot of the current state
  * (so a late subscriber misses nothing), then every event in order. Events are filtered to the
  * subscriber's colony; subscribing to another colony is refused like an HTTP request would be.
+ * When the subscriber's access to the colony ends (see auth/revocation.ts), its subscriptions there
+ * end with an error frame, and nothing committed after the revocation reaches it.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -11,6 +13,8 @@ import { AppError, databaseUnavailable, isAppError } from '../errors.ts';
 import { isConnectionError } from '../store/db.ts';
 import type { Verifier } from '../auth/verify.ts';
 import type { Authorizer } from '../auth/authorize.ts';
+import type { Holder } from '../auth/revocation.ts';
+import { RecentEnds } from '../services/ended.ts';
 import type { Services } from '../http/context.ts';
 import type { Bus } from '../services/bus.ts';
 import type { Logger } from '../log.ts';
@@ -25,6 +29,9 @@ interface Subscription {
   processgraphid?: string | undefined;
   /** Events that arrived while the snapshot was being read; sent right after it. */
   backlog: ColonyEvent[] | null;
+  /** Events held back while the subscriber's access is checked again (`holds` checks in flight). */
+  held: ColonyEvent[] | null;
+  holds: number;
 }
 
 interface Connection {
@@ -43,6 +50,7 @@ export interface WsHubDeps {
   services: Services;
   bus: Bus;
   log: Logger;
+  monotonic: () => number;
 }
 
 function matches(s: Subscription, e: ColonyEvent): boolean {
@@ -52,45 +60,56 @@ function matches(s: Subscription, e: ColonyEvent): boolean {
   return true;
 }
 
-export function attachWsHub(server: Server, deps: WsHubDeps): { close(): Promise<void> } {
+function send(c: Connection, m: WsServerMessage): void {
+  if (c.socket.readyState === c.socket.OPEN) c.socket.send(JSON.stringify(m));
+}
+
+/** An error frame: the AppError's code and message, 503 UNAVAILABLE for a lost database, else INTERNAL (logged). */
+function sendErrorFrame(log: Logger, c: Connection, err: unknown, sub?: string): void {
+  const unavailable = !isAppError(err) && isConnectionError(err);
+  const e = isAppError(err) ? err : unavailable ? databaseUnavailable() : new AppError('INTERNAL', 'internal server error');
+  if (!isAppError(err)) log[unavailable ? 'warn' : 'error']('websocket error', { err: String(err) });
+  send(c, { type: 'error', ...(sub ? { sub } : {}), error: { code: e.code, message: e.message } });
+}
+
+/** The current state a new subscription starts from. */
+async function snapshot(services: Services, s: Subscription): Promise<WsSnapshot> {
+  const { processes, graphs, colonies } = services;
+  if (s.processid) {
+    return {
+      of: 'process',
+      process: await processes.get(s.colonyname, s.processid),
+      logs: await processes.logs(s.colonyname, s.processid, 0, 1000),
+    };
+  }
+  if (s.processgraphid) return { of: 'processgraph', processgraph: await graphs.getWithProcesses(s.colonyname, s.processgraphid) };
+  const [p, g, e] = await Promise.all([processes.stats(s.colonyname), graphs.stats(s.colonyname), colonies.listExecutors(s.colonyname)]);
+  return { of: 'colony', stats: { processes: p, processgraphs: g, executors: e.length } };
+}
+
+// A subscribe whose access check was in flight when access ended learns it here (the check takes a query at most).
+const ENDS_KEPT_MS = 60_000;
+
+export function attachWsHub(server: Server, deps: WsHubDeps): { close(): Promise<void>; holder: Holder } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const connections = new Set<Connection>();
+  const ended = new RecentEnds(ENDS_KEPT_MS, deps.monotonic);
 
-  const send = (c: Connection, m: WsServerMessage) => {
-    if (c.socket.readyState === c.socket.OPEN) c.socket.send(JSON.stringify(m));
-  };
-  const sendError = (c: Connection, err: unknown, sub?: string) => {
-    const unavailable = !isAppError(err) && isConnectionError(err);
-    const e = isAppError(err) ? err : unavailable ? databaseUnavailable() : new AppError('INTERNAL', 'internal server error');
-    if (!isAppError(err)) deps.log[unavailable ? 'warn' : 'error']('websocket error', { err: String(err) });
-    send(c, { type: 'error', ...(sub ? { sub } : {}), error: { code: e.code, message: e.message } });
-  };
+  const sendError = (c: Connection, err: unknown, sub?: string) => sendErrorFrame(deps.log, c, err, sub);
 
+  const deliver = (c: Connection, s: Subscription, e: ColonyEvent) => {
+    if (s.backlog) s.backlog.push(e);
+    else if (s.held) s.held.push(e);
+    else send(c, { type: 'event', sub: s.sub, event: e });
+  };
   const offEvents = deps.bus.onEvents((events) => {
     for (const c of connections) {
       for (const s of c.subs.values()) {
-        for (const e of events) {
-          if (!matches(s, e)) continue;
-          if (s.backlog) s.backlog.push(e);
-          else send(c, { type: 'event', sub: s.sub, event: e });
-        }
+        for (const e of events) if (matches(s, e)) deliver(c, s, e);
       }
     }
   });
-
-  async function snapshot(s: Subscription): Promise<WsSnapshot> {
-    const { processes, graphs, colonies } = deps.services;
-    if (s.processid) {
-      return {
-        of: 'process',
-        process: await processes.get(s.colonyname, s.processid),
-        logs: await processes.logs(s.colonyname, s.processid, 0, 1000),
-      };
-    }
-    if (s.processgraphid) return { of: 'processgraph', processgraph: await graphs.getWithProcesses(s.colonyname, s.processgraphid) };
-    const [p, g, e] = await Promise.all([processes.stats(s.colonyname), graphs.stats(s.colonyname), colonies.listExecutors(s.colonyname)]);
-    return { of: 'colony', stats: { processes: p, processgraphs: g, executors: e.length } };
-  }
+  const holder = wsHolder(connections, ended, deliver, sendError);
 
   async function onMessage(c: Connection, raw: string): Promise<void> {
     let json: unknown;
@@ -121,15 +140,28 @@ export function attachWsHub(server: Server, deps: WsHubDeps): { close(): Promise
     }
     if (c.subs.has(m.sub)) throw new AppError('ALREADY_EXISTS', `subscription "${m.sub}" exists`);
     if (c.subs.size >= MAX_SUBSCRIPTIONS) throw new AppError('VALIDATION_FAILED', `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
+    const asked = deps.monotonic();
     await deps.authorize.colony(m.colonyname, c.id, 'member');
-    const s: Subscription = { sub: m.sub, colonyname: m.colonyname, processid: m.processid, processgraphid: m.processgraphid, backlog: [] };
+    const s: Subscription = {
+      sub: m.sub,
+      colonyname: m.colonyname,
+      processid: m.processid,
+      processgraphid: m.processgraphid,
+      backlog: [],
+      held: null,
+      holds: 0,
+    };
+    const gone = ended.since(m.colonyname, c.id, asked);
+    if (gone) throw gone;
     c.subs.set(m.sub, s);
     try {
-      const snap = await snapshot(s);
+      const snap = await snapshot(deps.services, s);
+      if (c.subs.get(s.sub) !== s) return; // ended meanwhile (its error frame is out)
       send(c, { type: 'subscribed', sub: s.sub });
       send(c, { type: 'snapshot', sub: s.sub, snapshot: snap });
-      for (const e of s.backlog ?? []) send(c, { type: 'event', sub: s.sub, event: e });
+      const backlog = s.backlog ?? [];
       s.backlog = null;
+      for (const e of backlog) deliver(c, s, e);
     } catch (err) {
       c.subs.delete(m.sub);
       throw err;
@@ -169,6 +201,7 @@ export function attachWsHub(server: Server, deps: WsHubDeps): { close(): Promise
   heartbeat.unref();
 
   return {
+    holder,
     async close() {
       clearInterval(heartbeat);
       offEvents();
@@ -177,6 +210,47 @@ export function attachWsHub(server: Server, deps: WsHubDeps): { close(): Promise
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       for (const c of connections) c.socket.terminate();
       connections.clear();
+    },
+  };
+}
+
+/** The hub's side of revocation: subscriptions per colony and identity, held back, released or ended. */
+function wsHolder(
+  connections: Set<Connection>,
+  ended: RecentEnds,
+  deliver: (c: Connection, s: Subscription, e: ColonyEvent) => void,
+  sendError: (c: Connection, err: unknown, sub?: string) => void,
+): Holder {
+  function* subscriptions(colonyname: string, id?: string): Generator<[Connection, Subscription]> {
+    for (const c of connections) {
+      if (!c.id || (id !== undefined && c.id !== id)) continue;
+      for (const s of c.subs.values()) if (s.colonyname === colonyname) yield [c, s];
+    }
+  }
+  return {
+    role: 'member',
+    colonies: () => [...new Set([...connections].flatMap((c) => [...c.subs.values()].map((s) => s.colonyname)))],
+    holders: (colonyname) => [...new Set([...subscriptions(colonyname)].map(([c]) => c.id!))],
+    hold(colonyname, id) {
+      for (const [, s] of subscriptions(colonyname, id)) {
+        s.holds++;
+        s.held ??= [];
+      }
+    },
+    release(colonyname, id) {
+      for (const [c, s] of subscriptions(colonyname, id)) {
+        if (s.holds === 0 || --s.holds > 0) continue;
+        const held = s.held ?? [];
+        s.held = null;
+        for (const e of held) deliver(c, s, e);
+      }
+    },
+    end(colonyname, id, err) {
+      ended.add(colonyname, id, err);
+      for (const [c, s] of subscriptions(colonyname, id)) {
+        c.subs.delete(s.sub);
+        sendError(c, new AppError(err.code, `subscription ended: ${err.message}`), s.sub);
+      }
     },
   };
 }

@@ -52,8 +52,9 @@ test('an executor killed with -9 mid-process (no maxexectime) loses it after the
     assert.equal(done.attempt, 2);
     assert.equal(done.assignedexecutorid, rescuer.id);
     assert.deepEqual(done.errors, [`executor ${doomed.name} not heard from for ${LEASE_SECONDS} s (attempt 1)`]);
-    // The lease, the heartbeat write's throttle (a fifth of it), a sweep and a claim.
-    assert.ok(recoveredMs < LEASE_SECONDS * 1000 + 2000, `recovered after ${recoveredMs} ms`);
+    // The lease, the heartbeat write's throttle (a fifth of it), a sweep and a claim (~1 s on a quiet
+    // machine; the bound leaves room for a busy one, and still tells a lease from no recovery at all).
+    assert.ok(recoveredMs < LEASE_SECONDS * 1000 + 6000, `recovered after ${recoveredMs} ms`);
     assert.equal((await f.a.userClient.getExecutor(doomed.name)).online, false);
   } finally {
     await doomed.kill();
@@ -89,11 +90,12 @@ test('cancelling a running process aborts ctx.signal within about a second; the 
     const cancelledAt = Date.now();
     await f.a.userClient.cancelProcess(p.processid);
     for (let i = 0; abortedAt === 0; i++) {
-      assert.ok(i < 100, 'ctx.signal did not abort within 2.5 s');
+      assert.ok(i < 400, 'ctx.signal did not abort within 10 s');
       await sleep(25);
     }
+    // One heartbeat (every second) and its answer: about a second when quiet; the function itself never returns.
     t.diagnostic(`ctx.signal aborted ${abortedAt - cancelledAt} ms after the cancel`);
-    assert.ok(abortedAt - cancelledAt < 1500, `aborted after ${abortedAt - cancelledAt} ms`);
+    assert.ok(abortedAt - cancelledAt < 5000, `aborted after ${abortedAt - cancelledAt} ms`);
 
     // Concurrency 1, and the cancelled function has not returned: the slot is free all the same.
     const q = await f.a.userClient.submit({ funcname: 'quick', executortype: type });

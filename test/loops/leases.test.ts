@@ -133,6 +133,23 @@ test('an assignment that never reached its executor: retried once the executor r
   assert.equal((await get(lost.processid)).state, 'SUCCESS');
 });
 
+test('a heartbeat does not revoke an attempt the executor closed itself (a close whose answer was lost)', async () => {
+  const type = 'lease-closed';
+  const e = await f.addExecutor(type);
+  const { processid } = await f.a.userClient.submit({ funcname: 'f', executortype: type });
+  const p = await assignOne(e.client);
+  // The close commits; say its answer was lost: the executor still holds the result and reports it.
+  await e.client.close(processid, p.attempt, ['done']);
+  assert.deepEqual(await e.client.heartbeat([{ processid, attempt: p.attempt }]), { revoked: [] }, 'its own result is not over for it');
+  await e.client.close(processid, p.attempt, ['done']);
+  // Any other attempt of it, or another executor's report of it, is over.
+  assert.deepEqual(await e.client.heartbeat([{ processid, attempt: p.attempt + 1 }]), { revoked: [processid] });
+  const other = await f.addExecutor(type);
+  assert.deepEqual(await other.client.heartbeat([{ processid, attempt: p.attempt }]), { revoked: [processid] });
+  const done = await get(processid);
+  assert.deepEqual([done.state, done.out], ['SUCCESS', ['done']]);
+});
+
 test('executors show their liveness by the lease: online when heard within it, offline otherwise', async () => {
   const e = await f.addExecutor('lease-liveness');
   let seen = await f.a.userClient.getExecutor(e.name);

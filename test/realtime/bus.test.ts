@@ -163,3 +163,15 @@ test('while its channel is down a replica acts accompanied and polls; back, it a
   assert.equal(a.mayHavePeers(), false);
   a.stop();
 });
+
+test('a revocation reaches every replica, even one that has heard no other', async () => {
+  const ch = channel();
+  const a = ch.join('a');
+  const b = ch.join('b'); // neither has started: they do not know of each other
+  const heard: string[] = [];
+  b.onRevoked((r) => heard.push(`${r.colonyname}:${(r.ids ?? ['*']).join(',')}`));
+  a.revoke({ colonyname: 'c', ids: ['id-1'] });
+  a.revoke({ colonyname: 'd' });
+  await settle();
+  assert.deepEqual(heard, ['c:id-1', 'd:*']);
+});

@@ -68,7 +68,7 @@ const NUMBERS = [-1, 0, 1, 1.5, -2.5, 2 ** 31 - 1, 2 ** 31, -(2 ** 31) - 1, 2 **
 const RAW_NUMBERS = ['1e400', '-1e400', '1e-400', '123456789012345678901234567890', '-0'];
 /**
  * Query and path values: strings as they arrive there. None longer than Node's header limit (16 KiB):
- * Node's HTTP parser refuses those with a bare 431 before any of ours runs.
+ * Node's HTTP parser refuses those before any route runs (431 HEADERS_TOO_LARGE, test/api/http-edges.test.ts).
  */
 const TEXTS = [
   ...STRINGS.filter((x) => x.length < 1000),

@@ -12,6 +12,9 @@ import { retryingConflicts, type ServiceDeps } from '../context.ts';
 import { freshProcess } from '../processes/fresh.ts';
 import { claimEvents, publishCloses, publishSubmits, requeue } from '../processes/outcomes.ts';
 import { WakeHub } from '../wake.ts';
+import { RecentEnds } from '../ended.ts';
+import type { AppError } from '../../errors.ts';
+import { LIMITS } from '../../../protocol/schemas.ts';
 import { groupBy } from './group.ts';
 import { Heartbeats } from './heartbeats.ts';
 import { KnownEmpty, RunningParents } from './hints.ts';
@@ -64,10 +67,13 @@ export class Dispatcher {
     concurrency: 2,
   });
   private stopping = false;
+  /** Executors whose access ended lately: a long-poll let in before may not go on waiting. */
+  private readonly ended: RecentEnds;
 
   constructor(private readonly deps: ServiceDeps) {
     this.knownEmpty = new KnownEmpty(deps.clock);
     this.heartbeats = new Heartbeats(deps);
+    this.ended = new RecentEnds((LIMITS.maxAssignTimeoutSeconds + 60) * 1000, () => deps.clock.monotonic());
   }
 
   /** Writes a new process; returns the idle executor it was handed to (RUNNING), or null (WAITING). */
@@ -99,7 +105,8 @@ export class Dispatcher {
   ): Promise<Assignment> {
     this.heartbeats.heard(colonyname, executor.id);
     const key = WakeHub.key(colonyname, executor.executortype);
-    const until = this.deps.clock.monotonic() + timeoutMs;
+    const asked = this.deps.clock.monotonic();
+    const until = asked + timeoutMs;
     const closed = new Set<string>();
     let pending: CloseRow[] = closes.map((c) => ({ ...c, colonyname, executorid: executor.id }));
     for (;;) {
@@ -123,6 +130,9 @@ export class Dispatcher {
       }
       if (got.length === 0) {
         if (this.stopping) return { processes: [], closed };
+        // Access ended after this request was let in: it may not wait (its closes are in).
+        const revoked = this.ended.since(colonyname, executor.id, asked);
+        if (revoked) throw revoked;
         // Work made ready meanwhile (by the closes just made, say) has moved the generation: claim again at once.
         const caller = { colonyname, executortype: executor.executortype, executorid: executor.id, count };
         const w = await this.waitForWork(caller, generation, until - this.deps.clock.monotonic(), signal);
@@ -150,6 +160,28 @@ export class Dispatcher {
     return this.idle.count(WakeHub.key(colonyname, executortype));
   }
 
+  /** The dispatcher's side of revocation (auth/revocation.ts): executors' long-polls, refused when their access ends. */
+  readonly longPolls = {
+    role: 'executor' as const,
+    colonies: (): string[] => [...new Set(this.idle.waiting().map((e) => e.colonyname))],
+    holders: (colonyname: string): string[] => [
+      ...new Set(
+        this.idle
+          .waiting()
+          .filter((e) => e.colonyname === colonyname)
+          .map((e) => e.executorid),
+      ),
+    ],
+    // Not held back while the check runs (a query): work handed over meanwhile is taken back, since the
+    // removed executor's closes are refused and the lease sweep retries its processes at once.
+    hold: (): void => {},
+    release: (): void => {},
+    end: (colonyname: string, executorid: string, err: AppError): void => {
+      this.ended.add(colonyname, executorid, err);
+      this.idle.refuse(colonyname, executorid, err);
+    },
+  };
+
   /** Makes pending long-polls answer at once and refuses new waits (graceful shutdown). */
   stop(): void {
     this.stopping = true;
@@ -168,8 +200,9 @@ export class Dispatcher {
   ): Promise<boolean | Process[]> {
     const key = WakeHub.key(caller.colonyname, caller.executortype);
     let deliver!: (ps: Process[]) => void;
-    const delivered = new Promise<Process[]>((r) => (deliver = r));
-    const entry: IdleExecutor = { ...caller, offered: false, deliver };
+    let refuse!: (err: Error) => void;
+    const delivered = new Promise<Process[]>((resolve, reject) => ((deliver = resolve), (refuse = reject)));
+    const entry: IdleExecutor = { ...caller, offered: false, deliver, refuse };
     this.idle.add(key, entry);
     // A delivery ends the wait too (not an AbortController per wait: each abort() builds a DOMException).
     const first = await Promise.race([this.deps.wake.wait(key, generation, ms, signal, delivered), delivered]);

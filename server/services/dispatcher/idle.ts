@@ -13,8 +13,10 @@ export interface IdleExecutor {
   count: number;
   /** Offered to a close statement in flight (which may start released children on it): not for a submit meanwhile. */
   offered: boolean;
-  /** Always called once by whoever took this entry off the idle list: with its processes, or none. */
+  /** Always called once by whoever took this entry off the idle list: with its processes, or none… */
   deliver(processes: Process[]): void;
+  /** …or with the reason its caller may no longer wait (access revoked). */
+  refuse(err: Error): void;
 }
 
 export const toOffer = (e: IdleExecutor): Offer => ({
@@ -46,6 +48,20 @@ export class IdleRegistry {
     list!.splice(i, 1);
     if (list!.length === 0) this.idle.delete(key);
     return true;
+  }
+
+  /**
+   * Takes every entry of this executor in this colony off the list and refuses it. One on offer to a
+   * close goes too: what the close starts on it is requeued, as for any long-poll gone meanwhile.
+   */
+  refuse(colonyname: string, executorid: string, err: Error): void {
+    for (const [key, list] of this.idle)
+      for (const e of [...list]) if (e.colonyname === colonyname && e.executorid === executorid && this.remove(key, e)) e.refuse(err);
+  }
+
+  /** Colonies and executors with long-polls waiting. */
+  waiting(): IdleExecutor[] {
+    return [...this.idle.values()].flat();
   }
 
   /** Takes the oldest entry not on offer to a close. */

@@ -116,7 +116,7 @@ export async function expireDeadlines(ctx: ProcessContext, batch = 500): Promise
     return {
       exec: await expireAll(ctx, processesSql.expireExecutions, batch),
       wait: await expireAll(ctx, processesSql.expireWaits, batch),
-      silent: listening ? await expireAll(ctx, (q, now, n) => processesSql.expireSilent(q, now, n, ctx.leaseMs), batch) : 0,
+      silent: await expireAll(ctx, (q, now, n) => processesSql.expireSilent(q, now, n, ctx.leaseMs, listening), batch),
       unheld: await expireAll(ctx, (q, now, n) => processesSql.expireUnheld(q, now, n, holdingGraceMs(ctx.leaseMs)), batch),
     };
   } catch (err) {

@@ -49,12 +49,16 @@ export const readSql = {
   listByGraph: (q: Queryable, processgraphid: string) =>
     q.query<ProcessRow>(`SELECT ${PROCESS_COLUMNS} FROM processes WHERE processgraphid = $1 ORDER BY seq`, [processgraphid]),
 
-  /** Of the attempts an executor says it runs, those that are over: no longer RUNNING on it at that attempt (or gone). */
+  /**
+   * Of the attempts an executor says it runs, those that are over: no longer RUNNING on it at that
+   * attempt (or gone). One it closed itself is not: a close committed whose answer a crash lost is
+   * still held, and its resent close is acknowledged (dropping it would count it as revoked, not closed).
+   */
   revoked: async (q: Queryable, colonyname: string, executorid: string, held: { processid: string; attempt: number }[]) =>
     (
       await q.query<{ processid: string }>(
         `SELECT h.processid FROM jsonb_to_recordset($3::jsonb) AS h(processid text, attempt int)
-          WHERE NOT EXISTS (SELECT 1 FROM processes p WHERE p.processid = h.processid AND p.colonyname = $1 AND p.state = 'RUNNING'
+          WHERE NOT EXISTS (SELECT 1 FROM processes p WHERE p.processid = h.processid AND p.colonyname = $1 AND p.state IN ('RUNNING', 'SUCCESS')
                                AND p.assignedexecutorid = $2 AND p.attempt = h.attempt)`,
         [colonyname, executorid, jsonParam(held)],
       )

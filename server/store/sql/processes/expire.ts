@@ -54,16 +54,18 @@ UPDATE processes p
   FROM t WHERE p.processid = t.processid
 ${RETRY_OR_FAIL_RETURNING}`;
 
-// The lease, kind 1: RUNNING for over a lease ($3 = now − lease) on an executor not heard from since
-// (or removed). Driven by the RUNNING processes (processes_running), each checked against its executor.
+// The lease, kind 1: RUNNING for over a lease ($3 = now − lease) on an executor not heard from since,
+// or at once on one that was removed. Silence counts only when $5 (this replica can tell it). Driven by the RUNNING processes (processes_running), each checked against its executor.
 const SILENT_SQL = `
 WITH t AS (
   SELECT p.processid,
-         jsonb_build_array(format('executor %s not heard from for %s s (attempt %s)', coalesce(e.executorname, p.assignedexecutorid), $4::int, p.attempt)) AS errors
+         jsonb_build_array(CASE WHEN e.executorid IS NULL
+           THEN format('executor %s was removed (attempt %s)', p.assignedexecutorid, p.attempt)
+           ELSE format('executor %s not heard from for %s s (attempt %s)', e.executorname, $4::int, p.attempt) END) AS errors
     FROM processes p
     LEFT JOIN executors e ON e.colonyname = p.colonyname AND e.executorid = p.assignedexecutorid
-   WHERE p.state = 'RUNNING' AND p.assignedexecutorid IS NOT NULL AND p.starttime <= $3
-     AND (e.lastheardfrom IS NULL OR e.lastheardfrom <= $3)
+   WHERE p.state = 'RUNNING' AND p.assignedexecutorid IS NOT NULL
+     AND (e.executorid IS NULL OR ($5 AND p.starttime <= $3 AND (e.lastheardfrom IS NULL OR e.lastheardfrom <= $3)))
    LIMIT $2
    FOR UPDATE OF p SKIP LOCKED
 )
@@ -92,9 +94,12 @@ export const expireSql = {
   /** Up to `limit` attempts past their exec deadline, each locked by one sweep: retried or FAILED. */
   expireExecutions: (q: Queryable, now: Date, limit: number) => q.query<AttemptOutcome>(EXEC_TIMEOUT_SQL, [now, limit]),
 
-  /** Up to `limit` attempts whose executor was silent for `leaseMs`, each locked by one sweep: retried or FAILED. */
-  expireSilent: (q: Queryable, now: Date, limit: number, leaseMs: number) =>
-    q.query<AttemptOutcome>(SILENT_SQL, [now, limit, new Date(now.getTime() - leaseMs), Math.round(leaseMs / 1000)]),
+  /**
+   * Up to `limit` attempts whose executor was removed or (when `silenceKnown`) silent for `leaseMs`,
+   * each locked by one sweep: retried or FAILED.
+   */
+  expireSilent: (q: Queryable, now: Date, limit: number, leaseMs: number, silenceKnown: boolean) =>
+    q.query<AttemptOutcome>(SILENT_SQL, [now, limit, new Date(now.getTime() - leaseMs), Math.round(leaseMs / 1000), silenceKnown]),
 
   /** Up to `limit` attempts their executor, heard `graceMs` or more after the assignment, said it does not hold: retried or FAILED. */
   expireUnheld: (q: Queryable, now: Date, limit: number, graceMs: number) => q.query<AttemptOutcome>(UNHELD_SQL, [now, limit, graceMs]),
