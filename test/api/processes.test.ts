@@ -6,7 +6,7 @@ import { expectError, issuePaths, signedAgent, type SignedAgent } from '../helpe
 import { ManualClock, systemClock } from '../../server/clock.ts';
 import { generateKeyPair, randomId } from '../../protocol/crypto.ts';
 import { LIMITS } from '../../protocol/schemas.ts';
-import type { LogEntry, Process, ProcessGraph, Submitted } from '../../protocol/types.ts';
+import type { LogEntry, Process, ProcessGraph, SubmitResult, Submitted } from '../../protocol/types.ts';
 import { ColoniesClient } from '../../executor/client.ts';
 
 const MAX_BODY = 64 * 1024;
@@ -159,7 +159,7 @@ test('batch submit: each spec is answered on its own, in order; bad ones are ref
       ],
     })
     .expect(200);
-  const results = (res.body as { results: ({ process: Submitted<Process> } | { error: { code: string; message: string; details: unknown } })[] }).results;
+  const results = (res.body as { results: SubmitResult[] }).results;
   assert.equal(results.length, 4);
   const ok = results.flatMap((r) => ('process' in r ? [r.process] : []));
   assert.deepEqual(
