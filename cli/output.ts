@@ -163,3 +163,6 @@ export function note(s: string): void {
 export function warn(warnings: string[] | undefined): void {
   for (const w of warnings ?? []) note(`warning: ${w}`);
 }
+
+/** maxretries as shown: -1 retries without limit. */
+export const maxRetriesText = (n: number): string => (n < 0 ? 'unlimited' : String(n));

@@ -8,7 +8,20 @@ import type { Process } from '../protocol/types.ts';
 import { confirm } from './confirm.ts';
 import { clientFor, examples, integer, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { usage } from './errors.ts';
-import { durationBetween, formatTime, jsonCell, note, paintState, print, printJson, renderSection, renderTable, warn, type Cell } from './output.ts';
+import {
+  durationBetween,
+  formatTime,
+  jsonCell,
+  maxRetriesText,
+  note,
+  paintState,
+  print,
+  printJson,
+  renderSection,
+  renderTable,
+  warn,
+  type Cell,
+} from './output.ts';
 import { parseFunctionSpec, parseJsonFlag, readJsonFile } from './spec.ts';
 import { finishProcess, waitForProcess } from './wait.ts';
 
@@ -113,7 +126,7 @@ export function processView(p: Process, names: Map<string, string>): string {
       ['Node name', s.nodename],
       ['Initiator', who(p.initiatorid, names)],
       ['Executor', who(p.assignedexecutorid, names)],
-      ['Retries', `${p.retries} of ${s.maxretries} (attempt ${p.attempt})`],
+      ['Retries', `${p.retries} of ${maxRetriesText(s.maxretries)} (attempt ${p.attempt})`],
       ['Parents', ids(p.parents)],
       ['Children', ids(p.children)],
     ]),
@@ -125,7 +138,7 @@ export function processView(p: Process, names: Map<string, string>): string {
       ['Priority', s.priority],
       ['Max wait time', seconds(s.maxwaittime)],
       ['Max exec time', seconds(s.maxexectime)],
-      ['Max retries', s.maxretries],
+      ['Max retries', maxRetriesText(s.maxretries)],
       ['Label', s.label || '-'],
       ['Dependencies', s.conditions.dependencies.join(', ') || '-'],
     ]),
@@ -204,7 +217,7 @@ function registerSubmit(proc: Command): void {
         .option('--type <type>', 'executor type (inline spec; fills specs that have none) [env COLONIES_EXECUTOR_TYPE for inline specs]')
         .option('--maxwaittime <s>', 'inline spec: fail when not assigned within this many seconds', integer)
         .option('--maxexectime <s>', 'inline spec: fail the attempt when not closed within this many seconds', integer)
-        .option('--maxretries <n>', 'inline spec: retries of a failed attempt', nonNegativeInt)
+        .option('--maxretries <n>', 'inline spec: retries of a failed attempt (-1: without limit)', integer)
         .option('--priority <n>', 'inline spec: higher runs first', integer)
         .option('--label <text>', 'inline spec: a label to filter listings with')
         .option('--wait', 'wait for it to finish (progress on stderr), print its output; exit 1 if it failed')
@@ -312,12 +325,14 @@ function registerRemovals(proc: Command): void {
     ['colonies process remove -p 3f2a…', 'colonies process remove -p 3f2a… --force'],
   );
 
-  const removeAll = proc.command('removeall').description('remove every process of the colony that is not running, or only those in one state');
+  const removeAll = proc
+    .command('removeall')
+    .description("remove every process of the colony that is not running, or only those in one state (the colony owner's key)");
   for (const [flag, state] of REMOVE_FLAGS) removeAll.option(`--${flag}`, `only ${state} processes`);
   examples(
-    withConnection(removeAll.option('--yes', 'do not ask for confirmation'), 'member').action(async (o: Flags & { yes?: boolean }) => {
+    withConnection(removeAll.option('--yes', 'do not ask for confirmation'), 'owner').action(async (o: Flags & { yes?: boolean }) => {
       const state = removeAllState(o);
-      const client = clientFor(o, 'member');
+      const client = clientFor(o, 'owner');
       await confirm(`Remove all ${state ?? 'non-running'} processes of colony ${client.colonyname}?`, o.yes);
       const r = await client.removeAllProcesses(state);
       print(`Removed ${r.removed} processes`);

@@ -7,7 +7,7 @@ import type { SubscriptionMessage } from '../executor/subscriber.ts';
 import { FINISHED_STATES, PROCESS_STATES, type ProcessState } from '../protocol/states.ts';
 import type { Process, ProcessGraphWithProcesses } from '../protocol/types.ts';
 import { CliError, EXIT } from './errors.ts';
-import { formatDuration, paintState, print, printJson } from './output.ts';
+import { formatDuration, maxRetriesText, paintState, print, printJson } from './output.ts';
 
 /** How often the elapsed time on a terminal's progress line is redrawn (and the timeout checked). */
 const TICK_MS = 250;
@@ -101,7 +101,7 @@ export async function waitForProcess(client: ColoniesClient, processid: string, 
   let funcname = '';
   let maxretries = 0;
   const show = (state: ProcessState, retries: number) => {
-    const retry = retries > 0 ? ` (retry ${retries}/${maxretries})` : '';
+    const retry = retries > 0 ? ` (retry ${retries}/${maxRetriesText(maxretries)})` : '';
     bar.show(`process ${processid.slice(0, 12)} ${funcname}: ${paintState(state)}${retry}`);
     return finished(state);
   };

@@ -187,13 +187,15 @@ export function registerWorkflow(program: Command): void {
     ['colonies workflow remove -g 3f2a…', 'colonies workflow remove -g 3f2a… --force'],
   );
 
-  const removeAll = wf.command('removeall').description('remove every workflow of the colony that is not running, or only those in one state');
+  const removeAll = wf
+    .command('removeall')
+    .description("remove every workflow of the colony that is not running, or only those in one state (the colony owner's key)");
   for (const [flag, state] of REMOVE_FLAGS) removeAll.option(`--${flag}`, `only ${state} workflows`);
   examples(
-    withConnection(removeAll.option('--yes', 'do not ask for confirmation (required when stdin is not a terminal)'), 'member').action(
+    withConnection(removeAll.option('--yes', 'do not ask for confirmation (required when stdin is not a terminal)'), 'owner').action(
       async (o: Flags & { yes?: boolean }) => {
         const state = removeAllState(o);
-        const client = clientFor(o, 'member');
+        const client = clientFor(o, 'owner');
         await confirm(`Remove all ${state ?? 'non-running'} workflows of colony ${client.colonyname}?`, o.yes);
         const r = await client.removeAllProcessGraphs(state);
         print(`Removed ${r.removed} workflows`);

@@ -234,13 +234,16 @@ export class ColoniesClient {
    * Long-poll for up to `timeout` seconds; resolves to [] when nothing came. `holding` (every attempt
    * this executor runs) renews their lease, and gives back any RUNNING process of its not listed.
    */
-  async assign(o: { timeout?: number; count?: number; holding?: Held[] } = {}, signal?: AbortSignal): Promise<Process[]> {
-    const body = { timeout: o.timeout ?? 10, count: o.count ?? 1, ...(o.holding ? { holding: o.holding } : {}) };
+  async assign(o: { timeout?: number; count?: number } & LeaseReportOptions = {}, signal?: AbortSignal): Promise<Process[]> {
+    const body = { timeout: o.timeout ?? 10, count: o.count ?? 1, ...leaseReport(o) };
     return (await this.req<{ processes: Process[] }>(this.at('assign', {}), body, undefined, signal)).processes;
   }
-  /** Reports the attempts this executor runs (its lease); `revoked` lists those that are over (cancelled, expired, lost): stop them. */
-  heartbeat(holding: Held[]) {
-    return this.req<{ revoked: string[] }>(this.at('executorHeartbeat', {}), { holding });
+  /**
+   * Reports the attempts this executor runs (its lease), made by run `instance` of it (see assign);
+   * `revoked` lists those that are over (cancelled, expired, lost): stop them.
+   */
+  heartbeat(holding: Held[], instance?: string) {
+    return this.req<{ revoked: string[] }>(this.at('executorHeartbeat', {}), { holding, ...(instance ? { instance } : {}) });
   }
   close(processid: string, attempt: number, out: unknown[]) {
     return this.req<void>(this.at('closeProcess', { id: processid }), { attempt, out });
@@ -251,12 +254,12 @@ export class ColoniesClient {
    */
   async closeAndAssign(
     closes: { processid: string; attempt: number; out: unknown[] }[],
-    o: { timeout?: number; count?: number; holding?: Held[] } = {},
+    o: { timeout?: number; count?: number } & LeaseReportOptions = {},
     signal?: AbortSignal,
   ): Promise<{ processes: Process[]; closed: string[]; refused: string[] }> {
     const r = await this.req<{ processes: Process[]; closed?: string[]; refused?: string[] }>(
       this.at('assign', {}),
-      { timeout: o.timeout ?? 10, count: o.count ?? 1, closes, ...(o.holding ? { holding: o.holding } : {}) },
+      { timeout: o.timeout ?? 10, count: o.count ?? 1, closes, ...leaseReport(o) },
       undefined,
       signal,
     );
@@ -266,7 +269,8 @@ export class ColoniesClient {
   closeMany(closes: { processid: string; attempt: number; out: unknown[] }[]) {
     return this.req<{ closed: string[]; refused: string[] }>(this.at('closeProcesses', {}), { closes });
   }
-  fail(processid: string, attempt: number, errors: string[]) {
+  /** Fails the attempt; with no errors the server records a reason naming this executor and the attempt. */
+  fail(processid: string, attempt: number, errors: string[] = []) {
     return this.req<Process>(this.at('failProcess', { id: processid }), { attempt, errors });
   }
   addLog(processid: string, message: string) {
@@ -416,5 +420,17 @@ export class ColoniesClient {
     return this.req<FunctionInfo[]>(this.at('listFunctions', {}));
   }
 }
+
+/**
+ * An executor's lease report: `holding`, every attempt it runs; `instance`, a random name of this run
+ * of the executor program (new at each start), so that work whose assignment never reached this run
+ * is tried again without spending a retry.
+ */
+export interface LeaseReportOptions {
+  holding?: Held[];
+  instance?: string;
+}
+
+const leaseReport = (o: LeaseReportOptions) => (o.holding ? { holding: o.holding, ...(o.instance ? { instance: o.instance } : {}) } : {});
 
 const isFinished = (s: ProcessState) => FINISHED_STATES.includes(s);

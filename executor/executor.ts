@@ -9,7 +9,7 @@
  */
 import { ColoniesClient, type ChildOptions, type Held } from './client.ts';
 import { ColoniesError } from './transport.ts';
-import { generateKeyPair } from '../protocol/crypto.ts';
+import { generateKeyPair, randomNonce } from '../protocol/crypto.ts';
 import type { Process } from '../protocol/types.ts';
 import type { FunctionSpecInput } from '../protocol/schemas.ts';
 
@@ -178,6 +178,9 @@ export class Executor {
     void this.beat();
   }
 
+  /** This run of the executor, named in its lease reports (a lost assignment then costs no retry). */
+  readonly instance = randomNonce();
+
   /** Every attempt this executor holds: running, or its result not yet acknowledged. */
   holding(): Held[] {
     return [...this.running.values()].map((r) => ({ processid: r.p.processid, attempt: r.p.attempt }));
@@ -243,11 +246,15 @@ export class Executor {
       try {
         if (closes.length > 0) {
           // No wait when closing: the closes are acknowledged at once, and whatever is ready comes along.
-          const r = await this.client.closeAndAssign(closes.map(toClose), { timeout: 0, count: free, holding: this.holding() }, this.polls.signal);
+          const r = await this.client.closeAndAssign(
+            closes.map(toClose),
+            { timeout: 0, count: free, holding: this.holding(), instance: this.instance },
+            this.polls.signal,
+          );
           this.acknowledge(closes, r.refused);
           procs = r.processes;
         } else {
-          procs = await this.client.assign({ timeout, count: free, holding: this.holding() }, this.polls.signal);
+          procs = await this.client.assign({ timeout, count: free, holding: this.holding(), instance: this.instance }, this.polls.signal);
         }
         backoff = 100;
       } catch (err) {
@@ -279,7 +286,7 @@ export class Executor {
       await sleep(HEARTBEAT_MS, this.beats.signal);
       if (this.running.size === 0 || this.beats.signal.aborted) continue;
       try {
-        this.revoke((await this.client.heartbeat(this.holding())).revoked);
+        this.revoke((await this.client.heartbeat(this.holding(), this.instance)).revoked);
       } catch (err) {
         // Unreachable is the poll's to report; the next beat tries again.
         if (!isTransient(err)) this.opts.onError?.(err);

@@ -161,7 +161,7 @@ export const OPERATIONS = {
   removeAllProcesses: {
     method: 'DELETE',
     path: `${C}/processes`,
-    role: 'member',
+    role: 'colony owner',
     summary: 'Remove standalone processes by state',
     query: RemoveAllQuery,
     status: 200,
@@ -241,7 +241,7 @@ export const OPERATIONS = {
   removeAllProcessGraphs: {
     method: 'DELETE',
     path: `${C}/processgraphs`,
-    role: 'member',
+    role: 'colony owner',
     summary: 'Remove process graphs by state',
     query: RemoveAllQuery,
     status: 200,

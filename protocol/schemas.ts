@@ -20,6 +20,9 @@ export const LIMITS = {
   maxLogMessageLength: 64 * 1024,
 } as const;
 
+/** `maxretries` for "retry without limit", as in ColonyOS. */
+export const UNLIMITED_RETRIES = -1;
+
 /** Names that appear in URLs: colonies, executors, users. */
 export const resourceName = z
   .string()
@@ -51,7 +54,8 @@ const FunctionSpecFields = z.object({
   priority: z.number().int().min(-LIMITS.maxPriority).max(LIMITS.maxPriority).default(0),
   maxwaittime: seconds.default(0),
   maxexectime: seconds.default(0),
-  maxretries: z.number().int().min(0).max(LIMITS.maxRetries).default(0),
+  /** Retries of a failed attempt; -1 = without limit (as in ColonyOS): only maxwaittime or a cancel ends the process. */
+  maxretries: z.number().int().min(UNLIMITED_RETRIES, `-1 (retry without limit) or 0 to ${LIMITS.maxRetries}`).max(LIMITS.maxRetries).default(0),
   label: storableString().max(LIMITS.maxNameLength).default(''),
   conditions: Conditions,
 });
@@ -96,6 +100,13 @@ const CloseItems = z.array(z.object({ processid: processId, attempt, out: output
 /** The attempts an executor runs now, its results not yet acknowledged: its lease report, with its assigns and heartbeats. */
 export const Holding = z.array(z.object({ processid: processId, attempt })).max(10_000);
 
+/**
+ * Names one run of an executor program (random, new at each start), sent with its lease reports: a
+ * process assigned during this run that the run says it does not hold never reached it, and is tried
+ * again without spending a retry. Without it every such process costs a retry.
+ */
+export const ExecutorInstance = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'expected 8 to 64 letters, digits, _ or -');
+
 export const AssignRequest = z.object({
   /** Seconds to wait for work; 0 answers at once. */
   timeout: z.number().min(0).max(LIMITS.maxAssignTimeoutSeconds).default(10),
@@ -105,10 +116,11 @@ export const AssignRequest = z.object({
   closes: CloseItems.optional(),
   /** Every attempt this executor holds (see Holding); a RUNNING process of its not listed goes back to the queue. */
   holding: Holding.optional(),
+  instance: ExecutorInstance.optional(),
 });
 
 /** An executor's heartbeat while it runs functions: what it holds. */
-export const HeartbeatRequest = z.object({ holding: Holding });
+export const HeartbeatRequest = z.object({ holding: Holding, instance: ExecutorInstance.optional() });
 
 export const CloseRequest = z.object({ attempt, out: output });
 /** Many independent submits in one request; each spec is validated (and answered) on its own. */
@@ -121,9 +133,10 @@ export const CloseManyRequest = z.object({
   closes: CloseItems.min(1),
 });
 
+/** No errors (as ColonyOS's Fail(id, [])) is accepted: the server records a reason naming the executor and attempt. */
 export const FailRequest = z.object({
   attempt,
-  errors: z.array(storableString().max(LIMITS.maxLogMessageLength)).min(1).default(['failed']),
+  errors: z.array(storableString().max(LIMITS.maxLogMessageLength)).default([]),
 });
 export const LogRequest = z.object({ message: storableString().max(LIMITS.maxLogMessageLength) });
 

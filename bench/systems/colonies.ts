@@ -21,6 +21,8 @@ export interface ColoniesSystem {
   server: Child;
   db?: { name: string; url: string };
   user: ColoniesClient;
+  /** The colony's owner: removing every process at once is theirs alone. */
+  owner: ColoniesClient;
   /** Registers and approves a new executor; returns its private key. */
   newExecutor(): Promise<string>;
   close(): Promise<void>;
@@ -72,6 +74,7 @@ export async function startColonies(store: 'PostgreSQL' | 'PGlite', admin: PgAdm
     server,
     ...(db ? { db } : {}),
     user: new ColoniesClient({ url, prvkey: userKey.prvkey, colonyname: COLONY }),
+    owner: ownerClient,
     async newExecutor() {
       const k = generateKeyPair();
       const executorname = `bench-${++executors}`;
@@ -128,7 +131,7 @@ export async function coloniesTarget(sys: ColoniesSystem, mode: 'single' | 'batc
       await user.submit({ funcname: 'noop', executortype: EXECUTOR_TYPE, args: [t] });
     },
     async purge() {
-      await user.removeAllProcesses('WAITING');
+      await sys.owner.removeAllProcesses('WAITING');
     },
   };
 }

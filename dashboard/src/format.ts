@@ -57,3 +57,8 @@ export function json(v: unknown, max = 20_000): { text: string; cut: boolean; fu
   const full = flat.length <= 100 ? flat : JSON.stringify(v, null, 2);
   return full.length > max ? { text: full.slice(0, max), cut: true, full } : { text: full, cut: false, full };
 }
+
+/** maxretries as shown: -1 retries without limit. */
+export function maxRetries(n: number): string {
+  return n < 0 ? 'unlimited' : String(n);
+}

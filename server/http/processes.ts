@@ -38,21 +38,22 @@ export function processHandlers({ processes, functions }: Services) {
     removeAllProcesses: async ({ member, query }) => ({ removed: await processes.removeAll(member.colonyname, query.state) }),
     assign: async ({ member, body, clientGone }) => {
       const executor = { id: member.id, executortype: member.executor!.executortype };
-      processes.heard(member.colonyname, member.id, body.holding);
+      processes.heard(member.colonyname, member.id, body.holding && { holding: body.holding, instance: body.instance });
       const timeoutMs = body.timeout * 1000;
       if (!body.closes?.length) return { processes: await processes.assign(member.colonyname, executor, body.count, timeoutMs, clientGone()) };
       // An executor hands in what it finished and asks for more in one request (one statement, one round trip per cycle).
       const r = await processes.closeAndAssign(member.colonyname, executor, body.closes, body.count, timeoutMs, clientGone());
       return { processes: r.processes, ...closeOutcome(body.closes, r.closed) };
     },
-    executorHeartbeat: async ({ member, body }) => ({ revoked: await processes.heartbeat(member.colonyname, member.id, body.holding) }),
+    executorHeartbeat: async ({ member, body }) => ({ revoked: await processes.heartbeat(member.colonyname, member.id, body) }),
     closeProcesses: async ({ member, body }) => closeOutcome(body.closes, await processes.closeMany(member.colonyname, member.id, body.closes)),
     getProcess: async ({ member, params }) => (await functions.explain(member.colonyname, [await processes.get(member.colonyname, params.id)]))[0],
     removeProcess: ({ member, params, query }) => processes.remove(member.colonyname, params.id, query.force === 'true'),
     cancelProcess: ({ member, params }) => processes.cancel(member.colonyname, params.id),
     closeProcess: ({ member, params, body }) =>
       processes.close(member.colonyname, member.id, { processid: params.id, attempt: body.attempt, out: body.out }),
-    failProcess: ({ member, params, body }) => processes.fail(member.colonyname, member.id, params.id, body.attempt, body.errors),
+    failProcess: ({ member, params, body }) =>
+      processes.fail(member.colonyname, { id: member.id, name: member.executor!.executorname }, params.id, body.attempt, body.errors),
     addLog: ({ member, params, body }) => processes.addLog(member.colonyname, member.id, params.id, body.message),
     getLogs: ({ member, params, query }) => processes.logs(member.colonyname, params.id, query.since ?? 0, query.count),
     getExecutorLogs: ({ member, params, query }) => processes.executorLogs(member.colonyname, params.executorid, query.since ?? 0, query.count),

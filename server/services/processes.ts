@@ -9,7 +9,7 @@ import type { LogEntry, Process, StateCounts } from '../../protocol/types.ts';
 import type { ServiceDeps } from './context.ts';
 import { Dispatcher, type Assignment, type Close, type ExecutorCaller } from './dispatcher/dispatcher.ts';
 import * as lifecycle from './processes/lifecycle.ts';
-import type { Held } from './dispatcher/heartbeats.ts';
+import type { LeaseReport } from './dispatcher/heartbeats.ts';
 import * as logs from './processes/logs.ts';
 import { requeue } from './processes/outcomes.ts';
 
@@ -52,16 +52,16 @@ export function createProcessService(deps: ServiceDeps) {
       lifecycle.closeMany(ctx, colonyname, executorid, closes),
     /** Concurrent closes from any executors share one transaction (see Batcher). */
     close: (colonyname: string, executorid: string, c: Close): Promise<void> => lifecycle.close(ctx, colonyname, executorid, c),
-    /** A failed attempt: retried while retries remain, else FAILED (and its graph with it). */
-    fail: (colonyname: string, executorid: string, processid: string, attempt: number, errors: string[]): Promise<Process> =>
-      lifecycle.fail(ctx, colonyname, executorid, processid, attempt, errors),
+    /** A failed attempt: retried while retries remain, else FAILED (and its graph with it); no errors: a reason naming the executor. */
+    fail: (colonyname: string, executor: { id: string; name: string }, processid: string, attempt: number, errors: string[]): Promise<Process> =>
+      lifecycle.fail(ctx, colonyname, executor, processid, attempt, errors),
     /** Deadline and lease sweep (any replica may run it; SKIP LOCKED hands each expired process to one). */
     expireDeadlines: (batch?: number): Promise<lifecycle.Expired> => lifecycle.expireDeadlines(ctx, batch),
-    /** An executor was heard from (any request); `holding`, when given, is every attempt it runs now. */
-    heard: (colonyname: string, executorid: string, holding?: Held[]): void => ctx.dispatcher.heartbeats.heard(colonyname, executorid, holding),
+    /** An executor was heard from (any request); `report`, when given, is every attempt it runs now. */
+    heard: (colonyname: string, executorid: string, report?: LeaseReport): void => ctx.dispatcher.heartbeats.heard(colonyname, executorid, report),
     /** An executor's heartbeat: records what it holds; returns those of them it should stop (no longer RUNNING on that attempt). */
-    heartbeat: (colonyname: string, executorid: string, holding: Held[]): Promise<string[]> =>
-      lifecycle.heartbeat(ctx, colonyname, executorid, holding),
+    heartbeat: (colonyname: string, executorid: string, report: LeaseReport): Promise<string[]> =>
+      lifecycle.heartbeat(ctx, colonyname, executorid, report),
     cancel: (colonyname: string, processid: string): Promise<Process> => lifecycle.cancel(ctx, colonyname, processid),
     remove: (colonyname: string, processid: string, force: boolean): Promise<void> => lifecycle.remove(ctx, colonyname, processid, force),
     removeAll: (colonyname: string, state: ProcessState | undefined): Promise<number> => lifecycle.removeAll(ctx, colonyname, state),

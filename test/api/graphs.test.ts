@@ -228,6 +228,21 @@ test('remove all: by state, never RUNNING', async () => {
   const expected = { WAITING: 1, RUNNING: 1, SUCCESS: 0, FAILED: 0, CANCELLED: 2 };
   assert.deepEqual(await counts(), expected);
 
+  // Removing every graph is the owner's alone: a user and the approved executor are refused, and nothing goes.
+  const uk = generateKeyPair();
+  await oc.addUser('u', uk.id);
+  for (const [who, other] of [
+    ['user', signedAgent(f.url, uk.prvkey)],
+    ['executor', signedAgent(f.url, ek.prvkey)],
+  ] as const) {
+    for (const path of [`${C}/processgraphs`, `${C}/processgraphs?state=CANCELLED`]) {
+      const res = await other.delete(path);
+      expectError(res, 403, 'FORBIDDEN');
+      assert.equal((res.body as { error: { message: string } }).error.message, 'only the owner of colony "c-grm" may do this', who);
+    }
+  }
+  assert.deepEqual(await counts(), expected);
+
   expectError(await agent.delete(`${C}/processgraphs?state=RUNNING`), 400, 'VALIDATION_FAILED');
   assert.deepEqual(issuePaths(expectError(await agent.delete(`${C}/processgraphs?state=x`), 400, 'VALIDATION_FAILED')), ['query.state']);
   assert.deepEqual(await counts(), expected);
@@ -236,6 +251,10 @@ test('remove all: by state, never RUNNING', async () => {
   assert.deepEqual((await agent.delete(`${C}/processgraphs`).expect(200)).body, { removed: 1 });
   assert.deepEqual(await counts(), { ...expected, CANCELLED: 0, WAITING: 0 });
   assert.deepEqual((await oc.stats()).processes.WAITING, 0, "the removed graphs' processes are gone");
+  // One graph is any member's to remove.
+  const [running] = await oc.listProcessGraphs({ state: 'RUNNING' });
+  await signedAgent(f.url, uk.prvkey).delete(`${C}/processgraphs/${running!.processgraphid}?force=true`).expect(204);
+  assert.deepEqual(await counts(), { ...expected, CANCELLED: 0, WAITING: 0, RUNNING: 0 });
   await f.serverClient.removeColony('c-grm');
 });
 

@@ -48,9 +48,9 @@ before(async () => {
 after(() => f.close());
 
 /** A fresh approved executor of its own type in colony A, so that each test has its own queue. */
-async function worker(type: string): Promise<{ agent: SignedAgent; id: string; type: string }> {
+async function worker(type: string): Promise<{ agent: SignedAgent; id: string; type: string; name: string; client: ColoniesClient }> {
   const e = await f.addExecutor(type);
-  return { agent: signedAgent(f.url, e.key.prvkey), id: e.key.id, type };
+  return { agent: signedAgent(f.url, e.key.prvkey), id: e.key.id, type, name: e.name, client: e.client };
 }
 
 async function submit(spec: Record<string, unknown>): Promise<Process> {
@@ -437,7 +437,7 @@ test('fail retries while retries remain, then FAILED; errors accumulate', async 
   const a1 = await assignOne(w);
   const fail = (body: unknown) => w.agent.post(`${A}/processes/${processid}/fail`, body);
 
-  assert.deepEqual(issuePaths(expectError(await fail({ attempt: 1, errors: [] }), 400, 'VALIDATION_FAILED')), ['body.errors']);
+  assert.deepEqual(issuePaths(expectError(await fail({ attempt: 1, errors: 'x' }), 400, 'VALIDATION_FAILED')), ['body.errors']);
   assert.deepEqual(issuePaths(expectError(await fail({ errors: ['x'] }), 400, 'VALIDATION_FAILED')), ['body.attempt']);
   assert.deepEqual(await get(processid), a1);
 
@@ -450,10 +450,63 @@ test('fail retries while retries remain, then FAILED; errors accumulate', async 
   await assignOne(w);
   const r2 = (await fail({ attempt: 2 }).expect(200)).body as Process;
   assert.equal(r2.state, 'FAILED');
-  assert.deepEqual(r2.errors, ['first', 'failed'], 'errors default to ["failed"]');
+  assert.deepEqual(r2.errors, ['first', `failed by executor ${w.name} without a message (attempt 2)`], 'no errors: a reason is recorded');
   assert.equal(r2.endtime, clock.now().toISOString());
   expectError(await fail({ attempt: 2, errors: ['again'] }), 409, 'PROCESS_NOT_RUNNING');
   assert.deepEqual(await get(processid), r2);
+});
+
+test('fail with an empty error list (as ColonyOS accepts it) records a reason naming the executor and attempt', async () => {
+  const w = await worker('t-fail-empty');
+  const { processid } = await submit({ funcname: 'f', executortype: 't-fail-empty', maxretries: 1 });
+  await assignOne(w);
+  const r1 = (await w.agent.post(`${A}/processes/${processid}/fail`, { attempt: 1, errors: [] }).expect(200)).body as Process;
+  assert.deepEqual([r1.state, r1.retries], ['WAITING', 1]);
+  assert.deepEqual(r1.errors, [`failed by executor ${w.name} without a message (attempt 1)`]);
+  // The SDK's fail takes no errors too.
+  const a2 = await assignOne(w);
+  const r2 = await w.client.fail(processid, a2.attempt);
+  assert.equal(r2.state, 'FAILED');
+  assert.deepEqual(r2.errors, [r1.errors[0], `failed by executor ${w.name} without a message (attempt 2)`]);
+});
+
+test('maxretries -1 retries without limit: every failed attempt goes back to WAITING, until a deadline ends it', async () => {
+  const w = await worker('t-unlimited');
+  const created = await submit({ funcname: 'f', executortype: 't-unlimited', maxretries: -1, maxwaittime: 30, maxexectime: 10 });
+  assert.equal(created.spec.maxretries, -1);
+  const { processid } = created;
+  const fail = (attempt: number) => w.agent.post(`${A}/processes/${processid}/fail`, { attempt, errors: [`try ${attempt}`] });
+  // Explicit fails: each goes back to the queue, however many there are.
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    assert.equal((await assignOne(w)).attempt, attempt);
+    const r = (await fail(attempt).expect(200)).body as Process;
+    assert.deepEqual([r.state, r.retries, r.assignedexecutorid, r.endtime], ['WAITING', attempt, null, null]);
+  }
+  // An exec timeout is retried too.
+  assert.equal((await assignOne(w)).attempt, 6);
+  clock.advance(11_000);
+  await f.server.services.processes.expireDeadlines();
+  const timedOut = await get(processid);
+  assert.deepEqual([timedOut.state, timedOut.retries], ['WAITING', 6]);
+  assert.match(timedOut.errors.at(-1)!, /maxexectime/);
+  // Only a deadline bounds it: not assigned within maxwaittime of becoming ready again, it fails.
+  clock.advance(31_000);
+  await f.server.services.processes.expireDeadlines();
+  const failed = await get(processid);
+  assert.equal(failed.state, 'FAILED');
+  assert.match(failed.errors.at(-1)!, /maxwaittime/);
+  assert.equal(failed.errors.length, 7);
+});
+
+test('maxretries below -1 is refused naming the field, for a process, a batch item and a workflow', async () => {
+  const spec = { funcname: 'f', executortype: 't-bad-retries', maxretries: -2 };
+  const one = expectError(await user.post(`${A}/processes`, spec), 400, 'VALIDATION_FAILED');
+  assert.deepEqual(issuePaths(one), ['body.maxretries']);
+  assert.match(JSON.stringify(one), /-1 \(retry without limit\) or 0 to 1000/);
+  const batch = (await user.post(`${A}/processes/batch`, { specs: [spec] }).expect(200)).body as { results: { error?: { details: unknown } }[] };
+  assert.deepEqual(issuePaths(batch.results[0]!.error!.details), ['body.specs.0.maxretries']);
+  assert.deepEqual(issuePaths(expectError(await user.post(`${A}/processgraphs`, [spec]), 400, 'VALIDATION_FAILED')), ['body.0.maxretries']);
+  assert.deepEqual(await listIds('executortype=t-bad-retries'), []);
 });
 
 test('logs: the running executor appends, members read by process and by executor', async () => {
@@ -581,6 +634,21 @@ test('remove all: by state, standalone processes only, never RUNNING', async () 
   const states = async () => (await oc.stats()).processes;
   assert.deepEqual(await states(), { WAITING: 3, RUNNING: 1, SUCCESS: 1, FAILED: 0, CANCELLED: 1 });
 
+  // Removing everything is the owner's alone: a user and the approved executor are refused, and nothing goes.
+  const uk = generateKeyPair();
+  await oc.addUser('u', uk.id);
+  for (const [who, agent] of [
+    ['user', signedAgent(f.url, uk.prvkey)],
+    ['executor', signedAgent(f.url, ek.prvkey)],
+  ] as const) {
+    for (const path of [`${C}/processes`, `${C}/processes?state=WAITING`]) {
+      const res = await agent.delete(path);
+      expectError(res, 403, 'FORBIDDEN');
+      assert.equal((res.body as { error: { message: string } }).error.message, 'only the owner of colony "c-rm" may do this', who);
+    }
+  }
+  assert.deepEqual(await states(), { WAITING: 3, RUNNING: 1, SUCCESS: 1, FAILED: 0, CANCELLED: 1 });
+
   assert.deepEqual(issuePaths(expectError(await ownerAgent.delete(`${C}/processes?state=DONE`), 400, 'VALIDATION_FAILED')), ['query.state']);
   expectError(await ownerAgent.delete(`${C}/processes?state=RUNNING`), 400, 'VALIDATION_FAILED');
   assert.deepEqual(await states(), { WAITING: 3, RUNNING: 1, SUCCESS: 1, FAILED: 0, CANCELLED: 1 });
@@ -591,6 +659,9 @@ test('remove all: by state, standalone processes only, never RUNNING', async () 
   assert.deepEqual((await ownerAgent.delete(`${C}/processes`).expect(200)).body, { removed: 3 });
   assert.deepEqual(await states(), { WAITING: 1, RUNNING: 1, SUCCESS: 0, FAILED: 0, CANCELLED: 0 });
   assert.equal((await oc.getProcess(r!.processid)).state, 'RUNNING');
+  // One process is any member's to remove.
+  await signedAgent(f.url, uk.prvkey).delete(`${C}/processes/${r!.processid}?force=true`).expect(204);
+  assert.deepEqual(await states(), { WAITING: 1, RUNNING: 0, SUCCESS: 0, FAILED: 0, CANCELLED: 0 });
   // Colony A was not touched.
   assert.ok((await f.a.userClient.listProcesses({ count: 1 })).length === 1);
   await f.serverClient.removeColony('c-rm');

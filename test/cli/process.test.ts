@@ -136,6 +136,24 @@ describe('process submit', () => {
     assert.match(errorLine(rs[3]).message, /workflow submit/);
     assert.match(errorLine(rs[4]).message, /--args must be a JSON array/);
   });
+
+  test('--maxretries -1 retries without limit and process get shows it as unlimited; -2 is refused naming the field', async () => {
+    const [ok, bad] = await Promise.all([
+      run(['process', 'submit', '--funcname', 'forever', '--type', 'nobody-serves-this', '--maxretries', '-1'], env()),
+      run(['process', 'submit', '--funcname', 'forever', '--type', 'nobody-serves-this', '--maxretries', '-2'], env()),
+    ]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const id = ok.stdout.trim();
+    assert.equal((await f.a.userClient.getProcess(id)).spec.maxretries, -1);
+    assert.equal(bad.code, 2);
+    assert.equal(errorLine(bad).code, 'VALIDATION_FAILED');
+    assert.match(errorLine(bad).message, /maxretries: -1 \(retry without limit\) or 0 to 1000/);
+
+    const get = await run(['process', 'get', '-p', id], env());
+    assert.equal(get.code, 0, get.stderr);
+    assert.match(get.stdout, /│ Retries +│ 0 of unlimited \(attempt 0\)/);
+    assert.match(get.stdout, /│ Max retries +│ unlimited/);
+  });
 });
 
 describe('process listings, get, cancel, remove', () => {
@@ -190,9 +208,10 @@ describe('process listings, get, cancel, remove', () => {
 
   test('removeall refuses without --yes when stdin is not a terminal, takes one state flag, removes', async () => {
     const p = await f.a.userClient.submit({ funcname: 'to_remove', executortype: 'nobody' });
+    const owner = () => userEnv(f, f.a, { COLONIES_COLONY_PRVKEY: f.a.owner.prvkey });
     const [refused, twoFlags] = await Promise.all([
-      run(['process', 'removeall', '--waiting'], env()),
-      run(['process', 'removeall', '--waiting', '--failed', '--yes'], env()),
+      run(['process', 'removeall', '--waiting'], owner()),
+      run(['process', 'removeall', '--waiting', '--failed', '--yes'], owner()),
     ]);
     assert.equal(refused.code, 2);
     assert.equal(errorLine(refused).code, 'CONFIRMATION_REQUIRED');
@@ -200,7 +219,21 @@ describe('process listings, get, cancel, remove', () => {
     assert.equal(twoFlags.code, 2);
     assert.match(errorLine(twoFlags).message, /at most one of --waiting, --successful, --failed, --cancelled/);
 
-    const ok = await run(['process', 'removeall', '--waiting', '--yes'], env());
+    // Removing everything is the colony owner's: a user's key alone is not enough, and the message says whose is.
+    const [noOwnerKey, notTheOwner] = await Promise.all([
+      run(['process', 'removeall', '--waiting', '--yes'], env()),
+      run(['process', 'removeall', '--waiting', '--yes', '--colony-prvkey', f.a.user.prvkey], env()),
+    ]);
+    assert.equal(noOwnerKey.code, 2);
+    assert.deepEqual(errorLine(noOwnerKey), {
+      code: 'MISSING_KEY',
+      message: `no private key: this needs the colony owner's key: set COLONIES_COLONY_PRVKEY or pass --colony-prvkey (source .colonies/dev.env after "colonies dev")`,
+    });
+    assert.equal(notTheOwner.code, 4);
+    assert.deepEqual(errorLine(notTheOwner), { code: 'FORBIDDEN', message: `only the owner of colony "${f.a.colonyname}" may do this` });
+    assert.equal((await f.a.userClient.getProcess(p.processid)).state, 'WAITING');
+
+    const ok = await run(['process', 'removeall', '--waiting', '--yes'], owner());
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /^Removed [1-9]\d* processes\n$/);
     await assert.rejects(f.a.userClient.getProcess(p.processid), { code: 'PROCESS_NOT_FOUND' });

@@ -210,10 +210,16 @@ describe('workflow listings and get', () => {
     assert.equal((await run(['workflow', 'remove', '--processgraphid', a.processgraphid], env())).code, 0);
     await assert.rejects(f.a.userClient.getProcessGraph(a.processgraphid), { code: 'PROCESSGRAPH_NOT_FOUND' });
 
-    const refused = await run(['workflow', 'removeall', '--waiting'], env());
+    const owner = () => userEnv(f, f.a, { COLONIES_COLONY_PRVKEY: f.a.owner.prvkey });
+    const refused = await run(['workflow', 'removeall', '--waiting'], owner());
     assert.equal(refused.code, 2);
     assert.equal(errorLine(refused).code, 'CONFIRMATION_REQUIRED');
-    const removed = await run(['workflow', 'removeall', '--waiting', '--yes'], env());
+    // Removing every workflow is the colony owner's: another key is refused, saying whose it is.
+    const notTheOwner = await run(['workflow', 'removeall', '--waiting', '--yes', '--colony-prvkey', f.a.user.prvkey], env());
+    assert.equal(notTheOwner.code, 4);
+    assert.deepEqual(errorLine(notTheOwner), { code: 'FORBIDDEN', message: `only the owner of colony "${f.a.colonyname}" may do this` });
+    assert.equal((await f.a.userClient.getProcessGraph(b.processgraphid)).state, 'WAITING');
+    const removed = await run(['workflow', 'removeall', '--waiting', '--yes'], owner());
     assert.equal(removed.code, 0, removed.stderr);
     assert.match(removed.stdout, /^Removed [1-9]\d* workflows\n$/);
     await assert.rejects(f.a.userClient.getProcessGraph(b.processgraphid), { code: 'PROCESSGRAPH_NOT_FOUND' });

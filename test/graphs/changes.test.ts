@@ -128,7 +128,9 @@ test("cancel, remove and removeall touch only the caller's colony's graphs", asy
   await f.a.userClient.removeProcessGraph(ga.processgraphid);
   await refused(f.a.userClient.getProcessGraph(ga.processgraphid), 'PROCESSGRAPH_NOT_FOUND');
   await refused(f.a.userClient.getProcess(gaAfter.processes[0]!.processid), 'PROCESS_NOT_FOUND');
-  const { removed } = await f.a.userClient.removeAllProcessGraphs();
+  // Removing every graph is the owner's alone; a user removes one at a time.
+  await refused(f.a.userClient.removeAllProcessGraphs(), 'FORBIDDEN');
+  const { removed } = await f.a.ownerClient.removeAllProcessGraphs();
   assert.ok(removed >= 1);
   await refused(f.a.userClient.getProcessGraph(ga2.processgraphid), 'PROCESSGRAPH_NOT_FOUND');
   assert.equal((await f.a.userClient.listProcessGraphs()).length, 0);

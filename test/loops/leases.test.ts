@@ -133,6 +133,40 @@ test('an assignment that never reached its executor: retried once the executor r
   assert.equal((await get(lost.processid)).state, 'SUCCESS');
 });
 
+test('a run of the executor that began before the assignment and does not hold it lost its answer: tried again without spending a retry', async () => {
+  const type = 'lease-lost-answer';
+  const e = await f.addExecutor(type);
+  const run = 'run-one-0001';
+  // This run is heard before the assignment (its first report), then claims, and the answer is lost.
+  await e.client.assign({ timeout: 0, holding: [], instance: run });
+  await heardNow(e.name);
+  clock.advance(SEC);
+  const p = await f.a.userClient.submit({ funcname: 'lost', executortype: type });
+  const [claimed] = await e.client.assign({ timeout: 0 }); // as if its answer never arrived
+  assert.equal(claimed?.processid, p.processid);
+  clock.advance(6 * SEC);
+  assert.deepEqual(await e.client.heartbeat([], run), { revoked: [] });
+  await heardNow(e.name);
+  assert.equal((await expire()).unheld, 1);
+  const retried = await get(p.processid);
+  assert.equal(retried.state, 'WAITING', 'maxretries 0, and still WAITING: the lost answer spent nothing');
+  assert.equal(retried.retries, 0);
+  assert.deepEqual(retried.errors, [
+    `assignment never reached executor ${e.name} (attempt 1): its answer was lost; tried again without spending a retry`,
+  ]);
+
+  // A new run (the executor restarted) does not hold what the old run was given: that attempt may have run, so it counts.
+  const second = await assignOne(e.client);
+  assert.equal(second.attempt, 2);
+  clock.advance(6 * SEC);
+  assert.deepEqual(await e.client.heartbeat([], 'run-two-0002'), { revoked: [] });
+  await heardNow(e.name);
+  assert.equal((await expire()).unheld, 1);
+  const failed = await get(p.processid);
+  assert.equal(failed.state, 'FAILED');
+  assert.equal(failed.errors.at(-1), `assignment never reached executor ${e.name} (attempt 2): it reported not holding it`);
+});
+
 test('a heartbeat does not revoke an attempt the executor closed itself (a close whose answer was lost)', async () => {
   const type = 'lease-closed';
   const e = await f.addExecutor(type);

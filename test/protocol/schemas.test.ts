@@ -51,15 +51,17 @@ test('FunctionSpec refuses bad fields with precise paths', () => {
   assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'has space' })), ['executortype']);
   assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', priority: LIMITS.maxPriority + 1 })), ['priority']);
   assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', priority: 1.5 })), ['priority']);
-  assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', maxretries: -1 })), ['maxretries']);
+  assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', maxretries: -2 })), ['maxretries']);
+  assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', maxretries: LIMITS.maxRetries + 1 })), ['maxretries']);
   assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', maxexectime: -2 })), ['maxexectime']);
   assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', args: 'x' })), ['args']);
   assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', conditions: { dependencies: [''] } })), [
     'conditions.dependencies.0',
   ]);
   assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'x'.repeat(LIMITS.maxNameLength + 1), executortype: 'py' })), ['funcname']);
-  // -1 and 0 both mean "no deadline".
+  // -1 and 0 both mean "no deadline"; maxretries -1 means "retry without limit", as in ColonyOS.
   assert.equal(FunctionSpec.parse({ funcname: 'f', executortype: 'py', maxwaittime: -1 }).maxwaittime, -1);
+  assert.equal(FunctionSpec.parse({ funcname: 'f', executortype: 'py', maxretries: -1 }).maxretries, -1);
 });
 
 test('WorkflowSpec accepts {functionspecs} and a bare array, and normalises both', () => {

@@ -377,6 +377,28 @@ test("another colony's objects are not found through one's own colony path", asy
   assert.equal(p.state, 'RUNNING');
 });
 
+test("bulk removal is the colony owner's alone: one process or graph is any member's, everything is not", async () => {
+  // Pinned here, not only read from the table: the roles sweep above follows whatever the table says.
+  const bulk = ['removeAllProcesses', 'removeAllProcessGraphs'] as const;
+  for (const op of bulk) assert.equal(OPERATIONS[op].role, 'colony owner', op);
+  for (const op of ['removeProcess', 'removeProcessGraph'] as const) assert.equal(OPERATIONS[op].role, 'member', op);
+  // Real requests (no state filter: everything), by every member who is not the owner: refused, naming who may.
+  for (const op of bulk) {
+    const route = ROUTES.find((r) => r.operation === op)!;
+    for (const who of ['userA', 'executorA'] as const) {
+      for (const query of ['', '?state=WAITING']) {
+        const res = await agents[who].request(route.method, fillPath(route) + query);
+        expectError(res, 403, 'FORBIDDEN');
+        assert.equal(
+          (res.body as { error: { message: string } }).error.message,
+          'only the owner of colony "colony-a" may do this',
+          `${op} as ${who}`,
+        );
+      }
+    }
+  }
+});
+
 test('after the sweep, both colonies hold exactly what they held before', async () => {
   assert.deepEqual(await snapshot(), snapshotBefore);
 });

@@ -5,7 +5,7 @@
  */
 import { h, replace, throttle } from '../dom.ts';
 import { href, type Ctx, type Page } from '../context.ts';
-import { duration, json, shortId, span } from '../format.ts';
+import { duration, json, maxRetries, shortId, span } from '../format.ts';
 import { badge, errorBox, link, loading, when } from '../ui.ts';
 import type { LogEntry, Process } from '../../../protocol/types.ts';
 
@@ -92,7 +92,7 @@ export function processDetail(ctx: Ctx, processid: string, o: { inPanel?: boolea
         fact('Function', h('code', null, p.spec.funcname)),
         fact('Executor type', p.spec.executortype),
         fact('Executor', p.assignedexecutorid ? ctx.names.of(p.assignedexecutorid) : '—'),
-        fact('Retries', `${p.retries} of ${p.spec.maxretries}`, p.attempt > 1 ? ` (attempt ${p.attempt})` : ''),
+        fact('Retries', `${p.retries} of ${maxRetries(p.spec.maxretries)}`, p.attempt > 1 ? ` (attempt ${p.attempt})` : ''),
         fact('Submitted', when(p.submissiontime)),
         fact('Ready', when(p.readytime)),
         fact('Started', when(p.starttime), p.starttime ? ` (waited ${waited})` : ''),

@@ -6,7 +6,7 @@ import { h, replace, throttle } from '../dom.ts';
 import { href, type Ctx, type Page } from '../context.ts';
 import { MAX_LIST } from '../api.ts';
 import { isState, type ProcessState } from '../states.ts';
-import { count, shortId, span } from '../format.ts';
+import { count, maxRetries, shortId, span } from '../format.ts';
 import { badge, errorBox, link, loading, pager, stateTabs, table, when } from '../ui.ts';
 import { filterForm, PAGE_SIZE } from './workflows.ts';
 import type { Process } from '../../../protocol/types.ts';
@@ -103,7 +103,7 @@ export function processesPage(ctx: Ctx, params: URLSearchParams): Page {
       h('td', null, when(p.submissiontime)),
       h('td', null, when(p.endtime)),
       h('td', null, span(p.starttime, p.endtime)),
-      h('td', null, p.retries ? `${p.retries}/${p.spec.maxretries}` : '0'),
+      h('td', null, p.retries ? `${p.retries}/${maxRetries(p.spec.maxretries)}` : '0'),
       h('td', { class: 'error-cell' }, p.errors[0] ? h('span', { class: 'error-line', title: p.errors[0] }, p.errors[0]) : ''),
     );
   }

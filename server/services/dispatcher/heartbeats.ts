@@ -15,8 +15,16 @@ export interface Held {
   attempt: number;
 }
 
+/** What an executor says it holds, and which run of it says so (see ExecutorInstance in protocol/schemas.ts). */
+export interface LeaseReport {
+  holding: Held[];
+  instance?: string | undefined;
+}
+
 export class Heartbeats {
   private readonly last = new Map<string, { heard: number; report: number | undefined }>();
+  /** Each executor's run as this replica first heard it. */
+  private readonly runs = new Map<string, { instance: string; since: Date }>();
   private readonly writeMs: number;
   /**
    * Domain time since which this replica has heard executors without a gap (its start, or the last
@@ -39,24 +47,37 @@ export class Heartbeats {
     this.deafAt = Math.max(this.deafAt, now.getTime());
   }
 
-  /** The executor was heard from; `holding`, when given, is every process it holds now. Written in the background, throttled. */
-  heard(colonyname: string, executorid: string, holding?: Held[]): void {
+  /**
+   * The executor was heard from; `report`, when given, is every process it holds now. Written in the
+   * background, throttled; a new run of the executor is written at once (what was assigned to the old
+   * run is judged by it).
+   */
+  heard(colonyname: string, executorid: string, report?: LeaseReport): void {
     const now = this.deps.clock.now();
     const t = now.getTime();
     const key = colonyname + '\u0000' + executorid;
     const last = this.last.get(key);
+    let run = this.runs.get(key);
+    const newRun = report?.instance !== undefined && run?.instance !== report.instance;
+    if (newRun) {
+      if (this.runs.size > 100_000) this.runs.clear();
+      this.runs.set(key, (run = { instance: report.instance!, since: now }));
+    }
     const heardDue = !last || t - last.heard >= this.writeMs;
-    const reportDue = holding !== undefined && (last?.report === undefined || t - last.report >= this.writeMs);
+    const reportDue = report !== undefined && (newRun || last?.report === undefined || t - last.report >= this.writeMs);
     if (!heardDue && !reportDue) return;
     if (this.last.size > 100_000) this.last.clear();
-    this.last.set(key, { heard: t, report: holding ? t : last?.report });
+    this.last.set(key, { heard: t, report: report ? t : last?.report });
     executorsSql
       .touch(
         this.deps.db.relaxed,
         colonyname,
         executorid,
         now,
-        holding?.map((h) => h.processid),
+        report && {
+          holding: report.holding.map((h) => h.processid),
+          ...(run && report.instance ? { instance: { id: run.instance, since: run.since } } : {}),
+        },
       )
       .catch((err: unknown) => {
         // Written again with the next request; meanwhile silence is no evidence.

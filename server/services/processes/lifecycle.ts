@@ -12,7 +12,7 @@ import type { ProcessState } from '../../../protocol/states.ts';
 import type { Process, StateCounts } from '../../../protocol/types.ts';
 import { inTransaction, type ServiceDeps } from '../context.ts';
 import type { Close, Dispatcher } from '../dispatcher/dispatcher.ts';
-import type { Held } from '../dispatcher/heartbeats.ts';
+import type { LeaseReport } from '../dispatcher/heartbeats.ts';
 import { freshProcess, newProcess } from './fresh.ts';
 import { retried, settleFailures } from './outcomes.ts';
 
@@ -68,18 +68,24 @@ export async function closeMany(ctx: ProcessContext, colonyname: string, executo
   return new Set(closes.filter((_, i) => results[i]).map((c) => c.processid));
 }
 
+/** Why an attempt failed when its executor gave no error (ColonyOS accepts a fail without one): a failed attempt always says why. */
+export const noMessageReason = (executorname: string, attempt: number): string =>
+  `failed by executor ${executorname} without a message (attempt ${attempt})`;
+
 /** A failed attempt: retried while retries remain, else FAILED (and its graph with it). */
 export async function fail(
   ctx: ServiceDeps,
   colonyname: string,
-  executorid: string,
+  executor: { id: string; name: string },
   processid: string,
   attempt: number,
   errors: string[],
 ): Promise<Process> {
   const now = ctx.clock.now();
+  const executorid = executor.id;
+  const reasons = errors.length > 0 ? errors : [noMessageReason(executor.name, attempt)];
   const result = await inTransaction(ctx.db, async (tx) => {
-    const o = await processesSql.fail(tx, colonyname, processid, executorid, attempt, errors, now);
+    const o = await processesSql.fail(tx, colonyname, processid, executorid, attempt, reasons, now);
     return o ? { outcome: o, events: await settleFailures(tx, [o], now) } : undefined;
   });
   if (!result) throw await whyNotRunning(ctx.db, colonyname, processid, executorid, attempt);
@@ -146,9 +152,9 @@ async function expireAll(
 }
 
 /** Of the attempts an executor says it runs, those that are over (cancelled, expired, lost, removed): it should stop them. */
-export async function heartbeat(ctx: ProcessContext, colonyname: string, executorid: string, holding: Held[]): Promise<string[]> {
-  ctx.dispatcher.heartbeats.heard(colonyname, executorid, holding);
-  return holding.length > 0 ? processesSql.revoked(ctx.db, colonyname, executorid, holding) : [];
+export async function heartbeat(ctx: ProcessContext, colonyname: string, executorid: string, report: LeaseReport): Promise<string[]> {
+  ctx.dispatcher.heartbeats.heard(colonyname, executorid, report);
+  return report.holding.length > 0 ? processesSql.revoked(ctx.db, colonyname, executorid, report.holding) : [];
 }
 
 /** Cancels a standalone process that has not finished (one in a graph is cancelled with its graph). */

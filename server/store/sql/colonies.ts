@@ -37,6 +37,9 @@ export const membershipSql = {
     )[0],
 };
 
+// A lease report ($4, at $3) newer than the one stored: replicas may write theirs out of order.
+const NEWER_REPORT = '$4::text[] IS NOT NULL AND (holdingat IS NULL OR holdingat <= $3)';
+
 export const executorsSql = {
   insert: (q: Queryable, e: ExecutorRow) =>
     q.query(`INSERT INTO executors (${EXECUTOR_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
@@ -70,14 +73,20 @@ export const executorsSql = {
         executorname,
       ])
     )[0],
-  /** The executor was heard at `now`; with `holding`, that is what it holds (an older report, from another replica, never wins). */
-  touch: (q: Queryable, colonyname: string, executorid: string, now: Date, holding?: string[]) =>
+  /**
+   * The executor was heard at `now`; with `holding`, that is what it holds (an older report, from
+   * another replica, never wins), made by run `instance` of it, heard since `since` (the earliest any replica heard that run).
+   */
+  touch: (q: Queryable, colonyname: string, executorid: string, now: Date, report?: { holding: string[]; instance?: { id: string; since: Date } }) =>
     q.query(
       `UPDATE executors SET lastheardfrom = GREATEST(lastheardfrom, $3),
-              holding = CASE WHEN $4::text[] IS NOT NULL AND (holdingat IS NULL OR holdingat <= $3) THEN $4::text[] ELSE holding END,
-              holdingat = CASE WHEN $4::text[] IS NOT NULL AND (holdingat IS NULL OR holdingat <= $3) THEN $3 ELSE holdingat END
+              holding = CASE WHEN ${NEWER_REPORT} THEN $4::text[] ELSE holding END,
+              holdingat = CASE WHEN ${NEWER_REPORT} THEN $3 ELSE holdingat END,
+              instance = CASE WHEN ${NEWER_REPORT} THEN $5 ELSE instance END,
+              instancesince = CASE WHEN NOT (${NEWER_REPORT}) OR $5::text IS NULL THEN instancesince
+                                   WHEN instance = $5 THEN LEAST(instancesince, $6) ELSE $6 END
         WHERE colonyname = $1 AND executorid = $2`,
-      [colonyname, executorid, now, holding ?? null],
+      [colonyname, executorid, now, report?.holding ?? null, report?.instance?.id ?? null, report?.instance?.since ?? null],
     ),
   count: async (q: Queryable, colonyname: string) =>
     (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM executors WHERE colonyname = $1', [colonyname]))[0]!.n,

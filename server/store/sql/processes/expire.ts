@@ -8,16 +8,22 @@ import { jsonParam } from './json.ts';
 import { CHANGED, type AttemptOutcome } from './types.ts';
 
 // One failed attempt: back to WAITING while retries remain (ready again, with a new wait deadline), else FAILED.
-const RETRIES_LEFT = 'p.retries < p.maxretries';
-const RETRY_OR_FAIL_SET = `
-  state = CASE WHEN ${RETRIES_LEFT} THEN 'WAITING' ELSE 'FAILED' END,
-  retries = CASE WHEN ${RETRIES_LEFT} THEN p.retries + 1 ELSE p.retries END,
+// maxretries -1: retries never run out (as in ColonyOS); only maxwaittime or a cancel ends the process.
+const RETRIES_LEFT = '(p.maxretries < 0 OR p.retries < p.maxretries)';
+// `free` (SQL, over t): the attempt was lost through no fault of the process or its executor: tried again without spending a retry.
+const retryOrFailSet = (free = 'false') => {
+  const again = `(${free} OR ${RETRIES_LEFT})`;
+  return `
+  state = CASE WHEN ${again} THEN 'WAITING' ELSE 'FAILED' END,
+  retries = CASE WHEN ${again} AND NOT ${free} THEN p.retries + 1 ELSE p.retries END,
   errors = p.errors || t.errors,
-  assignedexecutorid = CASE WHEN ${RETRIES_LEFT} THEN NULL ELSE p.assignedexecutorid END,
-  endtime = CASE WHEN ${RETRIES_LEFT} THEN NULL ELSE $1::timestamptz END,
-  readytime = CASE WHEN ${RETRIES_LEFT} THEN $1::timestamptz ELSE p.readytime END,
-  waitdeadline = ${deadlineSql('$1', 'p.maxwaittime', RETRIES_LEFT)},
+  assignedexecutorid = CASE WHEN ${again} THEN NULL ELSE p.assignedexecutorid END,
+  endtime = CASE WHEN ${again} THEN NULL ELSE $1::timestamptz END,
+  readytime = CASE WHEN ${again} THEN $1::timestamptz ELSE p.readytime END,
+  waitdeadline = ${deadlineSql('$1', 'p.maxwaittime', again)},
   execdeadline = NULL`;
+};
+const RETRY_OR_FAIL_SET = retryOrFailSet();
 const RETRY_OR_FAIL_RETURNING = `RETURNING ${CHANGED}, p.errors`;
 
 const FAIL_SQL = `
@@ -72,11 +78,16 @@ WITH t AS (
 UPDATE processes p SET ${RETRY_OR_FAIL_SET} FROM t WHERE p.processid = t.processid ${RETRY_OR_FAIL_RETURNING}`;
 
 // The lease, kind 2: the executor's last report of what it holds ($3 ms of grace after the
-// assignment, for an answer still in flight when it reported) does not name the process.
+// assignment, for an answer still in flight when it reported) does not name the process. When the
+// run of the executor that reported had begun before the assignment, the answer was lost on its way
+// (a server crash, a cut connection): that costs no retry. Otherwise (it restarted, or does not say
+// which run it is) the attempt may have run: it counts.
 const UNHELD_SQL = `
 WITH t AS (
-  SELECT p.processid,
-         jsonb_build_array(format('assignment never reached executor %s (attempt %s): it reported not holding it', e.executorname, p.attempt)) AS errors
+  SELECT p.processid, (e.instancesince IS NOT NULL AND p.starttime >= e.instancesince) AS lost,
+         jsonb_build_array(CASE WHEN e.instancesince IS NOT NULL AND p.starttime >= e.instancesince
+           THEN format('assignment never reached executor %s (attempt %s): its answer was lost; tried again without spending a retry', e.executorname, p.attempt)
+           ELSE format('assignment never reached executor %s (attempt %s): it reported not holding it', e.executorname, p.attempt) END) AS errors
     FROM executors e
     JOIN processes p ON p.assignedexecutorid = e.executorid AND p.colonyname = e.colonyname AND p.state = 'RUNNING'
    WHERE e.holdingat IS NOT NULL AND p.starttime <= e.holdingat - $3::int * interval '1 millisecond'
@@ -84,7 +95,7 @@ WITH t AS (
    LIMIT $2
    FOR UPDATE OF p SKIP LOCKED
 )
-UPDATE processes p SET ${RETRY_OR_FAIL_SET} FROM t WHERE p.processid = t.processid ${RETRY_OR_FAIL_RETURNING}`;
+UPDATE processes p SET ${retryOrFailSet('t.lost')} FROM t WHERE p.processid = t.processid ${RETRY_OR_FAIL_RETURNING}`;
 
 export const expireSql = {
   /** One attempt failed by its executor (fenced by executor and attempt): retried or FAILED. */
