@@ -166,7 +166,8 @@ export class Executor {
       this.undeclared = false;
     } catch (err) {
       if (err instanceof ColoniesError && GIVE_UP_DECLARING.has(err.code)) this.undeclared = false;
-      if (!this.polls.signal.aborted) this.opts.onError?.(err);
+      // An unreachable server is the poll's to report.
+      if (!this.polls.signal.aborted && !isTransient(err)) this.opts.onError?.(err);
     }
   }
 
