@@ -288,3 +288,33 @@ test('the SDK Executor declares its function table when it starts', async () => 
     await ex.stop(0);
   }
 });
+
+test('an Executor that could not declare at start declares before its next assign: here, once it is approved', async () => {
+  const key = generateKeyPair();
+  await f.a.ownerClient.addExecutor({ executorname: 'fn-pending', executorid: key.id, executortype: 'fn-later' });
+  const errors: string[] = [];
+  const ex = new Executor({
+    url: f.url,
+    colonyname: 'colony-a',
+    executortype: 'fn-later',
+    executorname: 'fn-pending',
+    prvkey: key.prvkey,
+    assignTimeout: 1,
+    functions: { greet: () => 'hi' },
+    onError: (err) => errors.push((err as { code?: string }).code ?? String(err)),
+  });
+  await ex.start();
+  try {
+    assert.equal(errors[0], 'EXECUTOR_NOT_APPROVED', 'the refused declaration is reported');
+    assert.deepEqual(await ofType('fn-later'), []);
+    await f.a.ownerClient.approveExecutor('fn-pending');
+    let listed: FunctionInfo[] = [];
+    for (const until = Date.now() + 10_000; listed.length === 0 && Date.now() < until; await sleep(50)) listed = await ofType('fn-later');
+    assert.deepEqual(
+      listed.map((x) => [x.funcname, x.executornames]),
+      [['greet', ['fn-pending']]],
+    );
+  } finally {
+    await ex.stop(0);
+  }
+});
