@@ -8,6 +8,7 @@ import { registerCron } from './cron.ts';
 import { registerDev } from './dev.ts';
 import { oneLine, reportError } from './errors.ts';
 import { registerExecutor } from './executor.ts';
+import { registerFunction } from './function.ts';
 import { registerKey } from './key.ts';
 import { registerLog } from './log.ts';
 import { registerProcess } from './process.ts';
@@ -57,6 +58,7 @@ Reference: docs/cli.md`,
   registerColony(program);
   registerUser(program);
   registerExecutor(program);
+  registerFunction(program);
   registerProcess(program);
   registerWorkflow(program);
   registerCron(program);

@@ -159,5 +159,10 @@ export function note(s: string): void {
   process.stderr.write(s + '\n');
 }
 
+/** A submit's warnings (a function no executor serves yet), one line each on stderr. */
+export function warn(warnings: string[] | undefined): void {
+  for (const w of warnings ?? []) note(`warning: ${w}`);
+}
+
 /** maxretries as shown: -1 retries without limit. */
 export const maxRetriesText = (n: number): string => (n < 0 ? 'unlimited' : String(n));

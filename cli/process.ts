@@ -19,6 +19,7 @@ import {
   printJson,
   renderSection,
   renderTable,
+  warn,
   type Cell,
 } from './output.ts';
 import { parseFunctionSpec, parseJsonFlag, readJsonFile } from './spec.ts';
@@ -120,6 +121,7 @@ export function processView(p: Process, names: Map<string, string>): string {
   const sections = [
     renderSection(`Process ${p.processid}`, [
       ['State', stateCell(p.state)],
+      ...(p.waitreason ? [['Waiting', p.waitreason] as [string, Cell]] : []),
       ['Workflow', p.processgraphid ?? '-'],
       ['Node name', s.nodename],
       ['Initiator', who(p.initiatorid, names)],
@@ -226,6 +228,7 @@ function registerSubmit(proc: Command): void {
       const spec = await specFromFlags(o);
       const client = clientFor(o, 'member');
       const p = await client.submit(spec);
+      warn(p.warnings);
       if (!o.wait) {
         if (o.json) printJson(p);
         else print(p.processid);

@@ -5,7 +5,7 @@ import { confirm } from './confirm.ts';
 import { clientFor, examples, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { layersOf, renderDag } from './dag.ts';
 import { usage } from './errors.ts';
-import { durationBetween, formatTime, note, print, printJson, renderSection, renderTable, style, type Cell } from './output.ts';
+import { durationBetween, formatTime, note, print, printJson, renderSection, renderTable, style, warn, type Cell } from './output.ts';
 import { LISTINGS, listFilters, namesById, REMOVE_FLAGS, removeAllState, stateCell, timeColumn, who, type ListFlags } from './process.ts';
 import { parseWorkflowSpec, readJsonFile } from './spec.ts';
 import { finishGraph, graphCounts, waitForGraph } from './wait.ts';
@@ -39,6 +39,15 @@ export function graphTable(list: ProcessGraph[], state: ProcessGraph['state'], n
   );
 }
 
+/** Why its ready processes wait, one line per reason with the nodes it holds back (processes waiting for parents are left out). */
+function waitReasons(processes: ProcessGraphWithProcesses['processes']): string {
+  const byReason = new Map<string, string[]>();
+  for (const p of processes) if (p.ready && p.waitreason) byReason.set(p.waitreason, [...(byReason.get(p.waitreason) ?? []), p.spec.nodename]);
+  return [...byReason]
+    .map(([reason, nodes]) => `${nodes.slice(0, 3).join(', ')}${nodes.length > 3 ? ` and ${nodes.length - 3} more` : ''}: ${reason}`)
+    .join('\n');
+}
+
 /** The graph's summary, its processes as a table and its DAG. */
 export function graphView(g: ProcessGraphWithProcesses, names: Map<string, string>, all: boolean): string {
   const c = graphCounts(g);
@@ -56,6 +65,8 @@ export function graphView(g: ProcessGraphWithProcesses, names: Map<string, strin
     ['Ran', durationBetween(g.starttime, g.endtime)],
   ];
   if (g.errors.length > 0) summary.push(['Errors', g.errors.join('\n')]);
+  const waiting = waitReasons(g.processes);
+  if (waiting) summary.push(['Waiting', waiting]);
   const ordered = layersOf(g.processes).flat(); // the DAG's order: roots first
   const shown = all ? ordered : ordered.slice(0, ROWS);
   const table = renderTable(
@@ -88,6 +99,7 @@ export function registerWorkflow(program: Command): void {
       const spec = parseWorkflowSpec(await readJsonFile(o.spec), o.spec, o.type);
       const client = clientFor(o, 'member');
       const g = await client.submitWorkflow(spec);
+      warn(g.warnings);
       if (!o.wait) {
         if (o.json) printJson(g);
         else print(g.processgraphid);

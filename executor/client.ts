@@ -12,7 +12,9 @@ import type {
   ProcessGraph,
   ProcessGraphWithProcesses,
   SubmitResult,
+  Submitted,
   User,
+  FunctionInfo,
 } from '../protocol/types.ts';
 import { LIMITS } from '../protocol/schemas.ts';
 import { OPERATIONS, routePath, type Operation, type PathParams } from '../protocol/routes.ts';
@@ -181,22 +183,22 @@ export class ColoniesClient {
    * such as the answer to the previous batch) go out as one batch request at the end of the current
    * job, each still answered on its own; a lone call goes out alone, at once.
    */
-  submit(spec: FunctionSpecInput): Promise<Process> {
+  submit(spec: FunctionSpecInput): Promise<Submitted<Process>> {
     const colonyname = this.requireColony();
-    return new Promise<Process>((resolve, reject) => {
+    return new Promise<Submitted<Process>>((resolve, reject) => {
       this.#submits.push({ spec, resolve, reject });
       if (this.#submits.length === 1) queueMicrotask(() => void this.#flushSubmits(colonyname));
     });
   }
 
-  #submits: { spec: FunctionSpecInput; resolve: (p: Process) => void; reject: (e: unknown) => void }[] = [];
+  #submits: { spec: FunctionSpecInput; resolve: (p: Submitted<Process>) => void; reject: (e: unknown) => void }[] = [];
 
   async #flushSubmits(colonyname: string): Promise<void> {
     const batch = this.#submits.splice(0, LIMITS.maxSubmitBatch);
     if (this.#submits.length > 0) setImmediate(() => void this.#flushSubmits(colonyname));
     if (batch.length === 1) {
       const [one] = batch as [(typeof batch)[0]];
-      this.req<Process>(this.at('submitProcess', {}, colonyname), one.spec).then(one.resolve, one.reject);
+      this.req<Submitted<Process>>(this.at('submitProcess', {}, colonyname), one.spec).then(one.resolve, one.reject);
       return;
     }
     try {
@@ -283,7 +285,7 @@ export class ColoniesClient {
 
   // Process graphs (workflows)
   submitWorkflow(wf: Workflow | WorkflowSpecInput) {
-    return this.req<ProcessGraph>(this.at('submitWorkflow', {}), wf instanceof Workflow ? wf.toJSON() : wf);
+    return this.req<Submitted<ProcessGraph>>(this.at('submitWorkflow', {}), wf instanceof Workflow ? wf.toJSON() : wf);
   }
   getProcessGraph(processgraphid: string) {
     return this.req<ProcessGraphWithProcesses>(this.at('getProcessGraph', { id: processgraphid }));
@@ -406,6 +408,16 @@ export class ColoniesClient {
         stop?.();
       }
     }
+  }
+
+  // Functions known to the colony
+  /** Declares the functions this executor serves (replacing what it declared before); the Executor runtime does it when it starts. */
+  declareFunctions(funcnames: string[]) {
+    return this.req<{ functions: string[] }>(this.at('declareFunctions', {}), { functions: funcnames });
+  }
+  /** The functions approved executors declared, per executor type: how many executors serve each, how many are online. */
+  listFunctions() {
+    return this.req<FunctionInfo[]>(this.at('listFunctions', {}));
   }
 }
 

@@ -4,7 +4,8 @@
  * with every assign and in a heartbeat every second while functions run (the server's lease), and
  * stops a function whose process the server says is over (ctx.signal). Stops gracefully: no new work
  * is taken, running functions get a grace period, and whatever is still running after it is failed
- * so the server retries it elsewhere (never left without an owner).
+ * so the server retries it elsewhere (never left without an owner). It declares the functions of its
+ * table when it starts, so that the colony knows what it serves (`colonies function ls`).
  */
 import { ColoniesClient, type ChildOptions, type Held } from './client.ts';
 import { ColoniesError } from './transport.ts';
@@ -96,6 +97,9 @@ interface PendingClose {
 
 const toClose = (c: PendingClose) => ({ processid: c.p.processid, attempt: c.p.attempt, out: c.out });
 
+/** Refusals that declaring again would not change. */
+const GIVE_UP_DECLARING = new Set(['VALIDATION_FAILED', 'ROUTE_NOT_FOUND']);
+
 const isTransient = (err: unknown) =>
   err instanceof ColoniesError && (err.code === 'UNREACHABLE' || err.code === 'UNAVAILABLE' || err.code === 'INTERNAL');
 
@@ -118,6 +122,8 @@ export class Executor {
   /** Functions running now: each holds a slot. */
   private executing = 0;
   private stopping: Promise<void> | undefined;
+  /** Its function table is not yet known to the server: declared before the next assign. */
+  private undeclared = true;
   /** Processes this executor closed successfully, failed (function threw), and stopped because the server said they were over. */
   readonly stats = { closed: 0, failed: 0, revoked: 0 };
 
@@ -149,9 +155,26 @@ export class Executor {
     await owner.approveExecutor(this.executorname);
   }
 
-  /** Registers (when it can) and starts polling for work. Resolves once started. */
+  /**
+   * Declares the functions of its table to the server (replacing what it declared before). Serving
+   * does not depend on it: a failure is reported, and tried again before the next assign unless the
+   * server refused the table itself (or does not know the route).
+   */
+  private async declare(): Promise<void> {
+    try {
+      await this.client.declareFunctions(Object.keys(this.opts.functions));
+      this.undeclared = false;
+    } catch (err) {
+      if (err instanceof ColoniesError && GIVE_UP_DECLARING.has(err.code)) this.undeclared = false;
+      // An unreachable server is the poll's to report.
+      if (!this.polls.signal.aborted && !isTransient(err)) this.opts.onError?.(err);
+    }
+  }
+
+  /** Registers (when it can), declares its functions and starts polling for work. Resolves once started. */
   async start(): Promise<void> {
     await this.register();
+    await this.declare();
     this.poller = this.poll(Math.max(1, this.opts.concurrency ?? 1));
     void this.beat();
   }
@@ -218,6 +241,7 @@ export class Executor {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
       }
+      if (this.undeclared) await this.declare();
       const closes = this.closeQueue.splice(0, CLOSE_BATCH);
       let procs: Process[];
       try {

@@ -205,3 +205,11 @@ export const AddCronRequest = z
     path: ['cronexpression'],
   });
 export type AddCronInput = z.input<typeof AddCronRequest>;
+
+/** How many functions one executor may declare. */
+export const MAX_DECLARED_FUNCTIONS = 1000;
+
+/** The functions an executor serves (its function table): replaces what it declared before. */
+export const DeclareFunctionsRequest = z.object({
+  functions: z.array(text).max(MAX_DECLARED_FUNCTIONS),
+});

@@ -52,6 +52,8 @@ export interface Process {
   endtime: string | null;
   waitdeadline: string | null;
   execdeadline: string | null;
+  /** Why a WAITING process is not running yet; only in the answers of a process or graph get. */
+  waitreason?: string;
 }
 
 export interface ProcessGraph {
@@ -112,4 +114,17 @@ export interface Cron {
 }
 
 /** One spec's answer in a batch submit: the process, or the error its single submit would have got. */
-export type SubmitResult = { process: Process } | ErrorBody;
+export type SubmitResult = { process: Submitted<Process> } | ErrorBody;
+
+/** A submit's answer: what was written, and `warnings` when some function no executor serves yet. */
+export type Submitted<T> = T & { warnings?: string[] };
+
+/** A function the colony's approved executors declared, per executor type (`colonies function ls`). */
+export interface FunctionInfo {
+  funcname: string;
+  executortype: string;
+  /** Approved executors of this type that declared it, and how many of them are online (heard within the lease). */
+  executors: number;
+  online: number;
+  executornames: string[];
+}

@@ -14,6 +14,7 @@ import { createColonyService } from './services/colonies.ts';
 import { createProcessService } from './services/processes.ts';
 import { createGraphService } from './services/graphs.ts';
 import { createCronService } from './services/crons.ts';
+import { createFunctionService } from './services/functions.ts';
 import { createAuthorizer } from './auth/authorize.ts';
 import { createVerifier } from './auth/verify.ts';
 import { createApp } from './http/app.ts';
@@ -38,6 +39,17 @@ export async function openDb(config: Pick<ServerConfig, 'databaseUrl' | 'dataDir
   const db = config.databaseUrl ? createPgDb({ connectionString: config.databaseUrl, max: config.dbPoolSize }) : await createPgliteDb(config.dataDir);
   await migrate(db);
   return db;
+}
+
+/** Every domain's service over the same store, clock and bus. */
+function createServices(deps: ServiceDeps): Services {
+  return {
+    colonies: createColonyService(deps),
+    processes: createProcessService(deps),
+    graphs: createGraphService(deps),
+    crons: createCronService(deps),
+    functions: createFunctionService(deps),
+  };
 }
 
 /** Ready work, events and revocations cross replicas on one NOTIFY channel (PostgreSQL only: PGlite is one process). */
@@ -99,12 +111,7 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
   const { bus, unlisten } = await openBus(db, log, wake);
 
   const deps: ServiceDeps = { db, clock, log, wake, bus, leaseMs: config.leaseSeconds * 1000 };
-  const services: Services = {
-    colonies: createColonyService(deps),
-    processes: createProcessService(deps),
-    graphs: createGraphService(deps),
-    crons: createCronService(deps),
-  };
+  const services = createServices(deps);
   const authorize = createAuthorizer(services.colonies, config.serverId);
   // With PostgreSQL there may be other replicas: a nonce must be new to all of them.
   const sharedNonces = db.engine === 'postgres' ? createSharedNonces(db, () => bus.mayHavePeers(), log) : undefined;

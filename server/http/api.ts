@@ -12,6 +12,7 @@ import { colonyHandlers } from './colonies.ts';
 import { processHandlers } from './processes.ts';
 import { graphHandlers } from './graphs.ts';
 import { cronHandlers } from './crons.ts';
+import { functionHandlers } from './functions.ts';
 
 const COLONY_ROLE: Record<Exclude<Route['role'], 'server owner'>, Role> = { 'colony owner': 'owner', member: 'member', executor: 'executor' };
 
@@ -61,6 +62,7 @@ export function apiRouter(deps: RouteDeps): Router {
     ...processHandlers(deps.services),
     ...graphHandlers(deps.services),
     ...cronHandlers(deps.services),
+    ...functionHandlers(deps.services),
   };
   const router = Router();
   for (const route of ROUTES) register(router, deps, route, handlers[route.operation] as Handler<Operation>);

@@ -11,12 +11,14 @@ import type { ColonyService } from '../services/colonies.ts';
 import type { ProcessService } from '../services/processes.ts';
 import type { GraphService } from '../services/graphs.ts';
 import type { CronService } from '../services/crons.ts';
+import type { FunctionService } from '../services/functions.ts';
 
 export interface Services {
   colonies: ColonyService;
   processes: ProcessService;
   graphs: GraphService;
   crons: CronService;
+  functions: FunctionService;
 }
 
 export interface RouteDeps {

@@ -1,12 +1,20 @@
 /** Process graphs (workflows) and the children executors add to them while they run. */
 import type { Handlers, Services } from './context.ts';
+import { withWarnings } from './functions.ts';
 
-export function graphHandlers({ graphs }: Services) {
+export function graphHandlers({ graphs, functions }: Services) {
   return {
-    submitWorkflow: ({ member, body }) => graphs.submit(member.colonyname, body.functionspecs, member.id),
+    submitWorkflow: async ({ member, body }) =>
+      withWarnings(
+        await graphs.submit(member.colonyname, body.functionspecs, member.id),
+        await functions.warnings(member.colonyname, body.functionspecs),
+      ),
     listProcessGraphs: ({ member, query }) => graphs.list(member.colonyname, query),
     removeAllProcessGraphs: async ({ member, query }) => ({ removed: await graphs.removeAll(member.colonyname, query.state) }),
-    getProcessGraph: ({ member, params }) => graphs.getWithProcesses(member.colonyname, params.id),
+    getProcessGraph: async ({ member, params }) => {
+      const g = await graphs.getWithProcesses(member.colonyname, params.id);
+      return { ...g, processes: await functions.explain(member.colonyname, g.processes) };
+    },
     findProcess: ({ member, params }) => graphs.findProcess(member.colonyname, params.id, params.nodename),
     cancelProcessGraph: ({ member, params }) => graphs.cancel(member.colonyname, params.id),
     removeProcessGraph: ({ member, params, query }) => graphs.remove(member.colonyname, params.id, query.force === 'true'),

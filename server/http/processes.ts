@@ -2,15 +2,18 @@
 import { FunctionSpec } from '../../protocol/schemas.ts';
 import { parse, refusedValue, type Handlers, type Services } from './context.ts';
 import { errorBody, isAppError } from '../errors.ts';
+import { withWarnings } from './functions.ts';
 
 /** Whatever did not close was not RUNNING on this attempt of this executor (timed out, cancelled…). */
 function closeOutcome(closes: { processid: string }[], closed: Set<string>) {
   return { closed: [...closed], refused: closes.filter((c) => !closed.has(c.processid)).map((c) => c.processid) };
 }
 
-export function processHandlers({ processes }: Services) {
+export function processHandlers({ processes, functions }: Services) {
   return {
-    submitProcess: ({ member, body }) => processes.submit(member.colonyname, body, member.id),
+    // A function no executor serves yet is accepted, with a warning (read from a cache: no query per submit).
+    submitProcess: async ({ member, body }) =>
+      withWarnings(await processes.submit(member.colonyname, body, member.id), await functions.warnings(member.colonyname, [body])),
     // Independent submits in one request (the SDK coalesces concurrent submit() calls into it): a bad
     // spec is refused on its own, with the error its single submit would get; the others are written
     // together, in one statement.
@@ -18,7 +21,10 @@ export function processHandlers({ processes }: Services) {
       const results = await Promise.all(
         body.specs.map(async (spec, i) => {
           try {
-            return { process: await processes.submit(member.colonyname, parse(FunctionSpec, spec, `body.specs.${i}`), member.id) };
+            const one = parse(FunctionSpec, spec, `body.specs.${i}`);
+            return {
+              process: withWarnings(await processes.submit(member.colonyname, one, member.id), await functions.warnings(member.colonyname, [one])),
+            };
           } catch (err) {
             const refused = isAppError(err) ? err : refusedValue(err);
             if (refused) return errorBody(refused);
@@ -41,7 +47,7 @@ export function processHandlers({ processes }: Services) {
     },
     executorHeartbeat: async ({ member, body }) => ({ revoked: await processes.heartbeat(member.colonyname, member.id, body) }),
     closeProcesses: async ({ member, body }) => closeOutcome(body.closes, await processes.closeMany(member.colonyname, member.id, body.closes)),
-    getProcess: ({ member, params }) => processes.get(member.colonyname, params.id),
+    getProcess: async ({ member, params }) => (await functions.explain(member.colonyname, [await processes.get(member.colonyname, params.id)]))[0],
     removeProcess: ({ member, params, query }) => processes.remove(member.colonyname, params.id, query.force === 'true'),
     cancelProcess: ({ member, params }) => processes.cancel(member.colonyname, params.id),
     closeProcess: ({ member, params, body }) =>

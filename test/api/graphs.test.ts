@@ -5,7 +5,7 @@ import { startFixture, type Fixture } from '../helpers/fixture.ts';
 import { expectError, issuePaths, signedAgent, type SignedAgent } from '../helpers/signed-agent.ts';
 import { generateKeyPair, randomId } from '../../protocol/crypto.ts';
 import { LIMITS } from '../../protocol/schemas.ts';
-import type { ColonyStats, Process, ProcessGraph, ProcessGraphWithProcesses } from '../../protocol/types.ts';
+import type { ColonyStats, Process, ProcessGraph, ProcessGraphWithProcesses, Submitted } from '../../protocol/types.ts';
 import { ColoniesClient } from '../../executor/client.ts';
 
 const A = '/colonies/colony-a';
@@ -62,7 +62,11 @@ async function stats(): Promise<ColonyStats> {
 }
 
 test('submit answers 201 with the WAITING graph; get returns it with its processes in order', async () => {
-  const g = await submitGraph({ functionspecs: [spec('a', 't-sub'), spec('b', 't-sub', 'a'), spec('c', 't-sub', 'a', 'b')] });
+  const { warnings, ...g } = (await submitGraph({
+    functionspecs: [spec('a', 't-sub'), spec('b', 't-sub', 'a'), spec('c', 't-sub', 'a', 'b')],
+  })) as Submitted<ProcessGraph>;
+  // No executor declared the functions: accepted all the same, with one warning per (type, function).
+  assert.deepEqual(warnings, ['no executor serves a on t-sub yet', 'no executor serves b on t-sub yet', 'no executor serves c on t-sub yet']);
   assert.deepEqual(Object.keys(g).sort(), [...GRAPH_KEYS, 'processids'].sort());
   assert.match(g.processgraphid, /^[0-9a-f]{64}$/);
   assert.equal(g.colonyname, 'colony-a');

@@ -6,7 +6,7 @@ import { expectError, issuePaths, signedAgent, type SignedAgent } from '../helpe
 import { ManualClock, systemClock } from '../../server/clock.ts';
 import { generateKeyPair, randomId } from '../../protocol/crypto.ts';
 import { LIMITS } from '../../protocol/schemas.ts';
-import type { LogEntry, Process, ProcessGraph } from '../../protocol/types.ts';
+import type { LogEntry, Process, ProcessGraph, SubmitResult, Submitted } from '../../protocol/types.ts';
 import { ColoniesClient } from '../../executor/client.ts';
 
 const MAX_BODY = 64 * 1024;
@@ -86,7 +86,9 @@ test('submit answers 201 with the WAITING process and its normalised spec; get r
       maxwaittime: 20,
     })
     .expect(201);
-  const p = res.body as Process;
+  const { warnings, ...p } = res.body as Submitted<Process>;
+  // No executor declared echo: accepted all the same, with a warning (test/api/functions.test.ts).
+  assert.deepEqual(warnings, ['no executor serves echo on t-submit yet']);
   assert.deepEqual(Object.keys(p).sort(), PROCESS_KEYS);
   assert.match(p.processid, /^[0-9a-f]{64}$/);
   assert.equal(p.colonyname, 'colony-a');
@@ -115,7 +117,9 @@ test('submit answers 201 with the WAITING process and its normalised spec; get r
     maxwaittime: 20,
     conditions: { dependencies: [] },
   });
-  assert.deepEqual(await get(p.processid), p);
+  const { waitreason, ...read } = await get(p.processid);
+  assert.deepEqual(read, p);
+  assert.equal(waitreason, 'no online executor of type t-submit (none is registered)');
   // The ColonyOS alias of executortype works over the wire too.
   const aliased = await submit({ funcname: 'echo', conditions: { executortype: 't-submit' } });
   assert.equal(aliased.spec.executortype, 't-submit');
@@ -155,7 +159,7 @@ test('batch submit: each spec is answered on its own, in order; bad ones are ref
       ],
     })
     .expect(200);
-  const results = (res.body as { results: ({ process: Process } | { error: { code: string; message: string; details: unknown } })[] }).results;
+  const results = (res.body as { results: SubmitResult[] }).results;
   assert.equal(results.length, 4);
   const ok = results.flatMap((r) => ('process' in r ? [r.process] : []));
   assert.deepEqual(
@@ -178,7 +182,12 @@ test('batch submit: each spec is answered on its own, in order; bad ones are ref
   }
   // What was written is exactly the accepted ones, readable like any submit.
   assert.deepEqual((await listIds('executortype=t-batch')).sort(), ok.map((p) => p.processid).sort());
-  for (const p of ok) assert.deepEqual(await get(p.processid), p);
+  for (const { warnings, ...p } of ok) {
+    assert.deepEqual(warnings, [`no executor serves ${p.spec.funcname} on t-batch yet`]);
+    const { waitreason, ...read } = await get(p.processid);
+    assert.deepEqual(read, p);
+    assert.ok(waitreason);
+  }
   // The request itself must be well-formed: a list of 1 to maxSubmitBatch specs.
   expectError(await user.post(`${A}/processes/batch`, { specs: [] }), 400, 'VALIDATION_FAILED');
   expectError(await user.post(`${A}/processes/batch`, [{ funcname: 'f', executortype: 't-batch' }]), 400, 'VALIDATION_FAILED');

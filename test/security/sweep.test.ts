@@ -78,6 +78,8 @@ const PROBES: Record<Operation, Probe> = {
   getCron: missing('cron', 'CRON_NOT_FOUND'),
   removeCron: missing('cron', 'CRON_NOT_FOUND'),
   runCron: missing('cron', 'CRON_NOT_FOUND'),
+  declareFunctions: invalid({ functions: 'all of them' }),
+  listFunctions: ok,
 };
 
 const probeOf = (route: Route): Probe => {
