@@ -1,7 +1,18 @@
 /** The signed HTTP API as the dashboard uses it (same origin, /api/v1). */
 import { signedHeaders } from '../../protocol/signing.ts';
 import type { ProcessState } from '../../protocol/states.ts';
-import type { Colony, ColonyStats, Cron, Executor, LogEntry, Process, ProcessGraph, ProcessGraphWithProcesses, User } from '../../protocol/types.ts';
+import type {
+  Colony,
+  ColonyStats,
+  Cron,
+  Executor,
+  LogEntry,
+  Process,
+  ProcessGraph,
+  ProcessGraphWithProcesses,
+  User,
+  WorkflowSpecSummary,
+} from '../../protocol/types.ts';
 import { randomNonce, sha256Hex, type Signer } from './crypto.ts';
 
 export class ApiError extends Error {
@@ -92,6 +103,7 @@ export class Api {
   executors = () => this.request<Executor[]>('GET', `${this.c()}/executors`);
   users = () => this.request<User[]>('GET', `${this.c()}/users`);
   crons = () => this.request<Cron[]>('GET', `${this.c()}/crons`);
+  specs = () => this.request<WorkflowSpecSummary[]>('GET', `${this.c()}/workflowspecs`);
   runCron = (name: string) => this.request<unknown>('POST', `${this.c()}/crons/${enc(name)}/run`);
 
   graphs = (state: ProcessState | undefined, count: number) =>

@@ -62,3 +62,18 @@ export function json(v: unknown, max = 20_000): { text: string; cut: boolean; fu
 export function maxRetries(n: number): string {
   return n < 0 ? 'unlimited' : String(n);
 }
+
+/** A run as people name it: its name (given, or its spec's or cron's), else the start of its id. */
+export function runName(g: { name?: string; processgraphid: string }): string {
+  return g.name || shortId(g.processgraphid);
+}
+
+/** The registered spec a run follows ("quickstart v2"), or '' for an ad-hoc submit. */
+export function specLabel(g: { specname?: string | null; specversion?: number | null }): string {
+  return g.specname ? `${g.specname} v${g.specversion ?? '?'}` : '';
+}
+
+/** Who started a run: its cron, else the user's or executor's name as the server knows it, else `fallback` (a name looked up by id). */
+export function startedBy(g: { cronname?: string | null; initiatorname?: string }, fallback: string): string {
+  return g.cronname ? `cron ${g.cronname}` : g.initiatorname || fallback;
+}

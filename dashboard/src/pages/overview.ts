@@ -4,7 +4,7 @@ import { href, type Ctx, type Page } from '../context.ts';
 import { STATE_ORDER, STATE_STYLE, type ProcessState } from '../states.ts';
 import { ago, count, shortId, time } from '../format.ts';
 import { errorBox, link, loading, table, when } from '../ui.ts';
-import type { ColonyStats, Cron, Executor, Process } from '../../../protocol/types.ts';
+import type { ColonyStats, Cron, Executor, Process, WorkflowSpecSummary } from '../../../protocol/types.ts';
 
 function tiles(title: string, counts: Record<ProcessState, number>, to: (s: ProcessState) => string, testid: string): HTMLElement {
   return h(
@@ -76,6 +76,19 @@ function cronsTable(ctx: Ctx, list: Cron[], reload: () => void): HTMLElement {
   return table(['Name', 'Schedule', 'Next run', 'Last run', 'Runs', 'Last workflow', ''], rows, 'No crons.');
 }
 
+function specsTable(list: WorkflowSpecSummary[]): HTMLElement {
+  const rows = list.map((s) =>
+    h(
+      'tr',
+      { 'data-spec': s.name },
+      h('td', null, h('strong', null, s.name)),
+      h('td', null, `v${s.latestversion}`, s.versions > 1 ? h('span', { class: 'muted' }, ` (${count(s.versions)} versions)`) : null),
+      ...(['WAITING', 'RUNNING', 'SUCCESS', 'FAILED'] as const).map((st) => h('td', { class: `state-${st}` }, count(s.runs[st]))),
+    ),
+  );
+  return table(['Name', 'Version', 'Waiting', 'Running', 'Succeeded', 'Failed'], rows, 'No registered workflow specs.');
+}
+
 function failuresList(ctx: Ctx, list: Process[]): HTMLElement {
   if (list.length === 0) return h('p', { class: 'muted' }, 'No failed processes. ');
   return h(
@@ -104,21 +117,22 @@ export function overviewPage(ctx: Ctx): Page {
 
   const load = async () => {
     try {
-      const [stats, executors, crons, failed] = await Promise.all([
+      const [stats, executors, crons, failed, specs] = await Promise.all([
         ctx.api.stats(),
         ctx.api.executors(),
         ctx.api.crons(),
         ctx.api.processes({ state: 'FAILED', count: 5 }),
+        ctx.api.specs(),
         ctx.names.load(),
       ]);
-      if (!disposed) render(stats, executors, crons, failed);
+      if (!disposed) render(stats, executors, crons, failed, specs);
     } catch (err) {
       if (!disposed) replace(body, errorBox(err));
     }
   };
   const refresh = throttle(() => void load(), 1000);
 
-  function render(stats: ColonyStats, executors: Executor[], crons: Cron[], failed: Process[]) {
+  function render(stats: ColonyStats, executors: Executor[], crons: Cron[], failed: Process[], specs: WorkflowSpecSummary[]) {
     replace(
       body,
       h(
@@ -133,6 +147,7 @@ export function overviewPage(ctx: Ctx): Page {
         h('h2', null, 'Recent failures ', link(href('/processes', { state: 'FAILED' }), h('span', { class: 'small' }, 'all failed processes →'))),
         failuresList(ctx, failed),
       ),
+      h('section', { class: 'card', 'data-testid': 'specs' }, h('h2', null, `Workflow specs (${count(specs.length)})`), specsTable(specs)),
       h('section', { class: 'card', 'data-testid': 'executors' }, h('h2', null, `Executors (${count(executors.length)})`), executorsTable(executors)),
       h('section', { class: 'card', 'data-testid': 'crons' }, h('h2', null, `Crons (${count(crons.length)})`), cronsTable(ctx, crons, refresh)),
     );

@@ -92,6 +92,7 @@ export function processDetail(ctx: Ctx, processid: string, o: { inPanel?: boolea
         fact('Function', h('code', null, p.spec.funcname)),
         fact('Executor type', p.spec.executortype),
         fact('Executor', p.assignedexecutorid ? ctx.names.of(p.assignedexecutorid) : '—'),
+        p.state === 'WAITING' && p.waitreason ? fact('Waiting', h('span', { 'data-testid': 'wait-reason' }, p.waitreason)) : [],
         fact('Retries', `${p.retries} of ${maxRetries(p.spec.maxretries)}`, p.attempt > 1 ? ` (attempt ${p.attempt})` : ''),
         fact('Submitted', when(p.submissiontime)),
         fact('Ready', when(p.readytime)),

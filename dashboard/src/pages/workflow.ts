@@ -9,7 +9,7 @@ import { href, type Ctx, type Page } from '../context.ts';
 import { collapse, domId, emptyCounts, type GraphProcess, type GraphView } from '../fanout.ts';
 import { FlowChart, legend } from '../graph-view.ts';
 import { STATE_STYLE, type ProcessState } from '../states.ts';
-import { plural, shortId, span } from '../format.ts';
+import { plural, runName, shortId, span, specLabel, startedBy } from '../format.ts';
 import { badge, errorBox, link, loading, when } from '../ui.ts';
 import { canCancel, cancelWorkflow, removeWorkflow } from './actions.ts';
 import { processDetail } from './process.ts';
@@ -124,16 +124,17 @@ function workflowFacts(ctx: Ctx, g: ProcessGraph, processes: number, took: HTMLE
   return h(
     'div',
     null,
-    h('h1', null, `Workflow ${shortId(g.processgraphid)} `, h('span', { 'data-testid': 'graph-state' }, badge(g.state))),
+    h('h1', null, `Workflow ${runName(g)} `, h('span', { 'data-testid': 'graph-state' }, badge(g.state))),
     h(
       'p',
       { class: 'meta' },
       h('span', { class: 'mono small', title: g.processgraphid }, g.processgraphid),
+      specLabel(g) ? h('span', { 'data-testid': 'graph-spec' }, 'spec ', specLabel(g)) : null,
       h('span', null, 'submitted ', when(g.submissiontime)),
       h('span', null, 'started ', when(g.starttime)),
       h('span', null, 'ended ', when(g.endtime)),
       h('span', null, 'took ', took),
-      h('span', null, 'by ', ctx.names.of(g.initiatorid)),
+      h('span', null, 'by ', startedBy(g, ctx.names.of(g.initiatorid))),
       h('span', null, plural(processes, 'process', 'processes')),
     ),
   );

@@ -7,7 +7,7 @@ import { h, replace, throttle } from '../dom.ts';
 import { href, type Ctx, type Page } from '../context.ts';
 import { MAX_LIST } from '../api.ts';
 import { isState, type ProcessState } from '../states.ts';
-import { count, shortId, span } from '../format.ts';
+import { count, runName, span, specLabel, startedBy } from '../format.ts';
 import { badge, errorBox, link, loading, pager, progress, stateTabs, table, when } from '../ui.ts';
 import { canCancel, cancelWorkflow, removeWorkflow } from './actions.ts';
 import type { ProcessGraph } from '../../../protocol/types.ts';
@@ -110,7 +110,7 @@ export function workflowsPage(ctx: Ctx, params: URLSearchParams): Page {
         body,
         note ? h('p', { class: 'muted small' }, note) : null,
         table(
-          ['Workflow', 'State', 'Progress', 'Submitted', 'Started', 'Ended', 'Duration', 'Initiator', ''],
+          ['Workflow', 'Spec', 'State', 'Progress', 'Submitted', 'Started', 'Ended', 'Duration', 'Started by', ''],
           rows.map((g) => row(g)),
           filtered ? 'No workflow matches these filters.' : state ? `No ${state.toLowerCase()} workflows.` : 'No workflows yet.',
         ),
@@ -154,14 +154,15 @@ export function workflowsPage(ctx: Ctx, params: URLSearchParams): Page {
     return h(
       'tr',
       { 'data-processgraphid': g.processgraphid, 'data-state': g.state },
-      h('td', null, link(href(`/workflows/${g.processgraphid}`), h('span', { class: 'mono' }, shortId(g.processgraphid)))),
+      h('td', null, link(href(`/workflows/${g.processgraphid}`), h('span', { class: g.name ? '' : 'mono', title: g.processgraphid }, runName(g)))),
+      h('td', null, specLabel(g) || '—'),
       h('td', null, badge(g.state)),
       h('td', null, progress(g.successcount, g.processcount, g.state)),
       h('td', null, when(g.submissiontime)),
       h('td', null, when(g.starttime)),
       h('td', null, when(g.endtime)),
       h('td', null, span(g.starttime, g.endtime)),
-      h('td', null, ctx.names.of(g.initiatorid)),
+      h('td', null, startedBy(g, ctx.names.of(g.initiatorid))),
       actions,
     );
   }
