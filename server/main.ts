@@ -14,6 +14,7 @@ import { createColonyService } from './services/colonies.ts';
 import { createProcessService } from './services/processes.ts';
 import { createGraphService } from './services/graphs.ts';
 import { createCronService } from './services/crons.ts';
+import { createSpecService } from './services/workflows/specs.ts';
 import { createAuthorizer } from './auth/authorize.ts';
 import { createVerifier } from './auth/verify.ts';
 import { createApp } from './http/app.ts';
@@ -92,11 +93,14 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
   bus.onMissed(() => wake.wakeAll());
 
   const deps: ServiceDeps = { db, clock, log, wake, bus, leaseMs: config.leaseSeconds * 1000 };
+  const graphs = createGraphService(deps);
+  const specs = createSpecService(deps, graphs);
   const services: Services = {
     colonies: createColonyService(deps),
     processes: createProcessService(deps),
-    graphs: createGraphService(deps),
-    crons: createCronService(deps),
+    graphs,
+    crons: createCronService(deps, specs),
+    specs,
   };
   const authorize = createAuthorizer(services.colonies, config.serverId);
   // With PostgreSQL there may be other replicas: a nonce must be new to all of them.

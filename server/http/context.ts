@@ -11,12 +11,14 @@ import type { ColonyService } from '../services/colonies.ts';
 import type { ProcessService } from '../services/processes.ts';
 import type { GraphService } from '../services/graphs.ts';
 import type { CronService } from '../services/crons.ts';
+import type { SpecService } from '../services/workflows/specs.ts';
 
 export interface Services {
   colonies: ColonyService;
   processes: ProcessService;
   graphs: GraphService;
   crons: CronService;
+  specs: SpecService;
 }
 
 export interface RouteDeps {

@@ -1,9 +1,17 @@
 /** Process graphs (workflows) and the children executors add to them while they run. */
 import type { Handlers, Services } from './context.ts';
+import { originOf } from './specs.ts';
 
 export function graphHandlers({ graphs }: Services) {
   return {
-    submitWorkflow: ({ member, body }) => graphs.submit(member.colonyname, body.functionspecs, member.id),
+    submitWorkflow: ({ member, body }) =>
+      graphs.submit(member.colonyname, body.functionspecs, {
+        origin: originOf(member),
+        name: body.name,
+        key: body.key,
+        decls: body.variables,
+        given: {},
+      }),
     listProcessGraphs: ({ member, query }) => graphs.list(member.colonyname, query),
     removeAllProcessGraphs: async ({ member, query }) => ({ removed: await graphs.removeAll(member.colonyname, query.state) }),
     getProcessGraph: ({ member, params }) => graphs.getWithProcesses(member.colonyname, params.id),

@@ -2,10 +2,15 @@
 import { AppError } from '../errors.ts';
 import type { Queryable } from '../store/db.ts';
 import { processesSql, type NewProcess } from '../store/sql/processes.ts';
-import { graphsSql, type GraphFilter } from '../store/sql/graphs.ts';
+import { graphsSql, type GraphFilter, type IndexedVar, type NewGraphRow } from '../store/sql/graphs.ts';
+import { SQLSTATE, sqlState } from '../store/db.ts';
+import { indexedVars } from './workflows/index-values.ts';
+import { planVariables } from './workflows/variables.ts';
+import type { VariableDeclarations } from '../../protocol/variables.ts';
 import { toProcess, toProcessGraph, type ProcessRow } from '../store/rows.ts';
 import { graphEvent, inTransaction, processEvent, uniquely, type ServiceDeps } from './context.ts';
 import { newProcess } from './processes.ts';
+import { noRunVariables } from './processes/lifecycle.ts';
 import { checkDag } from '../../protocol/dag.ts';
 import { randomId } from '../../protocol/crypto.ts';
 import type { FunctionSpec } from '../../protocol/schemas.ts';
@@ -29,11 +34,29 @@ export function createGraphService(deps: ServiceDeps) {
   }
 
   return {
-    /** Validates the whole spec before any write, then writes the graph and all its processes in one transaction. */
-    async submit(colonyname: string, specs: FunctionSpec[], initiatorid: string): Promise<ProcessGraph> {
+    /**
+     * Validates the whole spec before any write, then writes the graph and all its processes in one
+     * transaction. With a key, a run the key already started is returned instead (same id).
+     */
+    async submit(colonyname: string, specs: FunctionSpec[], origin: string | RunPlan): Promise<ProcessGraph> {
       const now = clock.now();
-      const planned = planGraph(colonyname, specs, initiatorid, now);
-      await inTransaction(db, (tx) => writeGraph(tx, planned, now));
+      const run: RunPlan = typeof origin === 'string' ? { origin: { initiatorid: origin, initiatorname: '' }, decls: {}, given: {} } : origin;
+      if (run.key) {
+        const existing = await graphsSql.getByKey(db, colonyname, run.key);
+        if (existing) return toProcessGraph(existing);
+      }
+      const planned = planGraph(colonyname, specs, run.origin.initiatorid, now, undefined, run);
+      try {
+        await inTransaction(db, async (tx) => {
+          await run.guard?.(tx);
+          await writeGraph(tx, planned, now);
+        });
+      } catch (err) {
+        // Two requests with one key at once: the second finds the first's run.
+        const first = run.key && sqlState(err) === SQLSTATE.uniqueViolation ? await graphsSql.getByKey(db, colonyname, run.key) : undefined;
+        if (first) return toProcessGraph(first);
+        throw err;
+      }
       // The reply is the graph as written, not read back: once announced, an idle executor may have
       // started it before a read would run.
       announceGraph(deps, planned, now);
@@ -212,6 +235,8 @@ function planChildren(
   const news = new Map<string, NewProcess>();
   const edgesOf = (id: string) => edges.get(id) ?? news.get(id)!;
   for (const item of items) {
+    // Children are added while the run goes on; the variables' plan was made at its start.
+    if (item.spec.setvariables) throw noRunVariables('spec.setvariables');
     const spec = { ...item.spec, nodename: item.nodename ?? item.spec.nodename };
     const p = newProcess(t.colonyname, spec, t.executorid, now, {
       processgraphid: t.processgraphid,
@@ -246,26 +271,57 @@ function planChildren(
   return { news, changed };
 }
 
+/** Who started a run: the caller (a user's or executor's name) or a cron. */
+export interface Origin {
+  initiatorid: string;
+  initiatorname: string;
+  cronname?: string | null | undefined;
+}
+
+/** What names a run and gives its variables: ad-hoc submits, runs of registered specs and crons alike. */
+export interface RunPlan {
+  origin: Origin;
+  name?: string | undefined;
+  key?: string | undefined;
+  spec?: { name: string; version: number } | undefined;
+  decls: VariableDeclarations;
+  given: Record<string, unknown>;
+  /** Runs first in the writing transaction (a registered spec checks it is still there). */
+  guard?: ((tx: Queryable) => Promise<void>) | undefined;
+}
+
 export interface PlannedGraph {
   processgraphid: string;
   colonyname: string;
   initiatorid: string;
   rows: NewProcess[];
+  graph: NewGraphRow;
+  indexed: IndexedVar[];
 }
 
 /**
- * Expands a workflow into its processes (ids, edges, roots' input) after checking it is a DAG.
- * Pure: nothing is written. `rootInput` replaces the roots' args (a cron chaining its previous run).
+ * Expands a workflow into its processes (ids, edges, roots' input) after checking it is a DAG and its
+ * variables (see workflows/variables.ts). Pure: nothing is written. `rootInput` replaces the roots'
+ * args (a cron chaining its previous run).
  */
-export function planGraph(colonyname: string, specs: FunctionSpec[], initiatorid: string, now: Date, rootInput?: unknown[]): PlannedGraph {
+export function planGraph(
+  colonyname: string,
+  specs: FunctionSpec[],
+  initiatorid: string,
+  now: Date,
+  rootInput?: unknown[],
+  run?: RunPlan,
+): PlannedGraph {
   const problem = checkDag(specs.map((s) => ({ nodename: s.nodename, dependencies: s.conditions.dependencies })));
   if (problem) throw new AppError(problem.code, problem.message, problem.details);
+  const decls = run?.decls ?? {};
+  const vars = planVariables(specs, decls, run?.given ?? {});
   const processgraphid = randomId();
   const ids = new Map<string, string>();
   for (const s of specs) ids.set(s.nodename, randomId());
   const children = new Map<string, string[]>();
   for (const s of specs) for (const d of s.conditions.dependencies) children.set(d, [...(children.get(d) ?? []), ids.get(s.nodename)!]);
-  const rows = specs.map((s) => {
+  const rows = vars.specs.map((s, i) => {
     const parents = s.conditions.dependencies.map((d) => ids.get(d)!);
     return newProcess(colonyname, s, initiatorid, now, {
       processid: ids.get(s.nodename)!,
@@ -274,9 +330,24 @@ export function planGraph(colonyname: string, specs: FunctionSpec[], initiatorid
       children: children.get(s.nodename) ?? [],
       waitingparents: parents.length,
       input: parents.length > 0 ? [] : (rootInput ?? s.args),
+      ...vars.late[i],
     });
   });
-  return { processgraphid, colonyname, initiatorid, rows };
+  const graph: NewGraphRow = {
+    processgraphid,
+    colonyname,
+    initiatorid,
+    processcount: rows.length,
+    submissiontime: now,
+    name: run?.name ?? run?.spec?.name ?? run?.origin.cronname ?? '',
+    specname: run?.spec?.name ?? null,
+    specversion: run?.spec?.version ?? null,
+    initiatorname: run?.origin.initiatorname ?? '',
+    cronname: run?.origin.cronname ?? null,
+    variables: vars.values,
+    idempotencykey: run?.key ?? null,
+  };
+  return { processgraphid, colonyname, initiatorid, rows, graph, indexed: indexedVars(decls, vars.values) };
 }
 
 /** The wire form of a graph just written from `g` (what reading it back would return, without the read). */
@@ -292,19 +363,20 @@ export function freshGraph(g: PlannedGraph, now: Date): ProcessGraph {
     starttime: null,
     endtime: null,
     errors: [],
+    name: g.graph.name,
+    specname: g.graph.specname,
+    specversion: g.graph.specversion,
+    initiatorname: g.graph.initiatorname,
+    cronname: g.graph.cronname,
     processids: g.rows.map((r) => r.processid),
+    variables: g.graph.variables,
   };
 }
 
 /** Writes a planned graph inside the caller's transaction. */
 export async function writeGraph(tx: Queryable, g: PlannedGraph, now: Date): Promise<void> {
-  await graphsSql.insert(tx, {
-    processgraphid: g.processgraphid,
-    colonyname: g.colonyname,
-    initiatorid: g.initiatorid,
-    processcount: g.rows.length,
-    submissiontime: now,
-  });
+  await graphsSql.insert(tx, g.graph);
+  await graphsSql.insertVars(tx, g.graph, g.indexed);
   await processesSql.insert(tx, g.rows, now);
 }
 

@@ -11,11 +11,16 @@ import { ColoniesClient } from '../../executor/client.ts';
 const A = '/colonies/colony-a';
 const GRAPH_KEYS = [
   'colonyname',
+  'cronname',
   'endtime',
   'errors',
   'initiatorid',
+  'initiatorname',
+  'name',
   'processcount',
   'processgraphid',
+  'specname',
+  'specversion',
   'starttime',
   'state',
   'submissiontime',
@@ -63,7 +68,7 @@ async function stats(): Promise<ColonyStats> {
 
 test('submit answers 201 with the WAITING graph; get returns it with its processes in order', async () => {
   const g = await submitGraph({ functionspecs: [spec('a', 't-sub'), spec('b', 't-sub', 'a'), spec('c', 't-sub', 'a', 'b')] });
-  assert.deepEqual(Object.keys(g).sort(), [...GRAPH_KEYS, 'processids'].sort());
+  assert.deepEqual(Object.keys(g).sort(), [...GRAPH_KEYS, 'processids', 'variables'].sort());
   assert.match(g.processgraphid, /^[0-9a-f]{64}$/);
   assert.equal(g.colonyname, 'colony-a');
   assert.equal(g.state, 'WAITING');
