@@ -8,6 +8,7 @@ import { ROUTES, type Operation, type Route } from '../../protocol/routes.ts';
 import { resourceName } from '../../protocol/schemas.ts';
 import type { Role } from '../auth/authorize.ts';
 import { AppError } from '../errors.ts';
+import { summarizeIssues } from '../../protocol/issues.ts';
 import { callerId, param, parse, type Handler, type Handlers, type RouteDeps } from './context.ts';
 import { colonyHandlers } from './colonies.ts';
 import { processHandlers } from './processes.ts';
@@ -42,12 +43,8 @@ async function authorize(deps: RouteDeps, route: Route, req: Request) {
 function noQuery(req: Request): undefined {
   const keys = Object.keys(req.query);
   if (keys.length > 0) {
-    const issues = keys.map((k) => ({ path: `query.${k}`, message: `unknown query parameter "${k}"` }));
-    throw new AppError(
-      'VALIDATION_FAILED',
-      `query.${keys[0]}: unknown query parameter "${keys[0]}"${keys.length > 1 ? ` (and ${keys.length - 1} more)` : ''}`,
-      { issues },
-    );
+    const issues = keys.map((k) => ({ path: `query.${k}`, message: `unknown field "${k}"` }));
+    throw new AppError('VALIDATION_FAILED', summarizeIssues(issues), { issues });
   }
   return undefined;
 }

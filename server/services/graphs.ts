@@ -339,7 +339,7 @@ export function planGraph(
     initiatorid,
     processcount: rows.length,
     submissiontime: now,
-    name: run?.name ?? run?.spec?.name ?? run?.origin.cronname ?? '',
+    name: run?.name ?? run?.origin.cronname ?? run?.spec?.name ?? '',
     specname: run?.spec?.name ?? null,
     specversion: run?.spec?.version ?? null,
     initiatorname: run?.origin.initiatorname ?? '',
