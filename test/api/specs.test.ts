@@ -184,12 +184,12 @@ test('setvariables: a process sets a variable from its output; a later process r
   // A long-poll already waiting: the released child must not be handed over with its references unresolved.
   const waiting = e.client.assign({ timeout: 10 });
   await new Promise((r) => setTimeout(r, 100));
-  await e.client.close(sum!.processid, sum!.attempt, [42, { a: 'x' }]);
+  await e.client.close(sum.processid, sum.attempt, [42, { a: 'x' }]);
   const [report] = await waiting;
   assert.equal(report?.spec.nodename, 'report');
   assert.deepEqual(report?.spec.kwargs, { total: 42, first: 'x' });
   assert.deepEqual((await client.getProcessGraph(g.processgraphid)).variables, { total: 42, first: 'x' });
-  assert.deepEqual((await client.getProcess(report!.processid)).spec.kwargs, { total: 42, first: 'x' }, 'stored resolved');
+  assert.deepEqual((await client.getProcess(report.processid)).spec.kwargs, { total: 42, first: 'x' }, 'stored resolved');
 
   // The close-and-claim path: the result handed in with the next assign.
   const g2 = await client.runWorkflow('totals', {});
