@@ -68,6 +68,8 @@ export interface RunOptions {
  * bounds for numbers and times ({ total: { gte: 10, lt: 100 } }).
  */
 export interface SearchOptions {
+  /** Filters as the server reads them: "name=value", "total>=10" (the CLI's --var). */
+  filters?: string[];
   vars?: Record<string, string | number | boolean | object | null>;
   ranges?: Record<string, { gt?: number | string; gte?: number | string; lt?: number | string; lte?: number | string }>;
   state?: ProcessState;
@@ -82,7 +84,7 @@ const RANGE_OPS = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
 /** The `var` filters of a search, as the server reads them (name=value, name>=value …). */
 export function varFilters(o: SearchOptions): string[] {
   const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
-  const out = Object.entries(o.vars ?? {}).map(([k, v]) => `${k}=${text(v)}`);
+  const out = [...(o.filters ?? []), ...Object.entries(o.vars ?? {}).map(([k, v]) => `${k}=${text(v)}`)];
   for (const [k, r] of Object.entries(o.ranges ?? {}))
     for (const [op, sym] of Object.entries(RANGE_OPS)) {
       const v = r[op as keyof typeof RANGE_OPS];
