@@ -123,6 +123,19 @@ test('run --key is idempotent; submit takes --name and --key', async () => {
   assert.equal(json<ProcessGraph>(s1.stdout).name, 'adhoc');
 });
 
+test('cron add --workflowspec runs the spec with typed variables', async () => {
+  const bad = await run(['cron', 'add', '--name', 'qs', '--workflowspec', 'quickstart', '--var', 'limit=x', '--interval', '3600'], env());
+  assert.equal(errorLine(bad).message, '--var limit: "x" is not a value of type integer');
+  const add = await run(['cron', 'add', '--name', 'qs', '--workflowspec', 'quickstart', '--var', 'input-name=cron', '--interval', '3600'], env());
+  assert.equal(add.code, 0, add.stderr);
+  const fired = await run(['cron', 'run', '--name', 'qs', '--wait', '--timeout', '60', '--json'], env());
+  assert.equal(fired.code, 0, fired.stderr);
+  const g = json<ProcessGraphWithProcesses>(fired.stdout);
+  assert.deepEqual([g.name, g.specname, g.cronname], ['qs', 'quickstart', 'qs']);
+  assert.deepEqual(g.variables, { 'input-name': 'cron', limit: 10, doubled: 20 });
+  await f.a.userClient.removeCron('qs');
+});
+
 test('search: by equality and range, bad filters named; spec remove', async () => {
   const wait = await run(['workflow', 'run', 'quickstart', '--var', 'input-name=han', '--var', 'limit=50', '--wait', '--timeout', '60'], env());
   assert.equal(wait.code, 0, wait.stderr);
