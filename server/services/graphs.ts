@@ -2,17 +2,13 @@
 import { AppError } from '../errors.ts';
 import type { Queryable } from '../store/db.ts';
 import { processesSql, type NewProcess } from '../store/sql/processes.ts';
-import { graphsSql, type GraphFilter, type IndexedVar, type NewGraphRow } from '../store/sql/graphs.ts';
+import { graphsSql, type GraphFilter } from '../store/sql/graphs.ts';
 import { SQLSTATE, sqlState } from '../store/db.ts';
-import { indexedVars } from './workflows/index-values.ts';
-import { planVariables } from './workflows/variables.ts';
-import type { VariableDeclarations } from '../../protocol/variables.ts';
 import { toProcess, toProcessGraph, type ProcessRow } from '../store/rows.ts';
 import { graphEvent, inTransaction, processEvent, uniquely, type ServiceDeps } from './context.ts';
 import { newProcess } from './processes.ts';
 import { noRunVariables } from './processes/lifecycle.ts';
-import { checkDag } from '../../protocol/dag.ts';
-import { randomId } from '../../protocol/crypto.ts';
+import { announceGraph, freshGraph, planGraph, writeGraph, type RunPlan } from './workflows/plan.ts';
 import type { FunctionSpec } from '../../protocol/schemas.ts';
 import type { Process, ProcessGraph, ProcessGraphWithProcesses, StateCounts } from '../../protocol/types.ts';
 import type { ProcessState } from '../../protocol/states.ts';
@@ -271,126 +267,6 @@ function planChildren(
   return { news, changed };
 }
 
-/** Who started a run: the caller (a user's or executor's name) or a cron. */
-export interface Origin {
-  initiatorid: string;
-  initiatorname: string;
-  cronname?: string | null | undefined;
-}
-
-/** What names a run and gives its variables: ad-hoc submits, runs of registered specs and crons alike. */
-export interface RunPlan {
-  origin: Origin;
-  name?: string | undefined;
-  key?: string | undefined;
-  spec?: { name: string; version: number } | undefined;
-  decls: VariableDeclarations;
-  given: Record<string, unknown>;
-  /** Runs first in the writing transaction (a registered spec checks it is still there). */
-  guard?: ((tx: Queryable) => Promise<void>) | undefined;
-}
-
-export interface PlannedGraph {
-  processgraphid: string;
-  colonyname: string;
-  initiatorid: string;
-  rows: NewProcess[];
-  graph: NewGraphRow;
-  indexed: IndexedVar[];
-}
-
-/**
- * Expands a workflow into its processes (ids, edges, roots' input) after checking it is a DAG and its
- * variables (see workflows/variables.ts). Pure: nothing is written. `rootInput` replaces the roots'
- * args (a cron chaining its previous run).
- */
-export function planGraph(
-  colonyname: string,
-  specs: FunctionSpec[],
-  initiatorid: string,
-  now: Date,
-  rootInput?: unknown[],
-  run?: RunPlan,
-): PlannedGraph {
-  const problem = checkDag(specs.map((s) => ({ nodename: s.nodename, dependencies: s.conditions.dependencies })));
-  if (problem) throw new AppError(problem.code, problem.message, problem.details);
-  const decls = run?.decls ?? {};
-  const vars = planVariables(specs, decls, run?.given ?? {});
-  const processgraphid = randomId();
-  const ids = new Map<string, string>();
-  for (const s of specs) ids.set(s.nodename, randomId());
-  const children = new Map<string, string[]>();
-  for (const s of specs) for (const d of s.conditions.dependencies) children.set(d, [...(children.get(d) ?? []), ids.get(s.nodename)!]);
-  const rows = vars.specs.map((s, i) => {
-    const parents = s.conditions.dependencies.map((d) => ids.get(d)!);
-    return newProcess(colonyname, s, initiatorid, now, {
-      processid: ids.get(s.nodename)!,
-      processgraphid,
-      parents,
-      children: children.get(s.nodename) ?? [],
-      waitingparents: parents.length,
-      input: parents.length > 0 ? [] : (rootInput ?? s.args),
-      ...vars.late[i],
-    });
-  });
-  const graph: NewGraphRow = {
-    processgraphid,
-    colonyname,
-    initiatorid,
-    processcount: rows.length,
-    submissiontime: now,
-    name: run?.name ?? run?.origin.cronname ?? run?.spec?.name ?? '',
-    specname: run?.spec?.name ?? null,
-    specversion: run?.spec?.version ?? null,
-    initiatorname: run?.origin.initiatorname ?? '',
-    cronname: run?.origin.cronname ?? null,
-    variables: vars.values,
-    idempotencykey: run?.key ?? null,
-  };
-  return { processgraphid, colonyname, initiatorid, rows, graph, indexed: indexedVars(decls, vars.values) };
-}
-
-/** The wire form of a graph just written from `g` (what reading it back would return, without the read). */
-export function freshGraph(g: PlannedGraph, now: Date): ProcessGraph {
-  return {
-    processgraphid: g.processgraphid,
-    colonyname: g.colonyname,
-    state: 'WAITING',
-    initiatorid: g.initiatorid,
-    processcount: g.rows.length,
-    successcount: 0,
-    submissiontime: now.toISOString(),
-    starttime: null,
-    endtime: null,
-    errors: [],
-    name: g.graph.name,
-    specname: g.graph.specname,
-    specversion: g.graph.specversion,
-    initiatorname: g.graph.initiatorname,
-    cronname: g.graph.cronname,
-    processids: g.rows.map((r) => r.processid),
-    variables: g.graph.variables,
-  };
-}
-
-/** Writes a planned graph inside the caller's transaction. */
-export async function writeGraph(tx: Queryable, g: PlannedGraph, now: Date): Promise<void> {
-  await graphsSql.insert(tx, g.graph);
-  await graphsSql.insertVars(tx, g.graph, g.indexed);
-  await processesSql.insert(tx, g.rows, now);
-}
-
-/** After the commit: wake executors for the roots, tell subscribers. */
-export function announceGraph(deps: ServiceDeps, g: PlannedGraph, now: Date): void {
-  deps.bus.ready(readyRoots(g.rows));
-  deps.bus.emit([graphEvent(g.colonyname, g.processgraphid, 'WAITING', now)]);
-}
-
-function readyRoots(rows: NewProcess[]) {
-  const roots = rows.filter((r) => r.waitingparents === 0);
-  const byType = new Map<string, number>();
-  for (const r of roots) byType.set(r.spec.executortype, (byType.get(r.spec.executortype) ?? 0) + 1);
-  return [...byType].map(([executortype, n]) => ({ colonyname: rows[0]!.colonyname, executortype, n }));
-}
+export { announceGraph, freshGraph, planGraph, writeGraph, type Origin, type PlannedGraph, type RunPlan } from './workflows/plan.ts';
 
 export type GraphService = ReturnType<typeof createGraphService>;

@@ -9,6 +9,7 @@ import { startFixture, type Fixture } from '../helpers/fixture.ts';
 import { expectError, signedAgent, type SignedAgent } from '../helpers/signed-agent.ts';
 import { ColoniesError } from '../../executor/transport.ts';
 import type { ColoniesClient, SpecInput } from '../../executor/client.ts';
+import type { ColonyEvent } from '../../protocol/events.ts';
 
 const A = '/colonies/colony-a';
 let f: Fixture;
@@ -260,5 +261,26 @@ test('unknown query parameters are refused with 400 naming them, on every list r
       ['query.customer'],
       path,
     );
+  }
+});
+
+test('the live event of a new run names it, its spec and who started it', async () => {
+  await client.registerWorkflowSpec('live', [{ funcname: 'f', executortype: 't-live' }]);
+  const events: ColonyEvent[] = [];
+  let seen!: () => void;
+  const got = new Promise<void>((resolve) => (seen = resolve));
+  const stop = await client.subscribe({}, (m) => {
+    if (m.type === 'event' && m.event.type === 'processgraph') {
+      events.push(m.event);
+      seen();
+    }
+  });
+  try {
+    const g = await client.runWorkflow('live', {}, { name: 'live-1' });
+    await got;
+    const e = events.find((x) => x.type === 'processgraph' && x.processgraphid === g.processgraphid);
+    assert.deepEqual(e && e.type === 'processgraph' ? [e.state, e.name, e.specname, e.startedby] : [], ['WAITING', 'live-1', 'live', 'alice']);
+  } finally {
+    stop();
   }
 });
