@@ -43,10 +43,7 @@ export function createGraphService(deps: ServiceDeps) {
       }
       const planned = planGraph(colonyname, specs, run.origin.initiatorid, now, undefined, run);
       try {
-        await inTransaction(db, async (tx) => {
-          await run.guard?.(tx);
-          await writeGraph(tx, planned, now);
-        });
+        await inTransaction(db, (tx) => writeGraph(tx, planned, now));
       } catch (err) {
         // Two requests with one key at once: the second finds the first's run.
         const first = run.key && sqlState(err) === SQLSTATE.uniqueViolation ? await graphsSql.getByKey(db, colonyname, run.key) : undefined;

@@ -33,8 +33,6 @@ export interface RunPlan {
   spec?: { name: string; version: number } | undefined;
   decls: VariableDeclarations;
   given: Record<string, unknown>;
-  /** Runs first in the writing transaction (a registered spec checks it is still there). */
-  guard?: ((tx: Queryable) => Promise<void>) | undefined;
 }
 
 export interface PlannedGraph {
@@ -122,8 +120,9 @@ export function freshGraph(g: PlannedGraph, now: Date): ProcessGraph {
 
 /** Writes a planned graph inside the caller's transaction. */
 export async function writeGraph(tx: Queryable, g: PlannedGraph, now: Date): Promise<void> {
-  await graphsSql.insert(tx, g.graph);
-  await graphsSql.insertVars(tx, g.graph, g.indexed);
+  if (!(await graphsSql.insert(tx, g.graph, g.indexed))) {
+    throw new AppError('SPEC_NOT_FOUND', `workflow spec "${g.graph.specname}" version ${g.graph.specversion} was removed`);
+  }
   await processesSql.insert(tx, g.rows, now);
 }
 

@@ -60,6 +60,8 @@ export function checkSpec(spec: SpecBody): void {
   checkVariableUse(spec.functionspecs, spec.variables);
 }
 
+const SPEC_CACHE_MS = 1000;
+
 export function createSpecService(deps: ServiceDeps, graphs: GraphService) {
   const { db, clock } = deps;
   const notFound = (colonyname: string, name: string, version?: number) =>
@@ -80,9 +82,22 @@ export function createSpecService(deps: ServiceDeps, graphs: GraphService) {
       spec: { name: row.name, version: row.version },
       decls: row.spec.variables,
       given: r.variables,
-      // A remove that committed meanwhile wins: the run is refused rather than started from a removed spec.
-      guard: async (tx) => void (await requireSpec(tx, colonyname, row.name, row.version, true)),
     };
+  }
+
+  // A run reads its spec here: kept for a second (a version registered or removed on another replica
+  // is seen within it; on this one at once). The graph's insert checks, under a lock, that the version
+  // is still there, so a removal is never crossed (graphsSql.insert).
+  const cache = new Map<string, { at: number; row: SpecRow }>();
+  async function cachedSpec(colonyname: string, name: string, version?: number): Promise<SpecRow> {
+    const key = `${colonyname}\u0000${name}\u0000${version ?? ''}`;
+    const now = clock.monotonic();
+    const hit = cache.get(key);
+    if (hit && now - hit.at < SPEC_CACHE_MS) return hit.row;
+    const row = await requireSpec(db, colonyname, name, version);
+    if (cache.size >= 1000) cache.clear();
+    cache.set(key, { at: now, row });
+    return row;
   }
 
   return {
@@ -97,7 +112,7 @@ export function createSpecService(deps: ServiceDeps, graphs: GraphService) {
             if (same) return { ...toSpecVersion(same), added: false };
             const row = await specsSql.insertNext(tx, { colonyname, name, spec, hash, initiatorid, created: clock.now() });
             return { ...toSpecVersion(row), added: true };
-          });
+          }).finally(() => cache.clear()); // the latest version changed (after the commit, as in remove)
         } catch (err) {
           // A concurrent register of this name took the version (or this very spec): read again.
           if (attempt >= 5 || sqlState(err) !== SQLSTATE.uniqueViolation) throw err;
@@ -122,6 +137,7 @@ export function createSpecService(deps: ServiceDeps, graphs: GraphService) {
 
     /** Removes every version; refused while runs of it wait or run, unless forced (they go on). */
     async remove(colonyname: string, name: string, force: boolean): Promise<void> {
+      // Forgotten after the commit: a run in between would have cached what is being removed.
       await inTransaction(db, async (tx) => {
         if ((await specsSql.lockAll(tx, colonyname, name)) === 0) throw notFound(colonyname, name);
         const active = await specsSql.activeRuns(tx, colonyname, name);
@@ -132,6 +148,7 @@ export function createSpecService(deps: ServiceDeps, graphs: GraphService) {
         }
         await specsSql.removeAll(tx, colonyname, name);
       });
+      cache.clear();
     },
 
     /** Runs a registered spec by name: its variables checked against the version's declarations. */
@@ -140,7 +157,7 @@ export function createSpecService(deps: ServiceDeps, graphs: GraphService) {
         const existing = await graphsSql.getByKey(db, colonyname, r.key);
         if (existing) return toProcessGraph(existing);
       }
-      const row = await requireSpec(db, colonyname, name, r.version);
+      const row = await cachedSpec(colonyname, name, r.version);
       return graphs.submit(colonyname, row.spec.functionspecs, runPlan(colonyname, row, origin, r));
     },
 

@@ -20,6 +20,9 @@ const GRAPH_COLUMNS =
   'g.name, g.specname, g.specversion, g.initiatorname, g.cronname';
 
 /** A graph about to be written, with what names it (all but the ids may be empty). */
+const NEW_GRAPH =
+  'processgraphid, colonyname, state, initiatorid, processcount, submissiontime, name, specname, specversion, initiatorname, cronname, variables, idempotencykey';
+
 export interface NewGraphRow {
   processgraphid: string;
   colonyname: string;
@@ -65,36 +68,42 @@ export interface RunFilter {
 }
 
 export const graphsSql = {
-  insert: (q: Queryable, g: NewGraphRow) =>
-    q.query(
-      `INSERT INTO processgraphs (processgraphid, colonyname, state, initiatorid, processcount, submissiontime, name, specname, specversion,
-         initiatorname, cronname, variables, idempotencykey)
-       VALUES ($1, $2, 'WAITING', $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12)`,
-      [
-        g.processgraphid,
-        g.colonyname,
-        g.initiatorid,
-        g.processcount,
-        g.submissiontime,
-        g.name,
-        g.specname,
-        g.specversion,
-        g.initiatorname,
-        g.cronname,
-        JSON.stringify(g.variables),
-        g.idempotencykey,
-      ],
-    ),
-
-  /** The index rows of a run's indexed variables. */
-  insertVars: async (q: Queryable, g: NewGraphRow, vars: IndexedVar[]) => {
-    if (vars.length === 0 || !g.specname) return;
-    await q.query(
-      `INSERT INTO workflowvars (processgraphid, colonyname, specname, varname, s, n, t, submissiontime)
-       SELECT $1, $2, $3, v.varname, coalesce(v.s, CASE WHEN v.json IS NOT NULL THEN v.json::text END), v.n, v.t, $4
-         FROM jsonb_to_recordset($5::jsonb) AS v(varname text, s text, n double precision, t timestamptz, json jsonb)`,
-      [g.processgraphid, g.colonyname, g.specname, g.submissiontime, JSON.stringify(vars)],
+  /**
+   * Inserts a graph; a run of a registered spec only while its version is still there (locked FOR
+   * SHARE against a removal), with the index rows of its variables, in the same statement. False
+   * when the version was removed.
+   */
+  insert: async (q: Queryable, g: NewGraphRow, vars: IndexedVar[] = []): Promise<boolean> => {
+    const params = [
+      g.processgraphid,
+      g.colonyname,
+      g.initiatorid,
+      g.processcount,
+      g.submissiontime,
+      g.name,
+      g.specname,
+      g.specversion,
+      g.initiatorname,
+      g.cronname,
+      JSON.stringify(g.variables),
+      g.idempotencykey,
+    ];
+    if (!g.specname) {
+      await q.query(`INSERT INTO processgraphs (${NEW_GRAPH}) VALUES ($1, $2, 'WAITING', $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12)`, params);
+      return true;
+    }
+    const [r] = await q.query<{ n: number }>(
+      `WITH s AS (SELECT version FROM workflowspecs WHERE colonyname = $2 AND name = $7 AND version = $8 FOR SHARE),
+       g AS (INSERT INTO processgraphs (${NEW_GRAPH})
+             SELECT $1, $2, 'WAITING', $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12 WHERE EXISTS (SELECT 1 FROM s)
+             RETURNING processgraphid),
+       v AS (INSERT INTO workflowvars (processgraphid, colonyname, specname, varname, s, n, t, submissiontime)
+             SELECT g.processgraphid, $2, $7, x.varname, coalesce(x.s, CASE WHEN x.json IS NOT NULL THEN x.json::text END), x.n, x.t, $5
+               FROM g, jsonb_to_recordset($13::jsonb) AS x(varname text, s text, n double precision, t timestamptz, json jsonb))
+       SELECT count(*)::int AS n FROM g`,
+      [...params, JSON.stringify(vars)],
     );
+    return r!.n > 0;
   },
 
   /** The run a caller's key started, if any. */
