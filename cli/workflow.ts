@@ -139,6 +139,8 @@ export function registerWorkflow(program: Command): void {
           .option('--label <label>', 'only workflows with a process with this label')
           .option('--funcname <name>', 'only workflows with a process of this function')
           .option('--nodename <name>', 'only workflows with a process with this node name')
+          .option('--since <time>', 'submitted at or after this ISO time')
+          .option('--until <time>', 'submitted before this ISO time')
           .option('--offset <n>', 'skip this many of the newest (paging)', nonNegativeInt)
           .option('--json', 'print the raw API objects'),
         'member',
