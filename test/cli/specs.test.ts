@@ -158,3 +158,13 @@ test('search: by equality and range, bad filters named; spec remove', async () =
   assert.equal(rm.code, 0, rm.stderr);
   assert.equal(errorLine(await run(['workflow', 'spec', 'get', 'quickstart'], env())).code, 'SPEC_NOT_FOUND');
 });
+
+test('listings take a time range; a bad time is refused naming it', async () => {
+  const future = await run(['workflow', 'pss', '--since', '2100-01-01T00:00:00Z', '--json'], env());
+  assert.deepEqual(json<unknown[]>(future.stdout), []);
+  const all = json<unknown[]>((await run(['process', 'pss', '--since', '2000-01-01T00:00:00Z', '--json'], env())).stdout);
+  assert.ok(all.length > 0);
+  const bad = await run(['process', 'pss', '--until', 'soon'], env());
+  assert.equal(bad.code, 2);
+  assert.match(errorLine(bad).message, /query\.until/);
+});
