@@ -62,6 +62,19 @@ export interface ServerOptions {
   loops?: boolean;
 }
 
+/** The services, each on the store, the clock and the bus; a spec's runs are graphs, a cron may run a spec. */
+function createServices(deps: ServiceDeps): Services {
+  const graphs = createGraphService(deps);
+  const specs = createSpecService(deps, graphs);
+  return {
+    colonies: createColonyService(deps),
+    processes: createProcessService(deps),
+    graphs,
+    crons: createCronService(deps, specs),
+    specs,
+  };
+}
+
 export async function createColoniesServer(config: ServerConfig, opts: ServerOptions = {}): Promise<ColoniesServer> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(config.logLevel);
@@ -93,15 +106,7 @@ export async function createColoniesServer(config: ServerConfig, opts: ServerOpt
   bus.onMissed(() => wake.wakeAll());
 
   const deps: ServiceDeps = { db, clock, log, wake, bus, leaseMs: config.leaseSeconds * 1000 };
-  const graphs = createGraphService(deps);
-  const specs = createSpecService(deps, graphs);
-  const services: Services = {
-    colonies: createColonyService(deps),
-    processes: createProcessService(deps),
-    graphs,
-    crons: createCronService(deps, specs),
-    specs,
-  };
+  const services = createServices(deps);
   const authorize = createAuthorizer(services.colonies, config.serverId);
   // With PostgreSQL there may be other replicas: a nonce must be new to all of them.
   const sharedNonces = db.engine === 'postgres' ? createSharedNonces(db, () => bus.mayHavePeers(), log) : undefined;
