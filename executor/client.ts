@@ -1,6 +1,6 @@
 /** The typed Colonies client: one method per API operation, bound to a key and (usually) a colony. */
 import { createTransport, ColoniesError, type Transport } from './transport.ts';
-import { Workflow } from './workflow.ts';
+import { Workflow, type VariableInput } from './workflow.ts';
 import { Subscriber, type SubscriptionMessage } from './subscriber.ts';
 import type {
   Colony,
@@ -17,7 +17,6 @@ import type {
   WorkflowSpecSummary,
   WorkflowSpecVersion,
 } from '../protocol/types.ts';
-import type { VariableDeclaration } from '../protocol/variables.ts';
 import { LIMITS } from '../protocol/schemas.ts';
 import { OPERATIONS, routePath, type Operation, type PathParams } from '../protocol/routes.ts';
 import { ERROR_CODES } from '../protocol/errors.ts';
@@ -50,10 +49,7 @@ export interface ListOptions {
 }
 
 /** A workflow spec to register: its function specs, and the variables it declares. */
-export type SpecInput =
-  | Workflow
-  | FunctionSpecInput[]
-  | { functionspecs: FunctionSpecInput[]; variables?: Record<string, Partial<VariableDeclaration> & Pick<VariableDeclaration, 'type'>> };
+export type SpecInput = Workflow | FunctionSpecInput[] | { functionspecs: FunctionSpecInput[]; variables?: Record<string, VariableInput> };
 
 /** How to run a registered spec: a version (default: the latest), a run name, an idempotency key. */
 export interface RunOptions {
@@ -376,7 +372,7 @@ export class ColoniesClient {
   // Registered workflow specs
   /** Registers a spec under a name: a new version, or the version an identical spec already has (`added` false). */
   registerWorkflowSpec(name: string, spec: SpecInput) {
-    const body = spec instanceof Workflow ? { functionspecs: spec.functionspecs } : spec;
+    const body = spec instanceof Workflow ? { functionspecs: spec.functionspecs, variables: spec.variables } : spec;
     return this.req<RegisteredSpec>(this.at('registerWorkflowSpec', {}), { name, spec: body });
   }
   listWorkflowSpecs() {

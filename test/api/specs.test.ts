@@ -10,6 +10,8 @@ import { expectError, signedAgent, type SignedAgent } from '../helpers/signed-ag
 import { ColoniesError } from '../../executor/transport.ts';
 import type { ColoniesClient, SpecInput } from '../../executor/client.ts';
 import type { ColonyEvent } from '../../protocol/events.ts';
+import type { ProcessGraph } from '../../protocol/types.ts';
+import { Workflow, funcSpec } from '../../executor/workflow.ts';
 
 const A = '/colonies/colony-a';
 let f: Fixture;
@@ -41,6 +43,7 @@ const greet = (type: string): SpecInput => ({
   variables: { 'input-name': { type: 'string', required: true, index: true }, limit: { type: 'integer', default: 10 } },
 });
 
+const ids = (gs: ProcessGraph[]) => gs.map((g) => g.processgraphid);
 const graphCount = async () => (await client.listProcessGraphs({ count: 10_000 })).length;
 
 test('register: versions 1, 2; an identical spec returns its version; get, list with runs per state', async () => {
@@ -283,4 +286,22 @@ test('the live event of a new run names it, its spec and who started it', async 
   } finally {
     stop();
   }
+});
+
+test('the SDK builds a spec with variables and setvariables from Workflow and funcSpec', async () => {
+  const wf = new Workflow()
+    .variable('n', { type: 'integer', required: true, index: true })
+    .variable('twice', { type: 'integer' })
+    .add(funcSpec({ func: 'double', executortype: 't-sdk', args: [{ $var: 'n' }], setvariables: { twice: '$[0]' } }))
+    .add(funcSpec({ func: 'show', executortype: 't-sdk', kwargs: { v: { $var: 'twice' } }, dependencies: ['double'] }));
+  const r = await client.registerWorkflowSpec('sdk', wf);
+  assert.deepEqual(Object.keys(r.spec.variables), ['n', 'twice']);
+  const e = await f.addExecutor('t-sdk');
+  const g = await client.runWorkflow('sdk', { n: 21 });
+  const [d] = await e.client.assign({ timeout: 0 });
+  assert.deepEqual(d?.in, [21]);
+  await e.client.close(d!.processid, d!.attempt, [42]);
+  const [s] = await e.client.assign({ timeout: 10 });
+  assert.deepEqual(s?.spec.kwargs, { v: 42 });
+  assert.deepEqual(ids(await client.searchWorkflows('sdk', { vars: { n: 21 } })), [g.processgraphid]);
 });
