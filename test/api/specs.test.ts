@@ -300,7 +300,7 @@ test('the SDK builds a spec with variables and setvariables from Workflow and fu
   const g = await client.runWorkflow('sdk', { n: 21 });
   const [d] = await e.client.assign({ timeout: 0 });
   assert.deepEqual(d?.in, [21]);
-  await e.client.close(d!.processid, d!.attempt, [42]);
+  await e.client.close(d.processid, d.attempt, [42]);
   const [s] = await e.client.assign({ timeout: 10 });
   assert.deepEqual(s?.spec.kwargs, { v: 42 });
   assert.deepEqual(ids(await client.searchWorkflows('sdk', { vars: { n: 21 } })), [g.processgraphid]);
