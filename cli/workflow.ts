@@ -101,9 +101,8 @@ function withRun(spec: WorkflowSpecInput, o: { name?: string; key?: string }): W
   return { ...(Array.isArray(spec) ? { functionspecs: spec } : spec), ...(o.name ? { name: o.name } : {}), ...(o.key ? { key: o.key } : {}) };
 }
 
-export function registerWorkflow(program: Command): void {
-  const wf = program.command('workflow').description('workflows (process graphs): submit, list by state, inspect with their DAG, cancel and remove');
-
+/** `workflow submit`: an ad-hoc workflow from a spec file. */
+function registerSubmit(wf: Command): void {
   examples(
     withConnection(
       wf
@@ -140,6 +139,12 @@ export function registerWorkflow(program: Command): void {
       '  ]',
     ],
   );
+}
+
+export function registerWorkflow(program: Command): void {
+  const wf = program.command('workflow').description('workflows (process graphs): submit, list by state, inspect with their DAG, cancel and remove');
+
+  registerSubmit(wf);
 
   for (const [name, state, word] of LISTINGS) {
     examples(
