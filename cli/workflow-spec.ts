@@ -11,7 +11,7 @@ import { declared, typeLabel, type VariableDeclarations } from '../protocol/vari
 import { clientFor, examples, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { renderDag } from './dag.ts';
 import { CliError, EXIT, usage } from './errors.ts';
-import { formatTime, jsonCell, note, print, printJson, renderSection, renderTable, type Cell } from './output.ts';
+import { formatTime, jsonCell, note, print, printJson, renderSection, renderTable, warn, type Cell } from './output.ts';
 import { namesById } from './process.ts';
 import { readJsonFile } from './spec.ts';
 import { finishGraph, waitForGraph } from './wait.ts';
@@ -226,6 +226,7 @@ function registerRun(wf: Command): void {
         ...(o.name ? { name: o.name } : {}),
         ...(o.key ? { key: o.key } : {}),
       });
+      warn(g.warnings);
       if (!o.wait) {
         if (o.json) printJson(g);
         else print(g.processgraphid);

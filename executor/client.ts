@@ -393,7 +393,7 @@ export class ColoniesClient {
   }
   /** Runs a registered spec by name with its variables: runWorkflow('quickstart', {'input-name': 'obi-wan'}). */
   runWorkflow(name: string, variables: Record<string, unknown> = {}, o: RunOptions = {}) {
-    return this.req<ProcessGraph>(this.at('runWorkflow', { name }), { variables, ...o });
+    return this.req<Submitted<ProcessGraph>>(this.at('runWorkflow', { name }), { variables, ...o });
   }
   /** Runs of a spec by the values of its indexed variables, newest first. */
   searchWorkflows(name: string, o: SearchOptions = {}) {

@@ -161,6 +161,11 @@ export function createSpecService(deps: ServiceDeps, graphs: GraphService) {
       return graphs.submit(colonyname, row.spec.functionspecs, runPlan(colonyname, row, origin, r));
     },
 
+    /** The function specs of a version (cached like a run's): what a run of it asks executors to serve. */
+    async functionSpecs(colonyname: string, name: string, version: number): Promise<FunctionSpec[]> {
+      return (await cachedSpec(colonyname, name, version)).spec.functionspecs;
+    },
+
     /** Runs of a spec by the values of its indexed variables (the latest version's declarations), newest first. */
     async search(colonyname: string, name: string, q: SearchRequest): Promise<ProcessGraph[]> {
       const row = await requireSpec(db, colonyname, name);
