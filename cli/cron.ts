@@ -6,6 +6,8 @@ import { usage } from './errors.ts';
 import { formatTime, note, print, printJson, renderSection, renderTable, type Cell } from './output.ts';
 import { parseWorkflowSpec, readJsonFile } from './spec.ts';
 import { finishGraph, waitForGraph } from './wait.ts';
+import { parseVars } from './workflow-spec.ts';
+import type { ColoniesClient } from '../executor/client.ts';
 
 type Flags = ConnectionFlags & { json?: boolean };
 type NameFlags = Flags & { name: string };
@@ -30,10 +32,39 @@ function cronView(c: Cron): string {
     ['Last workflow', c.lastprocessgraphid ?? ''],
     ['Runs / skips', `${c.runs} / ${c.skips}`],
     ['Last skip', c.lastskipreason],
+    ['Runs', c.specname ? `workflow spec ${c.specname}${c.specversion ? ` version ${c.specversion}` : ' (latest version)'}` : 'its workflow'],
+    [
+      'Variables',
+      Object.entries(c.variables)
+        .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+        .join('\n'),
+    ],
     ['Functions', c.functionspecs.map((s) => s.nodename).join(', ')],
     ['Created', formatTime(c.created)],
   ];
   return renderSection(`Cron ${c.name}`, pairs);
+}
+
+type AddFlags = Flags & {
+  name: string;
+  spec?: string;
+  workflowspec?: string;
+  version?: number;
+  var: string[];
+  cron?: string;
+  interval?: number;
+  waitprevious?: boolean;
+  type?: string;
+};
+
+const collectVar = (v: string, all: string[] = []) => [...all, v];
+
+/** What the cron runs: the workflow file, or a registered spec with its variables typed by the declarations. */
+async function cronWork(client: ColoniesClient, o: AddFlags) {
+  if ((o.spec === undefined) === (o.workflowspec === undefined)) throw usage('give exactly one of --spec <file> and --workflowspec <name>');
+  if (o.spec !== undefined) return { workflow: parseWorkflowSpec(await readJsonFile(o.spec), o.spec, o.type) };
+  const v = await client.getWorkflowSpec(o.workflowspec!, o.version ? { version: o.version } : {});
+  return { spec: { name: v.name, ...(o.version ? { version: o.version } : {}), variables: parseVars(o.var, v.spec.variables) } };
 }
 
 export function registerCron(program: Command): void {
@@ -45,19 +76,22 @@ export function registerCron(program: Command): void {
         .command('add')
         .description('add a cron (the workflow and the expression are checked now, not at the first firing)')
         .requiredOption('--name <name>', 'unique in the colony')
-        .requiredOption('--spec <file>', 'the workflow: a JSON array of function specs, or {"functionspecs": [...]} ("-" reads stdin)')
+        .option('--spec <file>', 'the workflow: a JSON array of function specs, or {"functionspecs": [...]} ("-" reads stdin)')
+        .option('--workflowspec <name>', 'or: run this registered workflow spec (its latest version, unless --version)')
+        .option('--version <n>', 'with --workflowspec: pin this version', positiveInt)
+        .option('--var <name=value>', 'with --workflowspec: a variable, typed by its declaration (repeat for each)', collectVar, [])
         .option('--cron <expr>', 'cron expression: 5 fields, or 6 with seconds first (server time zone)')
         .option('--interval <s>', 'or: every this many seconds', positiveInt)
         .option('--waitprevious', 'skip a firing while the previous workflow is still waiting or running')
         .option('--type <type>', 'executor type for specs that name none')
         .option('--json', 'print the raw API object'),
       'member',
-    ).action(async (o: Flags & { name: string; spec: string; cron?: string; interval?: number; waitprevious?: boolean; type?: string }) => {
+    ).action(async (o: AddFlags) => {
       if ((o.cron === undefined) === (o.interval === undefined)) throw usage('give exactly one of --cron <expr> and --interval <s>');
-      const workflow = parseWorkflowSpec(await readJsonFile(o.spec), o.spec, o.type);
-      const c = await clientFor(o, 'member').addCron({
+      const client = clientFor(o, 'member');
+      const c = await client.addCron({
         name: o.name,
-        workflow,
+        ...(await cronWork(client, o)),
         ...(o.cron !== undefined ? { cronexpression: o.cron } : { interval: o.interval! }),
         waitforprevprocessgraph: o.waitprevious === true,
       });
@@ -68,6 +102,7 @@ export function registerCron(program: Command): void {
       'colonies cron add --name nightly --spec etl.json --cron "0 2 * * *"',
       'colonies cron add --name poll --spec check.json --interval 30 --waitprevious',
       'colonies cron add --name fast --spec wf.json --cron "*/10 * * * * *"   # every 10 seconds',
+      'colonies cron add --name daily-report --workflowspec report --var dataset=sales --cron "0 6 * * *"',
     ],
   );
 

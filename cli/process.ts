@@ -43,10 +43,12 @@ export interface ListFlags {
   label?: string;
   funcname?: string;
   nodename?: string;
+  since?: string;
+  until?: string;
 }
 
 export function listFilters(o: ListFlags): ListFlags {
-  return { count: o.count, offset: o.offset, label: o.label, funcname: o.funcname, nodename: o.nodename };
+  return { count: o.count, offset: o.offset, label: o.label, funcname: o.funcname, nodename: o.nodename, since: o.since, until: o.until };
 }
 
 /** removeall's state flags. */
@@ -259,6 +261,8 @@ function registerListings(proc: Command): void {
           .option('--label <label>', 'only processes with this label')
           .option('--funcname <name>', 'only processes of this function')
           .option('--nodename <name>', 'only processes with this node name')
+          .option('--since <time>', 'submitted at or after this ISO time')
+          .option('--until <time>', 'submitted before this ISO time')
           .option('--offset <n>', 'skip this many of the newest (paging)', nonNegativeInt)
           .option('--json', 'print the raw API objects'),
         'member',

@@ -1,14 +1,16 @@
 /** `colonies workflow submit | ps | psw | pss | psf | psc | get | cancel | remove | removeall` (a workflow is a process graph). */
 import type { Command } from 'commander';
 import type { ProcessGraph, ProcessGraphWithProcesses } from '../protocol/types.ts';
+import type { WorkflowSpecInput } from '../protocol/schemas.ts';
 import { confirm } from './confirm.ts';
 import { clientFor, examples, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { layersOf, renderDag } from './dag.ts';
 import { usage } from './errors.ts';
-import { durationBetween, formatTime, note, print, printJson, renderSection, renderTable, style, warn, type Cell } from './output.ts';
+import { durationBetween, formatTime, jsonCell, note, print, printJson, renderSection, renderTable, style, warn, type Cell } from './output.ts';
 import { LISTINGS, listFilters, namesById, REMOVE_FLAGS, removeAllState, stateCell, timeColumn, who, type ListFlags } from './process.ts';
 import { parseWorkflowSpec, readJsonFile } from './spec.ts';
 import { finishGraph, graphCounts, waitForGraph } from './wait.ts';
+import { registerWorkflowSpecs, startedBy } from './workflow-spec.ts';
 
 type Flags = ConnectionFlags & { json?: boolean };
 type GraphFlags = Flags & { processgraphid?: string; workflowid?: string };
@@ -28,13 +30,21 @@ function withGraphId(cmd: Command): Command {
 export function graphTable(list: ProcessGraph[], state: ProcessGraph['state'], names: Map<string, string>): string {
   const [timeHeader, time] = timeColumn(state);
   return renderTable(
-    ['PROCESSGRAPH ID', { header: 'PROCESSES', align: 'right' }, 'SUBMISSION TIME', ...(state === 'WAITING' ? [] : [timeHeader]), 'INITIATOR'],
+    [
+      'NAME',
+      'PROCESSGRAPH ID',
+      { header: 'PROCESSES', align: 'right' },
+      'SUBMISSION TIME',
+      ...(state === 'WAITING' ? [] : [timeHeader]),
+      'STARTED BY',
+    ],
     list.map((g) => [
+      g.name,
       g.processgraphid,
       `${g.successcount}/${g.processcount}`,
       formatTime(g.submissiontime),
       ...(state === 'WAITING' ? [] : [time(g)]),
-      names.get(g.initiatorid) ?? g.initiatorid.slice(0, 12) + '…',
+      startedBy(g, names),
     ]),
   );
 }
@@ -56,9 +66,11 @@ export function graphView(g: ProcessGraphWithProcesses, names: Map<string, strin
     .map((s) => `${c[s]} ${s}`)
     .join(', ');
   const summary: [string, Cell][] = [
+    ...(g.name ? ([['Name', g.name]] as [string, Cell][]) : []),
+    ...(g.specname ? ([['Spec', `${g.specname} version ${g.specversion}`]] as [string, Cell][]) : []),
     ['State', stateCell(g.state)],
     ['Processes', `${g.processes.length}${counts ? ` (${counts})` : ''}`],
-    ['Initiator', who(g.initiatorid, names)],
+    ['Started by', g.cronname ? `cron ${g.cronname}` : g.initiatorname || who(g.initiatorid, names)],
     ['Submitted', formatTime(g.submissiontime)],
     ['Started', formatTime(g.starttime)],
     ['Ended', formatTime(g.endtime)],
@@ -67,6 +79,8 @@ export function graphView(g: ProcessGraphWithProcesses, names: Map<string, strin
   if (g.errors.length > 0) summary.push(['Errors', g.errors.join('\n')]);
   const waiting = waitReasons(g.processes);
   if (waiting) summary.push(['Waiting', waiting]);
+  const vars = Object.entries(g.variables ?? {});
+  if (vars.length > 0) summary.push(['Variables', vars.map(([k, v]) => `${k} = ${jsonCell(v)}`).join('\n')]);
   const ordered = layersOf(g.processes).flat(); // the DAG's order: roots first
   const shown = all ? ordered : ordered.slice(0, ROWS);
   const table = renderTable(
@@ -81,9 +95,14 @@ export function graphView(g: ProcessGraphWithProcesses, names: Map<string, strin
   ].join('\n\n');
 }
 
-export function registerWorkflow(program: Command): void {
-  const wf = program.command('workflow').description('workflows (process graphs): submit, list by state, inspect with their DAG, cancel and remove');
+/** The workflow with the run's name and idempotency key, when given. */
+function withRun(spec: WorkflowSpecInput, o: { name?: string; key?: string }): WorkflowSpecInput {
+  if (!o.name && !o.key) return spec;
+  return { ...(Array.isArray(spec) ? { functionspecs: spec } : spec), ...(o.name ? { name: o.name } : {}), ...(o.key ? { key: o.key } : {}) };
+}
 
+/** `workflow submit`: an ad-hoc workflow from a spec file. */
+function registerSubmit(wf: Command): void {
   examples(
     withConnection(
       wf
@@ -91,14 +110,16 @@ export function registerWorkflow(program: Command): void {
         .description('submit a workflow; prints its id (or, with --wait, the outputs of its leaf nodes)')
         .requiredOption('--spec <file>', 'a JSON file: an array of function specs, or {"functionspecs": [...]} ("-" reads stdin)')
         .option('--type <type>', 'executor type for specs that name none')
+        .option('--name <name>', 'name the run (shown instead of its id)')
+        .option('--key <key>', 'idempotency key: a second submit with this key returns the first run')
         .option('--wait', 'wait for it to finish (progress on stderr), print {nodename: out} of its leaves; exit 1 if it failed')
         .option('--timeout <s>', 'with --wait: give up after this many seconds (exit 1)', positiveInt)
         .option('--json', 'print the raw process graph (the final one, with its processes, with --wait)'),
       'member',
-    ).action(async (o: Flags & { spec: string; type?: string; wait?: boolean; timeout?: number }) => {
+    ).action(async (o: Flags & { spec: string; type?: string; name?: string; key?: string; wait?: boolean; timeout?: number }) => {
       const spec = parseWorkflowSpec(await readJsonFile(o.spec), o.spec, o.type);
       const client = clientFor(o, 'member');
-      const g = await client.submitWorkflow(spec);
+      const g = await client.submitWorkflow(withRun(spec, o));
       warn(g.warnings);
       if (!o.wait) {
         if (o.json) printJson(g);
@@ -118,6 +139,12 @@ export function registerWorkflow(program: Command): void {
       '  ]',
     ],
   );
+}
+
+export function registerWorkflow(program: Command): void {
+  const wf = program.command('workflow').description('workflows (process graphs): submit, list by state, inspect with their DAG, cancel and remove');
+
+  registerSubmit(wf);
 
   for (const [name, state, word] of LISTINGS) {
     examples(
@@ -129,6 +156,8 @@ export function registerWorkflow(program: Command): void {
           .option('--label <label>', 'only workflows with a process with this label')
           .option('--funcname <name>', 'only workflows with a process of this function')
           .option('--nodename <name>', 'only workflows with a process with this node name')
+          .option('--since <time>', 'submitted at or after this ISO time')
+          .option('--until <time>', 'submitted before this ISO time')
           .option('--offset <n>', 'skip this many of the newest (paging)', nonNegativeInt)
           .option('--json', 'print the raw API objects'),
         'member',
@@ -186,6 +215,8 @@ export function registerWorkflow(program: Command): void {
     }),
     ['colonies workflow remove -g 3f2a…', 'colonies workflow remove -g 3f2a… --force'],
   );
+
+  registerWorkflowSpecs(wf);
 
   const removeAll = wf
     .command('removeall')

@@ -1,6 +1,6 @@
 /** The typed Colonies client: one method per API operation, bound to a key and (usually) a colony. */
 import { createTransport, ColoniesError, type Transport } from './transport.ts';
-import { Workflow } from './workflow.ts';
+import { Workflow, type VariableInput } from './workflow.ts';
 import { Subscriber, type SubscriptionMessage } from './subscriber.ts';
 import type {
   Colony,
@@ -11,10 +11,13 @@ import type {
   Process,
   ProcessGraph,
   ProcessGraphWithProcesses,
+  RegisteredSpec,
   SubmitResult,
   Submitted,
   User,
   FunctionInfo,
+  WorkflowSpecSummary,
+  WorkflowSpecVersion,
 } from '../protocol/types.ts';
 import { LIMITS } from '../protocol/schemas.ts';
 import { OPERATIONS, routePath, type Operation, type PathParams } from '../protocol/routes.ts';
@@ -36,12 +39,56 @@ export interface ClientOptions {
 export interface ListOptions {
   state?: ProcessState;
   executortype?: string;
+  /** Submitted at or after / before these ISO times (processes only). */
+  since?: string;
+  until?: string;
   label?: string;
   funcname?: string;
   nodename?: string;
   count?: number;
   /** Skip this many of the newest matches. */
   offset?: number;
+}
+
+/** A workflow spec to register: its function specs, and the variables it declares. */
+export type SpecInput = Workflow | FunctionSpecInput[] | { functionspecs: FunctionSpecInput[]; variables?: Record<string, VariableInput> };
+
+/** How to run a registered spec: a version (default: the latest), a run name, an idempotency key. */
+export interface RunOptions {
+  version?: number;
+  name?: string;
+  /** A second run with the same key in the colony returns the first run instead of starting another. */
+  key?: string;
+}
+
+/**
+ * Runs of a spec by its indexed variables: `vars` values are matched for equality; `ranges` give
+ * bounds for numbers and times ({ total: { gte: 10, lt: 100 } }).
+ */
+export interface SearchOptions {
+  /** Filters as the server reads them: "name=value", "total>=10" (the CLI's --var). */
+  filters?: string[];
+  vars?: Record<string, string | number | boolean | object | null>;
+  ranges?: Record<string, { gt?: number | string; gte?: number | string; lt?: number | string; lte?: number | string }>;
+  state?: ProcessState;
+  since?: string;
+  until?: string;
+  count?: number;
+  offset?: number;
+}
+
+const RANGE_OPS = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+
+/** The `var` filters of a search, as the server reads them (name=value, name>=value …). */
+export function varFilters(o: SearchOptions): string[] {
+  const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  const out = [...(o.filters ?? []), ...Object.entries(o.vars ?? {}).map(([k, v]) => `${k}=${text(v)}`)];
+  for (const [k, r] of Object.entries(o.ranges ?? {}))
+    for (const [op, sym] of Object.entries(RANGE_OPS)) {
+      const v = r[op as keyof typeof RANGE_OPS];
+      if (v !== undefined) out.push(`${k}${sym}${text(v)}`);
+    }
+  return out;
 }
 
 /** An attempt an executor runs: reported with its assigns and heartbeats (its lease). */
@@ -328,10 +375,43 @@ export class ColoniesClient {
     return this.req<Process[]>(this.at('addChildren', { id: processgraphid }), { parentprocessid, children });
   }
 
+  // Registered workflow specs
+  /** Registers a spec under a name: a new version, or the version an identical spec already has (`added` false). */
+  registerWorkflowSpec(name: string, spec: SpecInput) {
+    const body = spec instanceof Workflow ? { functionspecs: spec.functionspecs, variables: spec.variables } : spec;
+    return this.req<RegisteredSpec>(this.at('registerWorkflowSpec', {}), { name, spec: body });
+  }
+  listWorkflowSpecs() {
+    return this.req<WorkflowSpecSummary[]>(this.at('listWorkflowSpecs', {}));
+  }
+  getWorkflowSpec(name: string, o: { version?: number } = {}) {
+    return this.req<WorkflowSpecVersion>(this.at('getWorkflowSpec', { name }), undefined, { version: o.version });
+  }
+  /** Removes every version; refused (SPEC_IN_USE) while runs wait or run, unless `force`. */
+  removeWorkflowSpec(name: string, o: { force?: boolean } = {}) {
+    return this.req<void>(this.at('removeWorkflowSpec', { name }), undefined, { force: o.force });
+  }
+  /** Runs a registered spec by name with its variables: runWorkflow('quickstart', {'input-name': 'obi-wan'}). */
+  runWorkflow(name: string, variables: Record<string, unknown> = {}, o: RunOptions = {}) {
+    return this.req<Submitted<ProcessGraph>>(this.at('runWorkflow', { name }), { variables, ...o });
+  }
+  /** Runs of a spec by the values of its indexed variables, newest first. */
+  searchWorkflows(name: string, o: SearchOptions = {}) {
+    const to = this.at('searchWorkflows', { name });
+    const q = new URLSearchParams();
+    for (const f of varFilters(o)) q.append('var', f);
+    for (const k of ['state', 'since', 'until', 'count', 'offset'] as const) if (o[k] !== undefined) q.append(k, String(o[k]));
+    const qs = q.toString().replace(/\+/g, '%20');
+    // Repeated `var` parameters: written into the path, which is signed as it is sent.
+    return this.req<ProcessGraph[]>({ method: to.method, path: to.path + (qs ? `?${qs}` : '') });
+  }
+
   // Crons
   addCron(c: {
     name: string;
-    workflow: Workflow | WorkflowSpecInput;
+    workflow?: Workflow | WorkflowSpecInput;
+    /** Or a registered spec, run with these variables (the latest version unless one is given). */
+    spec?: { name: string; version?: number; variables?: Record<string, unknown> };
     cronexpression?: string;
     interval?: number;
     waitforprevprocessgraph?: boolean;

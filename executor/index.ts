@@ -1,8 +1,18 @@
 /** The Colonies TypeScript SDK. */
-export { ColoniesClient, serverUrl, type ClientOptions, type ListOptions, type ChildOptions, type Held } from './client.ts';
+export {
+  ColoniesClient,
+  serverUrl,
+  type ClientOptions,
+  type ListOptions,
+  type ChildOptions,
+  type Held,
+  type SpecInput,
+  type RunOptions,
+  type SearchOptions,
+} from './client.ts';
 export { ColoniesError, createTransport, type Transport } from './transport.ts';
 export { Executor, toOutput, type ExecutionContext, type ExecutorFunction, type ExecutorOptions } from './executor.ts';
-export { funcSpec, Workflow, type FuncSpecOptions } from './workflow.ts';
+export { funcSpec, Workflow, type FuncSpecOptions, type VariableInput } from './workflow.ts';
 export { clientEnv, CLIENT_ENV_VARS, type ClientEnv } from './env.ts';
 export { generateKeyPair, idOf } from '../protocol/crypto.ts';
 export type * from '../protocol/types.ts';

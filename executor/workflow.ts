@@ -1,5 +1,7 @@
 /** Building workflows in code, mirroring pycolonies' func_spec and Workflow. */
+import type { z } from 'zod';
 import type { FunctionSpecInput, WorkflowSpecInput } from '../protocol/schemas.ts';
+import type { VariableDeclaration } from '../protocol/variables.ts';
 
 export interface FuncSpecOptions {
   /** A function (its name is used) or a function name. */
@@ -14,6 +16,8 @@ export interface FuncSpecOptions {
   priority?: number;
   label?: string;
   dependencies?: string[];
+  /** Run variables set from this process's output when it closes: { total: '$[0]' }. */
+  setvariables?: Record<string, string>;
 }
 
 export function funcSpec(o: FuncSpecOptions): FunctionSpecInput & { conditions: { dependencies: string[] } } {
@@ -31,17 +35,28 @@ export function funcSpec(o: FuncSpecOptions): FunctionSpecInput & { conditions: 
     priority: o.priority ?? 0,
     label: o.label ?? '',
     conditions: { dependencies: [...(o.dependencies ?? [])] },
+    ...(o.setvariables ? { setvariables: o.setvariables } : {}),
   };
 }
 
+/** A variable's declaration as a workflow states it (see protocol/variables.ts). */
+export type VariableInput = z.input<typeof VariableDeclaration>;
+
 export class Workflow {
   readonly functionspecs: ReturnType<typeof funcSpec>[] = [];
+  readonly variables: Record<string, VariableInput> = {};
   constructor(readonly colonyname?: string) {}
   add(spec: ReturnType<typeof funcSpec>): this {
     this.functionspecs.push(spec);
     return this;
   }
+  /** Declares a variable: args and kwargs may then refer to it as { $var: name }. */
+  variable(name: string, declaration: VariableInput): this {
+    this.variables[name] = declaration;
+    return this;
+  }
   toJSON(): WorkflowSpecInput {
-    return { ...(this.colonyname ? { colonyname: this.colonyname } : {}), functionspecs: this.functionspecs };
+    const vars = Object.keys(this.variables).length > 0 ? { variables: this.variables } : {};
+    return { ...(this.colonyname ? { colonyname: this.colonyname } : {}), functionspecs: this.functionspecs, ...vars };
   }
 }

@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   PROCESS_NOT_FOUND: { status: 404, description: 'No such process in this colony.' },
   CRON_NOT_FOUND: { status: 404, description: 'No such cron in this colony.' },
   PROCESSGRAPH_NOT_FOUND: { status: 404, description: 'No such process graph in this colony.' },
+  SPEC_NOT_FOUND: { status: 404, description: 'No such registered workflow spec (or version of it) in this colony.' },
   // 409: state does not allow it
   ALREADY_EXISTS: { status: 409, description: 'An object with this name or id already exists.' },
   PROCESS_NOT_RUNNING: { status: 409, description: 'The process is not RUNNING (it may have timed out, been cancelled or closed).' },
@@ -35,6 +36,7 @@ export const ERROR_CODES = {
   PART_OF_GRAPH: { status: 409, description: 'The process belongs to a process graph; act on the graph instead.' },
   INVALID_GRAPH_CHANGE: { status: 409, description: 'add_child: the parent is not running in this graph, or the named child is no longer waiting.' },
   PROCESS_FINISHED: { status: 409, description: 'The process or graph has already finished.' },
+  SPEC_IN_USE: { status: 409, description: 'The workflow spec has runs waiting or running; remove it with force, or when they are done.' },
   // 413, 431, 5xx
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The request body exceeds the size limit.' },
   HEADERS_TOO_LARGE: { status: 431, description: "The request's path and headers exceed 16 KiB." },

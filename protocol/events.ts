@@ -19,7 +19,17 @@ export type ColonyEvent =
       assignedexecutorid: string | null;
       time: string;
     }
-  | { type: 'processgraph'; colonyname: string; processgraphid: string; state: ProcessState; time: string }
+  | {
+      type: 'processgraph';
+      colonyname: string;
+      processgraphid: string;
+      state: ProcessState;
+      time: string;
+      /** When the run starts (WAITING): its name, its spec, and who started it (a user's or executor's name, or `cron N`). */
+      name?: string;
+      specname?: string | null;
+      startedby?: string;
+    }
   /** add_child changed a graph's shape: subscribers that draw it fetch it again. */
   | { type: 'processes-added'; colonyname: string; processgraphid: string; parentprocessid: string; count: number; time: string }
   | ({ type: 'log'; colonyname: string; processgraphid: string | null } & LogEntry);

@@ -18,6 +18,8 @@ export interface Issue {
  */
 function flatten(issue: z.core.$ZodIssue, prefix: PropertyKey[]): { path: PropertyKey[]; message: string }[] {
   const path = [...prefix, ...issue.path];
+  // Each unknown key is an issue at its own path, so that the reply names it (a misspelt filter, say).
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => ({ path: [...path, k], message: `unknown field "${k}"` }));
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     const depth = (branch: z.core.$ZodIssue[]) => Math.min(...branch.map((i) => i.path.length));
     const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PROCESS_STATES } from './states.ts';
 import { HEX_ID } from './signing.ts';
 import { INT32_MAX, jsonObject, jsonValue, storableString } from './values.ts';
+import { isDateTime, jsonPath, variableName, VariableDeclarations } from './variables.ts';
 
 export const LIMITS = {
   maxNameLength: 200,
@@ -58,6 +59,8 @@ const FunctionSpecFields = z.object({
   maxretries: z.number().int().min(UNLIMITED_RETRIES, `-1 (retry without limit) or 0 to ${LIMITS.maxRetries}`).max(LIMITS.maxRetries).default(0),
   label: storableString().max(LIMITS.maxNameLength).default(''),
   conditions: Conditions,
+  /** Run variables set from this process's output when it closes: {"total": "$[0]"}. */
+  setvariables: z.record(variableName, jsonPath).optional(),
 });
 
 /** A function spec as users write it; normalised so that nodename and executortype are always set. */
@@ -73,14 +76,62 @@ export const FunctionSpec = FunctionSpecFields.transform((s, ctx) => {
 export type FunctionSpecInput = z.input<typeof FunctionSpec>;
 export type FunctionSpec = z.output<typeof FunctionSpec>;
 
-/** A workflow: {functionspecs:[…]} (SDK) or a bare array of specs (the CLI's file format). */
+/** A caller's key that makes a run or submit idempotent within the colony. */
+export const idempotencyKey = storableString().min(1).max(LIMITS.maxNameLength);
+/** A run's name, shown instead of its id. */
+export const runName = storableString().min(1).max(LIMITS.maxNameLength);
+
+/**
+ * A workflow: {functionspecs:[…], variables?} (SDK, registered specs) or a bare array of specs (the
+ * CLI's file format). A submit may name the run and give an idempotency key.
+ */
 export const WorkflowSpec = z
   .union([
-    z.object({ colonyname: resourceName.optional(), functionspecs: z.array(FunctionSpec).min(1).max(LIMITS.maxWorkflowSpecs) }),
+    z.object({
+      colonyname: resourceName.optional(),
+      functionspecs: z.array(FunctionSpec).min(1).max(LIMITS.maxWorkflowSpecs),
+      variables: VariableDeclarations.optional(),
+      name: runName.optional(),
+      key: idempotencyKey.optional(),
+    }),
     z.array(FunctionSpec).min(1).max(LIMITS.maxWorkflowSpecs),
   ])
-  .transform((w) => (Array.isArray(w) ? { functionspecs: w } : { functionspecs: w.functionspecs }));
+  .transform((w) =>
+    Array.isArray(w)
+      ? { functionspecs: w, variables: {} }
+      : { functionspecs: w.functionspecs, variables: w.variables ?? {}, name: w.name, key: w.key },
+  );
 export type WorkflowSpecInput = z.input<typeof WorkflowSpec>;
+export type WorkflowSpec = z.output<typeof WorkflowSpec>;
+
+/** A spec to register under a name: the workflow (its functions and variables), validated like a submit. */
+export const RegisterSpecRequest = z
+  .object({
+    name: resourceName,
+    spec: z.union([
+      z.object({ functionspecs: z.array(FunctionSpec).min(1).max(LIMITS.maxWorkflowSpecs), variables: VariableDeclarations.optional() }).strict(),
+      z.array(FunctionSpec).min(1).max(LIMITS.maxWorkflowSpecs),
+    ]),
+  })
+  .strict()
+  .transform((r) => ({
+    name: r.name,
+    spec: Array.isArray(r.spec)
+      ? { functionspecs: r.spec, variables: {} }
+      : { functionspecs: r.spec.functionspecs, variables: r.spec.variables ?? {} },
+  }));
+export type RegisterSpecInput = z.input<typeof RegisterSpecRequest>;
+
+/** Run a registered spec by name: its variables' values, a version (default: the latest), a run name, a key. */
+export const RunWorkflowRequest = z
+  .object({
+    variables: z.record(z.string(), jsonValue).default({}),
+    version: z.number().int().min(1).max(INT32_MAX).optional(),
+    name: runName.optional(),
+    key: idempotencyKey.optional(),
+  })
+  .strict();
+export type RunWorkflowInput = z.input<typeof RunWorkflowRequest>;
 
 export const AddColonyRequest = z.object({ colonyname: resourceName, colonyid: identityId });
 export const AddExecutorRequest = z.object({
@@ -152,24 +203,50 @@ const nameFilters = {
   funcname: storableString().max(LIMITS.maxNameLength).optional(),
   nodename: storableString().max(LIMITS.maxNameLength).optional(),
 };
-export const ListProcessesQuery = z.object({
-  state: z.enum(PROCESS_STATES).optional(),
-  executortype: resourceName.optional(),
-  ...nameFilters,
-  ...paging,
-});
+const time = z.string().refine(isDateTime, 'an ISO 8601 date-time such as 2026-01-31T12:00:00Z');
+/** Submitted at or after `since`, before `until`. */
+const timeRange = { since: time.optional(), until: time.optional() };
+
+// Every query is strict: an unknown parameter (a misspelt filter) is refused with its name, not ignored.
+export const ListProcessesQuery = z
+  .object({
+    state: z.enum(PROCESS_STATES).optional(),
+    executortype: resourceName.optional(),
+    ...nameFilters,
+    ...timeRange,
+    ...paging,
+  })
+  .strict();
 /** Graphs filtered by label/funcname/nodename are those with at least one such process. */
-export const ListGraphsQuery = z.object({
-  state: z.enum(PROCESS_STATES).optional(),
-  ...nameFilters,
-  ...paging,
-});
-export const RemoveAllQuery = z.object({ state: z.enum(PROCESS_STATES).optional() });
-export const ForceQuery = z.object({ force: z.enum(['true', 'false']).optional() });
-export const LogsQuery = z.object({
-  count: intFromQuery(1, LIMITS.maxListCount).default(LIMITS.defaultListCount),
-  since: z.coerce.number().int().min(0).optional(),
-});
+export const ListGraphsQuery = z
+  .object({
+    state: z.enum(PROCESS_STATES).optional(),
+    ...nameFilters,
+    ...timeRange,
+    ...paging,
+  })
+  .strict();
+/**
+ * Runs of a registered spec, by the values of its indexed variables: each `var` is `name=value`, or for
+ * numbers and times `name>=v`, `name>v`, `name<=v`, `name<v` (repeat `var` to combine).
+ */
+export const SearchRunsQuery = z
+  .object({
+    var: z.union([storableString().max(1000), z.array(storableString().max(1000)).max(20)]).optional(),
+    state: z.enum(PROCESS_STATES).optional(),
+    ...timeRange,
+    ...paging,
+  })
+  .strict();
+export const VersionQuery = z.object({ version: intFromQuery(1, INT32_MAX).optional() }).strict();
+export const RemoveAllQuery = z.object({ state: z.enum(PROCESS_STATES).optional() }).strict();
+export const ForceQuery = z.object({ force: z.enum(['true', 'false']).optional() }).strict();
+export const LogsQuery = z
+  .object({
+    count: intFromQuery(1, LIMITS.maxListCount).default(LIMITS.defaultListCount),
+    since: z.coerce.number().int().min(0).optional(),
+  })
+  .strict();
 
 /** add_child: splice a new process into a running graph (the caller runs the parent). */
 export const AddChildRequest = z.object({
@@ -194,7 +271,16 @@ export const AddChildrenRequest = z.object({
 export const AddCronRequest = z
   .object({
     name: resourceName,
-    workflow: WorkflowSpec,
+    /** The workflow inline, or `spec`: a registered one run with variables. */
+    workflow: WorkflowSpec.optional(),
+    spec: z
+      .object({
+        name: resourceName,
+        version: z.number().int().min(1).max(INT32_MAX).optional(),
+        variables: z.record(z.string(), jsonValue).default({}),
+      })
+      .strict()
+      .optional(),
     cronexpression: storableString().max(LIMITS.maxNameLength).optional(),
     interval: z.number().int().min(1).max(LIMITS.maxDeadlineSeconds).optional(),
     /** Skip a firing while the previous run's graph is still waiting or running. */
@@ -203,6 +289,10 @@ export const AddCronRequest = z
   .refine((c) => (c.cronexpression ? 1 : 0) + (c.interval ? 1 : 0) === 1, {
     message: 'give exactly one of cronexpression and interval',
     path: ['cronexpression'],
+  })
+  .refine((c) => (c.workflow ? 1 : 0) + (c.spec ? 1 : 0) === 1, {
+    message: 'give exactly one of workflow and spec',
+    path: ['workflow'],
   });
 export type AddCronInput = z.input<typeof AddCronRequest>;
 

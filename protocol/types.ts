@@ -2,6 +2,7 @@
 import type { ErrorBody } from './errors.ts';
 import type { ExecutorState, ProcessState } from './states.ts';
 import type { FunctionSpec } from './schemas.ts';
+import type { VariableDeclarations } from './variables.ts';
 
 export interface Colony {
   colonyname: string;
@@ -68,8 +69,43 @@ export interface ProcessGraph {
   endtime: string | null;
   /** Why the graph failed or was cancelled. */
   errors: string[];
+  /** The run's name: given at submit, else its spec's or its cron's name ('' for an unnamed submit). */
+  name: string;
+  /** The registered spec it runs, and which version (null for an ad-hoc submit). */
+  specname: string | null;
+  specversion: number | null;
+  /** Who started it: the user's or executor's name ('' for the colony owner), or the cron that fired it. */
+  initiatorname: string;
+  cronname: string | null;
   /** Present when one graph is fetched, in submission order; lists leave it out. */
   processids?: string[];
+  /** The run's variables as they are now; present when one graph is fetched. */
+  variables?: Record<string, unknown>;
+}
+
+/** A registered workflow spec: one immutable version. */
+export interface WorkflowSpecVersion {
+  colonyname: string;
+  name: string;
+  version: number;
+  spec: { functionspecs: FunctionSpec[]; variables: VariableDeclarations };
+  hash: string;
+  initiatorid: string;
+  created: string;
+}
+
+/** What registering answers: the version, and `added` false when an identical spec was already registered. */
+export interface RegisteredSpec extends WorkflowSpecVersion {
+  added: boolean;
+}
+
+/** A spec in the colony's list: its latest version and its runs per state. */
+export interface WorkflowSpecSummary {
+  name: string;
+  latestversion: number;
+  versions: number;
+  created: string;
+  runs: StateCounts;
 }
 
 export interface ProcessGraphWithProcesses extends ProcessGraph {
@@ -96,7 +132,12 @@ export interface Cron {
   cronid: string;
   colonyname: string;
   name: string;
+  /** The workflow inline (empty when the cron runs a registered spec). */
   functionspecs: FunctionSpec[];
+  /** The registered spec it runs (the latest version when specversion is null), with these variables. */
+  specname: string | null;
+  specversion: number | null;
+  variables: Record<string, unknown>;
   cronexpression: string;
   /** Seconds between firings (0 when a cron expression is used). */
   interval: number;

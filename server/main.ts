@@ -15,6 +15,7 @@ import { createProcessService } from './services/processes.ts';
 import { createGraphService } from './services/graphs.ts';
 import { createCronService } from './services/crons.ts';
 import { createFunctionService } from './services/functions.ts';
+import { createSpecService } from './services/workflows/specs.ts';
 import { createAuthorizer } from './auth/authorize.ts';
 import { createVerifier } from './auth/verify.ts';
 import { createApp } from './http/app.ts';
@@ -42,16 +43,6 @@ export async function openDb(config: Pick<ServerConfig, 'databaseUrl' | 'dataDir
 }
 
 /** Every domain's service over the same store, clock and bus. */
-function createServices(deps: ServiceDeps): Services {
-  return {
-    colonies: createColonyService(deps),
-    processes: createProcessService(deps),
-    graphs: createGraphService(deps),
-    crons: createCronService(deps),
-    functions: createFunctionService(deps),
-  };
-}
-
 /** Ready work, events and revocations cross replicas on one NOTIFY channel (PostgreSQL only: PGlite is one process). */
 async function openBus(db: Db, log: Logger, wake: WakeHub) {
   const replica = randomNonce();
@@ -99,6 +90,20 @@ export interface ServerOptions {
   db?: Db;
   /** Run the background loops (tests drive deadlines by hand). */
   loops?: boolean;
+}
+
+/** The services, each on the store, the clock and the bus; a spec's runs are graphs, a cron may run a spec. */
+function createServices(deps: ServiceDeps): Services {
+  const graphs = createGraphService(deps);
+  const specs = createSpecService(deps, graphs);
+  return {
+    colonies: createColonyService(deps),
+    processes: createProcessService(deps),
+    graphs,
+    crons: createCronService(deps, specs),
+    specs,
+    functions: createFunctionService(deps),
+  };
 }
 
 export async function createColoniesServer(config: ServerConfig, opts: ServerOptions = {}): Promise<ColoniesServer> {

@@ -7,12 +7,15 @@ import { Router, type Request, type Response } from 'express';
 import { ROUTES, type Operation, type Route } from '../../protocol/routes.ts';
 import { resourceName } from '../../protocol/schemas.ts';
 import type { Role } from '../auth/authorize.ts';
+import { AppError } from '../errors.ts';
+import { summarizeIssues } from '../../protocol/issues.ts';
 import { callerId, param, parse, type Handler, type Handlers, type RouteDeps } from './context.ts';
 import { colonyHandlers } from './colonies.ts';
 import { processHandlers } from './processes.ts';
 import { graphHandlers } from './graphs.ts';
 import { cronHandlers } from './crons.ts';
 import { functionHandlers } from './functions.ts';
+import { specHandlers } from './specs.ts';
 
 const COLONY_ROLE: Record<Exclude<Route['role'], 'server owner'>, Role> = { 'colony owner': 'owner', member: 'member', executor: 'executor' };
 
@@ -37,6 +40,16 @@ async function authorize(deps: RouteDeps, route: Route, req: Request) {
   return { member: await deps.authorize.colony(colony, callerId(req), COLONY_ROLE[route.role]) };
 }
 
+/** A route that takes no query refuses any parameter, naming it, rather than ignoring it. */
+function noQuery(req: Request): undefined {
+  const keys = Object.keys(req.query);
+  if (keys.length > 0) {
+    const issues = keys.map((k) => ({ path: `query.${k}`, message: `unknown field "${k}"` }));
+    throw new AppError('VALIDATION_FAILED', summarizeIssues(issues), { issues });
+  }
+  return undefined;
+}
+
 function register(router: Router, deps: RouteDeps, route: Route, handle: Handler<Operation>): void {
   const checked = Object.entries(route.params ?? {});
   const method = route.method.toLowerCase() as 'get' | 'post' | 'delete';
@@ -44,7 +57,7 @@ function register(router: Router, deps: RouteDeps, route: Route, handle: Handler
     const caller = await authorize(deps, route, req);
     const params: Record<string, unknown> = { ...req.params };
     for (const [name, schema] of checked) params[name] = parse(schema, param(req, name), `path.${name}`);
-    const query: unknown = route.query ? parse(route.query, req.query, 'query') : undefined;
+    const query: unknown = route.query ? parse(route.query, req.query, 'query') : noQuery(req);
     const body: unknown = route.body ? parse(route.body, req.body) : undefined;
     // Any request of an executor's renews its lease (the two that report what it holds do so themselves).
     const member = 'member' in caller ? caller.member : undefined;
@@ -63,6 +76,7 @@ export function apiRouter(deps: RouteDeps): Router {
     ...graphHandlers(deps.services),
     ...cronHandlers(deps.services),
     ...functionHandlers(deps.services),
+    ...specHandlers(deps.services),
   };
   const router = Router();
   for (const route of ROUTES) register(router, deps, route, handlers[route.operation] as Handler<Operation>);

@@ -12,6 +12,7 @@ import type { ProcessService } from '../services/processes.ts';
 import type { GraphService } from '../services/graphs.ts';
 import type { CronService } from '../services/crons.ts';
 import type { FunctionService } from '../services/functions.ts';
+import type { SpecService } from '../services/workflows/specs.ts';
 
 export interface Services {
   colonies: ColonyService;
@@ -19,6 +20,7 @@ export interface Services {
   graphs: GraphService;
   crons: CronService;
   functions: FunctionService;
+  specs: SpecService;
 }
 
 export interface RouteDeps {

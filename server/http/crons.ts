@@ -6,7 +6,8 @@ export function cronHandlers({ crons }: Services) {
     addCron: ({ member, body }) =>
       crons.add(member.colonyname, member.id, {
         name: body.name,
-        functionspecs: body.workflow.functionspecs,
+        functionspecs: body.workflow?.functionspecs,
+        spec: body.spec,
         cronexpression: body.cronexpression,
         interval: body.interval,
         waitforprevprocessgraph: body.waitforprevprocessgraph,

@@ -1,12 +1,19 @@
 /** Process graphs (workflows) and the children executors add to them while they run. */
 import type { Handlers, Services } from './context.ts';
 import { withWarnings } from './functions.ts';
+import { originOf } from './specs.ts';
 
 export function graphHandlers({ graphs, functions }: Services) {
   return {
     submitWorkflow: async ({ member, body }) =>
       withWarnings(
-        await graphs.submit(member.colonyname, body.functionspecs, member.id),
+        await graphs.submit(member.colonyname, body.functionspecs, {
+          origin: originOf(member),
+          name: body.name,
+          key: body.key,
+          decls: body.variables,
+          given: {},
+        }),
         await functions.warnings(member.colonyname, body.functionspecs),
       ),
     listProcessGraphs: ({ member, query }) => graphs.list(member.colonyname, query),

@@ -3,7 +3,8 @@
  * in the same transaction that submits its graph and moves `nextrun` past now, so each firing happens
  * exactly once. Missed slots (server down) collapse into one late firing, recorded in lastrunlatems.
  */
-import { AppError } from '../errors.ts';
+import { AppError, isAppError } from '../errors.ts';
+import type { SpecService } from './workflows/specs.ts';
 import { cronsSql, toCron, type CronRow } from '../store/sql/crons.ts';
 import { inTransaction, uniquely, type ServiceDeps } from './context.ts';
 import { announceGraph, planGraph, writeGraph, type PlannedGraph } from './graphs.ts';
@@ -18,7 +19,9 @@ import type { Cron, ProcessGraph } from '../../protocol/types.ts';
 
 export interface NewCron {
   name: string;
-  functionspecs: FunctionSpec[];
+  /** The workflow inline, or a registered spec to run with variables. */
+  functionspecs?: FunctionSpec[] | undefined;
+  spec?: { name: string; version?: number | undefined; variables: Record<string, unknown> } | undefined;
   cronexpression?: string | undefined;
   interval?: number | undefined;
   waitforprevprocessgraph: boolean;
@@ -31,7 +34,17 @@ function nextRun(c: Pick<CronRow, 'cronexpression' | 'intervalseconds' | 'create
   return t ?? new Date(after.getTime() + 100 * 365 * 24 * 3600 * 1000);
 }
 
-export function createCronService(deps: ServiceDeps) {
+/** The graph a firing submits: the inline workflow, or the registered spec with the cron's variables; named after the cron. */
+async function planFiring(specs: SpecService, q: Queryable, c: CronRow, now: Date, input: unknown[] | undefined): Promise<PlannedGraph> {
+  const origin = { initiatorid: c.initiatorid, initiatorname: '', cronname: c.name };
+  if (c.specname) {
+    const p = await specs.cronPlan(q, c.colonyname, { name: c.specname, version: c.specversion, variables: c.variables }, origin);
+    return planGraph(c.colonyname, p.specs, c.initiatorid, now, input, p.run);
+  }
+  return planGraph(c.colonyname, c.functionspecs, c.initiatorid, now, input, { origin, decls: {}, given: {} });
+}
+
+export function createCronService(deps: ServiceDeps, specs: SpecService) {
   const { db, clock } = deps;
 
   const notFound = (colonyname: string, name: string) => new AppError('CRON_NOT_FOUND', `cron "${name}" is not in colony "${colonyname}"`);
@@ -46,7 +59,16 @@ export function createCronService(deps: ServiceDeps) {
       return { skipped: reason };
     }
     const input = prev?.state === 'SUCCESS' ? prev.leafOutput : undefined;
-    const graph = planGraph(c.colonyname, c.functionspecs, c.initiatorid, now, input);
+    let graph: PlannedGraph;
+    try {
+      graph = await planFiring(specs, tx, c, now, input);
+    } catch (err) {
+      // The spec was removed, or its new version no longer takes the cron's variables: skip, saying why.
+      if (!isAppError(err)) throw err;
+      const reason = `cannot run: ${err.message}`;
+      await cronsSql.recordSkip(tx, c.cronid, next, reason);
+      return { skipped: reason };
+    }
     await writeGraph(tx, graph, now);
     await cronsSql.recordRun(tx, c.cronid, {
       nextrun: next,
@@ -69,12 +91,14 @@ export function createCronService(deps: ServiceDeps) {
         }
       }
       const now = clock.now();
-      planGraph(colonyname, n.functionspecs, initiatorid, now); // refuses a bad workflow now, not at its first firing
       const row: CronRow = {
         cronid: randomId(),
         colonyname,
         name: n.name,
-        functionspecs: n.functionspecs,
+        functionspecs: n.functionspecs ?? [],
+        specname: n.spec?.name ?? null,
+        specversion: n.spec?.version ?? null,
+        variables: n.spec?.variables ?? {},
         cronexpression: n.cronexpression ?? '',
         intervalseconds: n.interval ?? 0,
         waitforprevprocessgraph: n.waitforprevprocessgraph,
@@ -89,6 +113,7 @@ export function createCronService(deps: ServiceDeps) {
         lastskipreason: '',
       };
       row.nextrun = nextRun(row, now);
+      await planFiring(specs, db, row, now, undefined); // a bad workflow or variables are refused now, not at the first firing
       await uniquely(`cron "${n.name}"`, () => cronsSql.insert(db, row));
       return toCron(row);
     },

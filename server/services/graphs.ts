@@ -3,11 +3,12 @@ import { AppError } from '../errors.ts';
 import type { Queryable } from '../store/db.ts';
 import { processesSql, type NewProcess } from '../store/sql/processes.ts';
 import { graphsSql, type GraphFilter } from '../store/sql/graphs.ts';
+import { SQLSTATE, sqlState } from '../store/db.ts';
 import { toProcess, toProcessGraph, type ProcessRow } from '../store/rows.ts';
 import { graphEvent, inTransaction, processEvent, uniquely, type ServiceDeps } from './context.ts';
 import { newProcess } from './processes.ts';
-import { checkDag } from '../../protocol/dag.ts';
-import { randomId } from '../../protocol/crypto.ts';
+import { noRunVariables } from './processes/lifecycle.ts';
+import { announceGraph, freshGraph, planGraph, writeGraph, type RunPlan } from './workflows/plan.ts';
 import type { FunctionSpec } from '../../protocol/schemas.ts';
 import type { Process, ProcessGraph, ProcessGraphWithProcesses, StateCounts } from '../../protocol/types.ts';
 import type { ProcessState } from '../../protocol/states.ts';
@@ -29,11 +30,26 @@ export function createGraphService(deps: ServiceDeps) {
   }
 
   return {
-    /** Validates the whole spec before any write, then writes the graph and all its processes in one transaction. */
-    async submit(colonyname: string, specs: FunctionSpec[], initiatorid: string): Promise<ProcessGraph> {
+    /**
+     * Validates the whole spec before any write, then writes the graph and all its processes in one
+     * transaction. With a key, a run the key already started is returned instead (same id).
+     */
+    async submit(colonyname: string, specs: FunctionSpec[], origin: string | RunPlan): Promise<ProcessGraph> {
       const now = clock.now();
-      const planned = planGraph(colonyname, specs, initiatorid, now);
-      await inTransaction(db, (tx) => writeGraph(tx, planned, now));
+      const run: RunPlan = typeof origin === 'string' ? { origin: { initiatorid: origin, initiatorname: '' }, decls: {}, given: {} } : origin;
+      if (run.key) {
+        const existing = await graphsSql.getByKey(db, colonyname, run.key);
+        if (existing) return toProcessGraph(existing);
+      }
+      const planned = planGraph(colonyname, specs, run.origin.initiatorid, now, undefined, run);
+      try {
+        await inTransaction(db, (tx) => writeGraph(tx, planned, now));
+      } catch (err) {
+        // Two requests with one key at once: the second finds the first's run.
+        const first = run.key && sqlState(err) === SQLSTATE.uniqueViolation ? await graphsSql.getByKey(db, colonyname, run.key) : undefined;
+        if (first) return toProcessGraph(first);
+        throw err;
+      }
       // The reply is the graph as written, not read back: once announced, an idle executor may have
       // started it before a read would run.
       announceGraph(deps, planned, now);
@@ -212,6 +228,8 @@ function planChildren(
   const news = new Map<string, NewProcess>();
   const edgesOf = (id: string) => edges.get(id) ?? news.get(id)!;
   for (const item of items) {
+    // Children are added while the run goes on; the variables' plan was made at its start.
+    if (item.spec.setvariables) throw noRunVariables('spec.setvariables');
     const spec = { ...item.spec, nodename: item.nodename ?? item.spec.nodename };
     const p = newProcess(t.colonyname, spec, t.executorid, now, {
       processgraphid: t.processgraphid,
@@ -246,79 +264,6 @@ function planChildren(
   return { news, changed };
 }
 
-export interface PlannedGraph {
-  processgraphid: string;
-  colonyname: string;
-  initiatorid: string;
-  rows: NewProcess[];
-}
-
-/**
- * Expands a workflow into its processes (ids, edges, roots' input) after checking it is a DAG.
- * Pure: nothing is written. `rootInput` replaces the roots' args (a cron chaining its previous run).
- */
-export function planGraph(colonyname: string, specs: FunctionSpec[], initiatorid: string, now: Date, rootInput?: unknown[]): PlannedGraph {
-  const problem = checkDag(specs.map((s) => ({ nodename: s.nodename, dependencies: s.conditions.dependencies })));
-  if (problem) throw new AppError(problem.code, problem.message, problem.details);
-  const processgraphid = randomId();
-  const ids = new Map<string, string>();
-  for (const s of specs) ids.set(s.nodename, randomId());
-  const children = new Map<string, string[]>();
-  for (const s of specs) for (const d of s.conditions.dependencies) children.set(d, [...(children.get(d) ?? []), ids.get(s.nodename)!]);
-  const rows = specs.map((s) => {
-    const parents = s.conditions.dependencies.map((d) => ids.get(d)!);
-    return newProcess(colonyname, s, initiatorid, now, {
-      processid: ids.get(s.nodename)!,
-      processgraphid,
-      parents,
-      children: children.get(s.nodename) ?? [],
-      waitingparents: parents.length,
-      input: parents.length > 0 ? [] : (rootInput ?? s.args),
-    });
-  });
-  return { processgraphid, colonyname, initiatorid, rows };
-}
-
-/** The wire form of a graph just written from `g` (what reading it back would return, without the read). */
-export function freshGraph(g: PlannedGraph, now: Date): ProcessGraph {
-  return {
-    processgraphid: g.processgraphid,
-    colonyname: g.colonyname,
-    state: 'WAITING',
-    initiatorid: g.initiatorid,
-    processcount: g.rows.length,
-    successcount: 0,
-    submissiontime: now.toISOString(),
-    starttime: null,
-    endtime: null,
-    errors: [],
-    processids: g.rows.map((r) => r.processid),
-  };
-}
-
-/** Writes a planned graph inside the caller's transaction. */
-export async function writeGraph(tx: Queryable, g: PlannedGraph, now: Date): Promise<void> {
-  await graphsSql.insert(tx, {
-    processgraphid: g.processgraphid,
-    colonyname: g.colonyname,
-    initiatorid: g.initiatorid,
-    processcount: g.rows.length,
-    submissiontime: now,
-  });
-  await processesSql.insert(tx, g.rows, now);
-}
-
-/** After the commit: wake executors for the roots, tell subscribers. */
-export function announceGraph(deps: ServiceDeps, g: PlannedGraph, now: Date): void {
-  deps.bus.ready(readyRoots(g.rows));
-  deps.bus.emit([graphEvent(g.colonyname, g.processgraphid, 'WAITING', now)]);
-}
-
-function readyRoots(rows: NewProcess[]) {
-  const roots = rows.filter((r) => r.waitingparents === 0);
-  const byType = new Map<string, number>();
-  for (const r of roots) byType.set(r.spec.executortype, (byType.get(r.spec.executortype) ?? 0) + 1);
-  return [...byType].map(([executortype, n]) => ({ colonyname: rows[0]!.colonyname, executortype, n }));
-}
+export { announceGraph, freshGraph, planGraph, writeGraph, type Origin, type PlannedGraph, type RunPlan } from './workflows/plan.ts';
 
 export type GraphService = ReturnType<typeof createGraphService>;

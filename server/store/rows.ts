@@ -128,7 +128,13 @@ export interface ProcessGraphRow {
   starttime: Date | null;
   endtime: Date | null;
   errors: string[];
+  name: string;
+  specname: string | null;
+  specversion: number | null;
+  initiatorname: string;
+  cronname: string | null;
   processids: string[] | null;
+  variables?: Record<string, unknown>;
 }
 export const toProcessGraph = (r: ProcessGraphRow): ProcessGraph => ({
   processgraphid: r.processgraphid,
@@ -141,7 +147,13 @@ export const toProcessGraph = (r: ProcessGraphRow): ProcessGraph => ({
   starttime: iso(r.starttime),
   endtime: iso(r.endtime),
   errors: r.errors,
+  name: r.name,
+  specname: r.specname,
+  specversion: r.specversion,
+  initiatorname: r.initiatorname,
+  cronname: r.cronname,
   ...(r.processids ? { processids: r.processids } : {}),
+  ...(r.variables ? { variables: r.variables } : {}),
 });
 
 export interface LogRow {

@@ -11,11 +11,16 @@ import { ColoniesClient } from '../../executor/client.ts';
 const A = '/colonies/colony-a';
 const GRAPH_KEYS = [
   'colonyname',
+  'cronname',
   'endtime',
   'errors',
   'initiatorid',
+  'initiatorname',
+  'name',
   'processcount',
   'processgraphid',
+  'specname',
+  'specversion',
   'starttime',
   'state',
   'submissiontime',
@@ -67,7 +72,7 @@ test('submit answers 201 with the WAITING graph; get returns it with its process
   })) as Submitted<ProcessGraph>;
   // No executor declared the functions: accepted all the same, with one warning per (type, function).
   assert.deepEqual(warnings, ['no executor serves a on t-sub yet', 'no executor serves b on t-sub yet', 'no executor serves c on t-sub yet']);
-  assert.deepEqual(Object.keys(g).sort(), [...GRAPH_KEYS, 'processids'].sort());
+  assert.deepEqual(Object.keys(g).sort(), [...GRAPH_KEYS, 'processids', 'variables'].sort());
   assert.match(g.processgraphid, /^[0-9a-f]{64}$/);
   assert.equal(g.colonyname, 'colony-a');
   assert.equal(g.state, 'WAITING');

@@ -37,6 +37,8 @@ test('GET /api/v1/openapi.json describes every route, unauthenticated', async ()
     'query:label',
     'query:nodename',
     'query:offset',
+    'query:since',
     'query:state',
+    'query:until',
   ]);
 });

@@ -130,12 +130,12 @@ describe('workflow listings and get', () => {
       run(['workflow', 'get', '-g', g.processgraphid, '--json'], env()),
     ]);
     assert.equal(psw.code, 0, psw.stderr);
-    assert.deepEqual(tableRows(psw.stdout)[0], ['PROCESSGRAPH ID', 'PROCESSES', 'SUBMISSION TIME', 'INITIATOR']);
+    assert.deepEqual(tableRows(psw.stdout)[0], ['NAME', 'PROCESSGRAPH ID', 'PROCESSES', 'SUBMISSION TIME', 'STARTED BY']);
     assert.deepEqual(
       tableRows(psw.stdout)
-        .find((r) => r[0] === g.processgraphid)
-        ?.filter((_, i) => i !== 2),
-      [g.processgraphid, '0/2', 'alice'],
+        .find((r) => r[1] === g.processgraphid)
+        ?.filter((_, i) => i !== 3),
+      ['', g.processgraphid, '0/2', 'alice'],
     );
 
     assert.equal(get.code, 0, get.stderr);
@@ -194,7 +194,7 @@ describe('workflow listings and get', () => {
     assert.deepEqual(
       tableRows(pss.stdout)
         .slice(1)
-        .map((row) => [row[0], row[1]]),
+        .map((row) => [row[1], row[2]]),
       [[g.processgraphid, `${FANOUT + 2}/${FANOUT + 2}`]],
     );
   });

@@ -222,6 +222,14 @@ const TEMPLATES: Record<Operation, (s: Setup, r: Rng) => Template> = {
   runCron: () => ({ params: { name: 'ghost' } }),
   declareFunctions: () => ({ body: { functions: ['fz', 'f'] } }),
   listFunctions: () => ({}),
+  registerWorkflowSpec: () => ({
+    body: { name: `fz-s-${++n}`, spec: { functionspecs: [spec()], variables: { v: { type: 'string', index: true, default: 'x' } } } },
+  }),
+  listWorkflowSpecs: () => ({}),
+  getWorkflowSpec: () => ({ params: { name: 'ghost' }, query: { version: '1' } }),
+  removeWorkflowSpec: () => ({ params: { name: 'ghost' }, query: { force: 'false' } }),
+  runWorkflow: () => ({ params: { name: 'ghost' }, body: { variables: { v: 'x' }, key: `k${++n}` } }),
+  searchWorkflows: () => ({ params: { name: 'ghost' }, query: { var: 'v=x', state: 'WAITING', count: '5', offset: '0' } }),
 };
 
 /** Every object and array inside a value, with its path. */

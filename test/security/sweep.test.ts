@@ -16,7 +16,7 @@ import { generateKeyPair, randomNonce } from '../../protocol/crypto.ts';
 import { OPERATIONS, ROUTES, type Operation, type Route } from '../../protocol/routes.ts';
 import type { Process, ProcessGraph } from '../../protocol/types.ts';
 
-type Foreign = 'process' | 'graph' | 'executor' | 'user' | 'cron' | 'executorid';
+type Foreign = 'process' | 'graph' | 'executor' | 'user' | 'cron' | 'executorid' | 'spec';
 
 /** A harmless call by an allowed identity and the answer it gets: proves the request got past auth. */
 interface Probe {
@@ -80,6 +80,12 @@ const PROBES: Record<Operation, Probe> = {
   runCron: missing('cron', 'CRON_NOT_FOUND'),
   declareFunctions: invalid({ functions: 'all of them' }),
   listFunctions: ok,
+  registerWorkflowSpec: invalid(),
+  listWorkflowSpecs: ok,
+  getWorkflowSpec: missing('spec', 'SPEC_NOT_FOUND'),
+  removeWorkflowSpec: missing('spec', 'SPEC_NOT_FOUND'),
+  runWorkflow: missing('spec', 'SPEC_NOT_FOUND', { variables: {} }),
+  searchWorkflows: missing('spec', 'SPEC_NOT_FOUND'),
 };
 
 const probeOf = (route: Route): Probe => {
@@ -102,7 +108,7 @@ const agents = {} as Record<
   SignedAgent
 >;
 /** Colony B's objects, reached through colony A's paths in the cross-colony check. */
-const b = { processid: '', graphid: '', graphprocessid: '', executorname: '', executorid: '', username: 'bob-b', cron: 'b-cron' };
+const b = { processid: '', graphid: '', graphprocessid: '', executorname: '', executorid: '', username: 'bob-b', cron: 'b-cron', spec: 'b-spec' };
 let snapshotBefore: unknown;
 
 before(async () => {
@@ -148,6 +154,7 @@ before(async () => {
   b.executorname = f.b.executorname;
   b.executorid = f.b.executor.id;
   await f.b.userClient.addCron({ name: b.cron, workflow: [{ funcname: 'f', executortype: 'b-graph' }], interval: 3600 });
+  await f.b.userClient.registerWorkflowSpec(b.spec, [{ funcname: 'f', executortype: 'b-graph' }]);
   snapshotBefore = await snapshot();
 });
 after(() => f.close());
@@ -163,6 +170,7 @@ async function snapshot(): Promise<unknown> {
     processes: await c.ownerClient.listProcesses({ count: 10_000 }),
     graphs: await c.ownerClient.listProcessGraphs({ count: 10_000 }),
     crons: await c.ownerClient.listCrons(),
+    specs: await c.ownerClient.listWorkflowSpecs(),
     stats: await c.ownerClient.stats(),
   });
   return { colonies, a: await of(f.a), b: await of(f.b) };
@@ -330,6 +338,7 @@ test("another colony's objects are not found through one's own colony path", asy
     user: { name: b.username },
     cron: { name: b.cron },
     executorid: { executorid: b.executorid },
+    spec: { name: b.spec },
   };
   const expected: Record<Foreign, [number, string | undefined]> = {
     process: [404, 'PROCESS_NOT_FOUND'],
@@ -338,6 +347,7 @@ test("another colony's objects are not found through one's own colony path", asy
     user: [404, 'USER_NOT_FOUND'],
     cron: [404, 'CRON_NOT_FOUND'],
     executorid: [200, undefined],
+    spec: [404, 'SPEC_NOT_FOUND'],
   };
   const crossRoutes = ROUTES.filter((r) => probeOf(r).foreign);
   assert.ok(crossRoutes.length >= 20);
@@ -355,7 +365,7 @@ test("another colony's objects are not found through one's own colony path", asy
     }
     const path =
       fillPath(route, foreignParams[kind]) +
-      (route.method === 'DELETE' && kind !== 'executor' && kind !== 'user' && kind !== 'cron' ? '?force=true' : '');
+      (route.method === 'DELETE' && kind !== 'executor' && kind !== 'user' && kind !== 'cron' && kind !== 'spec' ? '?force=true' : '');
     for (const a of allowed(route)) {
       const res = await a.request(route.method, path, body);
       expectReply(`${label(route)} with colony B's ${kind}`, res, status, code);

@@ -37,8 +37,15 @@ export async function whyNotRunning(q: Queryable, colonyname: string, processid:
   });
 }
 
+/** setvariables outside a workflow run: there are no run variables to set. */
+export function noRunVariables(path: string): AppError {
+  const message = 'a process outside a workflow run has no variables to set; declare them in a workflow';
+  return new AppError('VALIDATION_FAILED', `${path}: ${message}`, { issues: [{ path, message }] });
+}
+
 /** A new standalone process: WAITING, or RUNNING at once when the dispatcher handed it to an idle executor. */
 export async function submit(ctx: ProcessContext, colonyname: string, spec: FunctionSpec, initiatorid: string): Promise<Process> {
+  if (spec.setvariables) throw noRunVariables('setvariables');
   const now = ctx.clock.now();
   const p = newProcess(colonyname, spec, initiatorid, now);
   return freshProcess(p, now, await ctx.dispatcher.submit(p, now));

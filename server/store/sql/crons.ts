@@ -19,16 +19,22 @@ export interface CronRow {
   runs: number;
   skips: number;
   lastskipreason: string;
+  specname: string | null;
+  specversion: number | null;
+  variables: Record<string, unknown>;
 }
 
 const COLUMNS =
-  'cronid, colonyname, name, functionspecs, cronexpression, intervalseconds, waitforprevprocessgraph, initiatorid, created, nextrun, lastrun, lastprocessgraphid, lastrunlatems, runs, skips, lastskipreason';
+  'cronid, colonyname, name, functionspecs, cronexpression, intervalseconds, waitforprevprocessgraph, initiatorid, created, nextrun, lastrun, lastprocessgraphid, lastrunlatems, runs, skips, lastskipreason, specname, specversion, variables';
 
 export const toCron = (r: CronRow): Cron => ({
   cronid: r.cronid,
   colonyname: r.colonyname,
   name: r.name,
   functionspecs: r.functionspecs,
+  specname: r.specname,
+  specversion: r.specversion,
+  variables: r.variables,
   cronexpression: r.cronexpression,
   interval: r.intervalseconds,
   waitforprevprocessgraph: r.waitforprevprocessgraph,
@@ -45,24 +51,30 @@ export const toCron = (r: CronRow): Cron => ({
 
 export const cronsSql = {
   insert: (q: Queryable, c: CronRow) =>
-    q.query(`INSERT INTO crons (${COLUMNS}) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, [
-      c.cronid,
-      c.colonyname,
-      c.name,
-      JSON.stringify(c.functionspecs),
-      c.cronexpression,
-      c.intervalseconds,
-      c.waitforprevprocessgraph,
-      c.initiatorid,
-      c.created,
-      c.nextrun,
-      c.lastrun,
-      c.lastprocessgraphid,
-      c.lastrunlatems,
-      c.runs,
-      c.skips,
-      c.lastskipreason,
-    ]),
+    q.query(
+      `INSERT INTO crons (${COLUMNS}) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19::jsonb)`,
+      [
+        c.cronid,
+        c.colonyname,
+        c.name,
+        JSON.stringify(c.functionspecs),
+        c.cronexpression,
+        c.intervalseconds,
+        c.waitforprevprocessgraph,
+        c.initiatorid,
+        c.created,
+        c.nextrun,
+        c.lastrun,
+        c.lastprocessgraphid,
+        c.lastrunlatems,
+        c.runs,
+        c.skips,
+        c.lastskipreason,
+        c.specname,
+        c.specversion,
+        JSON.stringify(c.variables),
+      ],
+    ),
   list: (q: Queryable, colonyname: string) => q.query<CronRow>(`SELECT ${COLUMNS} FROM crons WHERE colonyname = $1 ORDER BY name`, [colonyname]),
   get: async (q: Queryable, colonyname: string, name: string, forUpdate = false) =>
     (

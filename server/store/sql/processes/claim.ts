@@ -24,6 +24,9 @@ import type { ClaimOutcome, ClaimedRow, CloseRow, Offer } from './types.ts';
 // once it knew of a large backlog; test/store/plans.test.ts).
 // `started`: a graph row locked by another statement is being started, counted or finished by it: skip
 // it rather than wait (a claim that closes too holds child rows that the other may be waiting for).
+// A process reading variables its run sets as it goes (varrefs, NULL for every other) gets their values now.
+const RESOLVED_SPEC = `CASE WHEN p.varrefs IS NULL THEN p.spec
+  ELSE colonies_resolve(p.spec, p.varrefs, (SELECT g.variables FROM processgraphs g WHERE g.processgraphid = p.processgraphid)) END`;
 const CLAIMING = `
 slots AS (
   SELECT s.executorid, row_number() OVER (ORDER BY s.ord) AS ord
@@ -42,7 +45,8 @@ slots AS (
      SET state = 'RUNNING', assignedexecutorid = (SELECT array_agg(s.executorid ORDER BY s.ord) FROM slots s)[picked.rn],
          attempt = p.attempt + 1, starttime = $4, waitdeadline = NULL,
          execdeadline = ${deadlineSql('$4', 'p.maxexectime')},
-         input = CASE WHEN cardinality(p.parents) > 0 THEN ${parentOutputs('p')} ELSE p.input END
+         input = CASE WHEN cardinality(p.parents) > 0 THEN ${parentOutputs('p')} ELSE p.input END,
+         spec = ${RESOLVED_SPEC}
     FROM picked
    WHERE p.processid = picked.processid AND p.processid = ANY(ARRAY(SELECT processid FROM picked))
   RETURNING p.*, picked.rn

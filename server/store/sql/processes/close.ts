@@ -62,6 +62,10 @@ const HANDED_INPUT = `(
 // planner, which expects few RUNNING rows, compared every row with every close. The RUNNING check is
 // written `IS TRUE` so that no index on state can drive the update instead: the list index's RUNNING
 // range is full of dead entries in a busy queue.
+// The variables a process sets from its output (varsets, NULL for every other): {name: value}.
+const SETS = `CASE WHEN p.varsets IS NULL THEN NULL ELSE (
+  SELECT jsonb_object_agg(v.key, coalesce(p.output #> ARRAY(SELECT jsonb_array_elements_text(v.value)), 'null'::jsonb))
+    FROM jsonb_each(p.varsets) v) END AS sets`;
 const closedCte = ({ closes, now, ids }: CloseParams, handing: boolean) => `
 closed AS (
   UPDATE processes p SET state = 'SUCCESS', output = ${closes}::jsonb -> (p.processid || '/' || p.attempt) -> 'out',
@@ -69,7 +73,7 @@ closed AS (
    WHERE p.processid = ANY(${ids}::text[]) AND (p.state = 'RUNNING') IS TRUE
      AND p.colonyname = ${closes}::jsonb -> (p.processid || '/' || p.attempt) ->> 'colonyname'
      AND p.assignedexecutorid = ${closes}::jsonb -> (p.processid || '/' || p.attempt) ->> 'executorid'
-  RETURNING ${CHANGED}, p.children${handing ? ', p.output' : ''}
+  RETURNING ${CHANGED}, p.children${handing ? ', p.output' : ''}, ${SETS}
 )`;
 
 // In id order: the update below, driven by it, then locks shared children (a DAG's fan-in) in the
@@ -80,12 +84,14 @@ children AS (
 )`;
 // As PLAIN_CHILDREN; besides, a child this snapshot sees released by these closes alone takes the
 // next offered slot of its type.
+// A child reading variables (varrefs) is left to the claim, which sees the ones this close sets.
+const HANDABLE = `c.state = 'WAITING' AND c.waitingparents = d.n AND c.varrefs IS NULL`;
 const HANDING_CHILDREN = `
 children AS (
   SELECT k.id, k.n, k.version, o.executorid AS handto FROM (
     SELECT d.id, d.n, c.xmin AS version, c.colonyname, c.executortype,
-           CASE WHEN c.state = 'WAITING' AND c.waitingparents = d.n THEN row_number() OVER (
-             PARTITION BY c.colonyname, c.executortype, c.state = 'WAITING' AND c.waitingparents = d.n ORDER BY c.prioritytime, c.seq) END AS rank
+           CASE WHEN ${HANDABLE} THEN row_number() OVER (
+             PARTITION BY c.colonyname, c.executortype, ${HANDABLE} ORDER BY c.prioritytime, c.seq) END AS rank
       FROM (SELECT id, count(*)::int AS n FROM closed, unnest(closed.children) AS id GROUP BY id) d
       JOIN processes c ON c.processid = d.id
   ) k LEFT JOIN offers o ON o.colonyname = k.colonyname AND o.executortype = k.executortype AND o.rank = k.rank
@@ -130,8 +136,11 @@ counted AS (
   UPDATE processgraphs g
      SET successcount = g.successcount + d.n,
          state = CASE WHEN g.successcount + d.n >= g.processcount THEN 'SUCCESS' ELSE g.state END,
-         endtime = CASE WHEN g.successcount + d.n >= g.processcount THEN ${now}::timestamptz ELSE g.endtime END
-    FROM (SELECT processgraphid AS id, count(*)::int AS n FROM closed WHERE processgraphid IS NOT NULL GROUP BY 1) d
+         endtime = CASE WHEN g.successcount + d.n >= g.processcount THEN ${now}::timestamptz ELSE g.endtime END,
+         variables = CASE WHEN d.sets IS NULL THEN g.variables
+           ELSE g.variables || (SELECT jsonb_object_agg(x.key, x.value) FROM jsonb_array_elements(d.sets) s, jsonb_each(s.value) x) END
+    FROM (SELECT processgraphid AS id, count(*)::int AS n, jsonb_agg(sets) FILTER (WHERE sets IS NOT NULL) AS sets
+            FROM closed WHERE processgraphid IS NOT NULL GROUP BY 1) d
    WHERE g.processgraphid = d.id AND g.state IN ('WAITING', 'RUNNING')
   RETURNING g.processgraphid, g.colonyname, g.state
 )`;

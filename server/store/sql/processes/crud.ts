@@ -33,8 +33,20 @@ export const readSql = {
       `SELECT ${PROCESS_COLUMNS} FROM processes
         WHERE colonyname = $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR executortype = $3) AND ($4::text IS NULL OR label = $4)
           AND ($5::text IS NULL OR funcname = $5) AND ($6::text IS NULL OR nodename = $6)
+          AND ($9::timestamptz IS NULL OR submissiontime >= $9) AND ($10::timestamptz IS NULL OR submissiontime < $10)
         ORDER BY submissiontime DESC, seq DESC LIMIT $7 OFFSET $8`,
-      [colonyname, f.state ?? null, f.executortype ?? null, f.label ?? null, f.funcname ?? null, f.nodename ?? null, f.count, f.offset ?? 0],
+      [
+        colonyname,
+        f.state ?? null,
+        f.executortype ?? null,
+        f.label ?? null,
+        f.funcname ?? null,
+        f.nodename ?? null,
+        f.count,
+        f.offset ?? 0,
+        f.since ?? null,
+        f.until ?? null,
+      ],
     ),
 
   findByNodename: async (q: Queryable, colonyname: string, processgraphid: string, nodename: string) =>

@@ -16,6 +16,10 @@ export interface NewProcess {
   parents: string[];
   children: string[];
   initiatorid: string;
+  /** References to variables set while the run goes on, resolved when the process is claimed (graphs only). */
+  varrefs?: { at: (string | number)[]; var: string; path: string[] }[];
+  /** Variables this process sets from its output when it closes: name → steps of the path. */
+  varsets?: Record<string, string[]>;
 }
 
 /** Where new ready work appeared: long-polls of this colony and executor type are woken. */
@@ -80,6 +84,8 @@ export interface ListFilter {
   label?: string | undefined;
   funcname?: string | undefined;
   nodename?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
   count: number;
   offset?: number | undefined;
 }
