@@ -222,6 +222,31 @@ test('a map-reduce goes waiting → running → successful, live on its graph pa
   await screenshot(page, '05-workflow-done-process-panel');
 });
 
+test('runs show their name, spec and starter; specs are on the overview; a waiting process says why', async (t) => {
+  if (skip) return t.skip(skip);
+  const spec = {
+    functionspecs: [{ nodename: 'greet', funcname: 'greet', executortype: 'nobody-serves', args: [{ $var: 'who' }] }],
+    variables: { who: { type: 'string' as const, required: true } },
+  };
+  await f.a.userClient.registerWorkflowSpec('greeting', spec);
+  const run = await f.a.userClient.runWorkflow('greeting', { who: 'obi-wan' }, { name: 'greet-obi-wan' });
+
+  await page.goto(`${f.url}/#/workflows?state=WAITING`);
+  const row = page.locator(`tr[data-processgraphid="${run.processgraphid}"]`);
+  await row.locator('a', { hasText: 'greet-obi-wan' }).waitFor(WAIT);
+  await row.locator('td', { hasText: 'greeting v1' }).waitFor(WAIT);
+  await row.locator('td', { hasText: 'alice' }).waitFor(WAIT);
+  await row.locator('a').click();
+  await page.locator('h1', { hasText: 'Workflow greet-obi-wan' }).waitFor(WAIT);
+  await page.locator('[data-testid=graph-spec]', { hasText: 'greeting v1' }).waitFor(WAIT);
+
+  await node('greet', 'WAITING').click();
+  await page.locator('.side-panel [data-testid=wait-reason]', { hasText: 'nobody-serves' }).waitFor(WAIT);
+
+  await page.goto(`${f.url}/#/`);
+  await page.locator('[data-testid=specs] tr[data-spec="greeting"]').waitFor(WAIT);
+});
+
 test('a failed process is easy to find, and shows its error with the stack', async (t) => {
   if (skip) return t.skip(skip);
   const wf = new Workflow()
