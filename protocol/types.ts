@@ -55,6 +55,8 @@ export interface Process {
   execdeadline: string | null;
   /** Why a WAITING process is not running yet; only in the answers of a process or graph get. */
   waitreason?: string;
+  /** The name of the run (graph) it belongs to ('' for an unnamed run); present in lists, for a process in a graph. */
+  runname?: string;
 }
 
 export interface ProcessGraph {

@@ -112,3 +112,27 @@ test('the embedded store keeps the generic plan of a marked statement and plans 
     `an unmarked statement is planned per call at first: ${JSON.stringify(plans)}`,
   );
 });
+
+/** The scans of processes in a plan, as node type and index, outermost first. */
+function processScans(node: PlanNode): string[] {
+  const own = node['Relation Name'] === 'processes' ? [`${node['Node Type']} ${(node as { 'Index Name'?: string })['Index Name'] ?? ''}`] : [];
+  return [...own, ...(node.Plans ?? []).flatMap(processScans)];
+}
+
+test("the process list's run name is looked up by key and leaves the plan of processes as it was", async () => {
+  const plans: PlanNode[] = [];
+  const q = explaining(t.db, plans);
+  const withoutRunname: PlanNode[] = [];
+  const plain = explaining(t.db, withoutRunname);
+  const stripped: Queryable = { query: (sql, params) => plain.query(sql.replace(/, \(SELECT g\.name [^)]*\) AS runname/, ''), params) };
+  for (const f of [{ count: 20 }, { state: 'WAITING' as const, count: 20, offset: 100 }]) {
+    assert.equal((await processesSql.list(q, COLONY, f)).length, 20);
+    await processesSql.list(stripped, COLONY, f);
+  }
+  const all = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(all)];
+  plans.forEach((p, i) => {
+    const graphs = all(p).filter((n) => n['Relation Name'] === 'processgraphs');
+    assert.ok(graphs.length === 1 && graphs[0]!['Node Type'] === 'Index Scan', `list ${i + 1} scans runs: ${JSON.stringify(p)}`);
+    assert.deepEqual(processScans(p), processScans(withoutRunname[i]!), `list ${i + 1} reads processes differently`);
+  });
+});

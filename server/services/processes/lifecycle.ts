@@ -56,7 +56,9 @@ export async function get(ctx: ServiceDeps, colonyname: string, processid: strin
 }
 
 export async function list(ctx: ServiceDeps, colonyname: string, filter: ListFilter): Promise<Process[]> {
-  return (await processesSql.list(ctx.db, colonyname, filter)).map(toProcess);
+  return (await processesSql.list(ctx.db, colonyname, filter)).map((r) =>
+    r.runname === null ? toProcess(r) : { ...toProcess(r), runname: r.runname },
+  );
 }
 
 export async function stats(ctx: ServiceDeps, colonyname: string): Promise<StateCounts> {

@@ -28,9 +28,12 @@ export const readSql = {
       [processids, colonyname],
     ),
 
+  // The run's name per listed row: a primary-key lookup, made only for the rows the LIMIT keeps (it
+  // stands for a LEFT JOIN without qualifying the shared column list, so the processes plan is unchanged).
   list: (q: Queryable, colonyname: string, f: ListFilter) =>
-    q.query<ProcessRow>(
-      `SELECT ${PROCESS_COLUMNS} FROM processes
+    q.query<ProcessRow & { runname: string | null }>(
+      `SELECT ${PROCESS_COLUMNS}, (SELECT g.name FROM processgraphs g WHERE g.processgraphid = processes.processgraphid) AS runname
+         FROM processes
         WHERE colonyname = $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR executortype = $3) AND ($4::text IS NULL OR label = $4)
           AND ($5::text IS NULL OR funcname = $5) AND ($6::text IS NULL OR nodename = $6)
           AND ($9::timestamptz IS NULL OR submissiontime >= $9) AND ($10::timestamptz IS NULL OR submissiontime < $10)
