@@ -165,4 +165,10 @@ export function warn(warnings: string[] | undefined): void {
 }
 
 /** maxretries as shown: -1 retries without limit. */
+/** The run a listed process belongs to: its name, else its graph's short id; '-' for a standalone process. */
+export function runCell(p: { processgraphid: string | null; runname?: string }): string {
+  if (!p.processgraphid) return '-';
+  return p.runname || p.processgraphid.slice(0, 12) + '…';
+}
+
 export const maxRetriesText = (n: number): string => (n < 0 ? 'unlimited' : String(n));

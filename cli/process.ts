@@ -19,6 +19,7 @@ import {
   printJson,
   renderSection,
   renderTable,
+  runCell,
   warn,
   type Cell,
 } from './output.ts';
@@ -80,12 +81,12 @@ export function timeColumn(
 
 export function processTable(list: Process[], state: ProcessState): string {
   const [timeHeader, time] = timeColumn(state);
-  const cols = ['PROCESS ID', 'FUNCNAME', { header: 'ARGS', max: 30 }, 'EXECUTOR TYPE', timeHeader];
+  const cols = ['PROCESS ID', 'FUNCNAME', { header: 'ARGS', max: 30 }, 'EXECUTOR TYPE', { header: 'WORKFLOW', max: 30 }, timeHeader];
   if (state === 'FAILED') cols.push({ header: 'ERROR', max: 50 });
   return renderTable(
     cols,
     list.map((p) => {
-      const row: Cell[] = [p.processid, p.spec.funcname, jsonCell(p.spec.args), p.spec.executortype, time(p)];
+      const row: Cell[] = [p.processid, p.spec.funcname, jsonCell(p.spec.args), p.spec.executortype, runCell(p), time(p)];
       if (state === 'FAILED') row.push(firstLine(p.errors[0]));
       return row;
     }),

@@ -14,7 +14,7 @@ before(async () => {
     { funcname: 'fetch', executortype: 'lister', label: 'etl' },
     { funcname: 'load', executortype: 'lister', conditions: { dependencies: ['fetch'] } },
   ]);
-  await c.submitWorkflow([{ funcname: 'train', executortype: 'lister' }]);
+  await c.submitWorkflow({ name: 'nightly-train', functionspecs: [{ funcname: 'train', executortype: 'lister' }] });
 });
 after(() => f.close());
 
@@ -39,6 +39,17 @@ test('processes filter by funcname, nodename and label, and page with offset', a
     'pages concatenate to the whole list, newest first, without gaps or repeats',
   );
   await assert.rejects(c.listProcesses({ offset: -1 }), (e: ColoniesError) => e.code === 'VALIDATION_FAILED');
+});
+
+test("a process list names each process's run; a standalone process carries no run name", async () => {
+  const c = f.a.userClient;
+  const [train] = await c.listProcesses({ funcname: 'train' });
+  assert.equal(train?.runname, 'nightly-train');
+  const [load] = await c.listProcesses({ funcname: 'load' });
+  assert.equal(load?.runname, '', 'an unnamed run lists with an empty name');
+  const standalone = await c.listProcesses({ funcname: 'odd', count: 100 });
+  assert.ok(standalone.length === 3 && standalone.every((p) => !('runname' in p)), JSON.stringify(standalone));
+  assert.ok(!('runname' in (await c.getProcess(train!.processid))), 'a single process is read without it');
 });
 
 test('graphs filter by the names of their processes, and page with offset', async () => {

@@ -94,11 +94,12 @@ describe('process submit', () => {
     // The failed process: psf lists it with its error, get shows the error with its stack.
     const psf = await run(['process', 'psf'], env());
     const rows = tableRows(psf.stdout);
-    assert.deepEqual(rows[0], ['PROCESS ID', 'FUNCNAME', 'ARGS', 'EXECUTOR TYPE', 'END TIME', 'ERROR']);
+    assert.deepEqual(rows[0], ['PROCESS ID', 'FUNCNAME', 'ARGS', 'EXECUTOR TYPE', 'WORKFLOW', 'END TIME', 'ERROR']);
     const row = rows.find((r) => r[0] === e[1]);
     assert.ok(row, psf.stdout);
     assert.equal(row[1], 'boom');
-    assert.equal(row[5], 'boom: the function failed');
+    assert.equal(row[4], '-', 'a standalone process belongs to no workflow');
+    assert.equal(row[6], 'boom: the function failed');
 
     const get = await run(['process', 'get', '-p', e[1]!], env());
     assert.equal(get.code, 0, get.stderr);
@@ -160,6 +161,8 @@ describe('process listings, get, cancel, remove', () => {
   test('ps shows running, psw waiting, psc cancelled; --json prints the raw objects; cancel and remove', async () => {
     const running = (await f.a.userClient.submit({ funcname: 'hold', executortype: TYPE })).processid;
     const waiting = (await f.a.userClient.submit({ funcname: 'later', args: ['x', 1], executortype: 'nobody', label: 'batch-7' })).processid;
+    await f.a.userClient.submitWorkflow({ name: 'nightly-etl', functionspecs: [{ funcname: 'named-step', executortype: 'nobody' }] });
+    const unnamed = await f.a.userClient.submitWorkflow([{ funcname: 'unnamed-step', executortype: 'nobody' }]);
     for (let i = 0; i < 100 && (await f.a.userClient.getProcess(running)).state !== 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 50));
 
     const [ps, psw, pswJson, labelled, byFuncname] = await Promise.all([
@@ -170,14 +173,19 @@ describe('process listings, get, cancel, remove', () => {
       run(['process', 'psw', '--funcname', 'later', '--offset', '0', '--json'], env()),
     ]);
     assert.equal(ps.code, 0, ps.stderr);
-    assert.deepEqual(tableRows(ps.stdout)[0], ['PROCESS ID', 'FUNCNAME', 'ARGS', 'EXECUTOR TYPE', 'START TIME']);
+    assert.deepEqual(tableRows(ps.stdout)[0], ['PROCESS ID', 'FUNCNAME', 'ARGS', 'EXECUTOR TYPE', 'WORKFLOW', 'START TIME']);
     const runRow = tableRows(ps.stdout).find((r) => r[0] === running);
     assert.ok(runRow, ps.stdout);
     assert.equal(runRow[1], 'hold');
-    assert.match(runRow[4]!, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    assert.match(runRow[5]!, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     const waitRow = tableRows(psw.stdout).find((r) => r[0] === waiting);
     assert.deepEqual(waitRow?.slice(1, 4), ['later', '["x",1]', 'nobody']);
-    assert.equal(tableRows(psw.stdout)[0]![4], 'SUBMISSION TIME');
+    assert.equal(tableRows(psw.stdout)[0]![5], 'SUBMISSION TIME');
+    assert.equal(waitRow?.[4], '-');
+    // A process of a run shows the run's name, or its graph's short id when the run has none.
+    const rowOf = (funcname: string) => tableRows(psw.stdout).find((r) => r[1] === funcname);
+    assert.equal(rowOf('named-step')?.[4], 'nightly-etl', psw.stdout);
+    assert.equal(rowOf('unnamed-step')?.[4], unnamed.processgraphid.slice(0, 12) + '…', psw.stdout);
     const raw = JSON.parse(pswJson.stdout) as Process[];
     assert.ok(raw.some((p) => p.processid === waiting && p.spec.label === 'batch-7'));
     assert.ok(raw.every((p) => p.spec.executortype === 'nobody'));
