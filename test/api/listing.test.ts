@@ -49,7 +49,7 @@ test("a process list names each process's run; a standalone process carries no r
   assert.equal(load?.runname, '', 'an unnamed run lists with an empty name');
   const standalone = await c.listProcesses({ funcname: 'odd', count: 100 });
   assert.ok(standalone.length === 3 && standalone.every((p) => !('runname' in p)), JSON.stringify(standalone));
-  assert.ok(!('runname' in (await c.getProcess(train!.processid))), 'a single process is read without it');
+  assert.ok(!('runname' in (await c.getProcess(train.processid))), 'a single process is read without it');
 });
 
 test('graphs filter by the names of their processes, and page with offset', async () => {

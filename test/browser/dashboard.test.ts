@@ -243,6 +243,11 @@ test('runs show their name, spec and starter; specs are on the overview; a waiti
   await node('greet', 'WAITING').click();
   await page.locator('.side-panel [data-testid=wait-reason]', { hasText: 'nobody-serves' }).waitFor(WAIT);
 
+  // The processes list names the run a process belongs to, linked to it.
+  await page.goto(`${f.url}/#/processes?state=WAITING&nodename=greet`);
+  await page.locator('tbody tr[data-processid] a', { hasText: 'greet-obi-wan' }).click(WAIT);
+  await page.locator('h1', { hasText: 'Workflow greet-obi-wan' }).waitFor(WAIT);
+
   await page.goto(`${f.url}/#/`);
   await page.locator('[data-testid=specs] tr[data-spec="greeting"]').waitFor(WAIT);
 });

@@ -96,7 +96,11 @@ export function processesPage(ctx: Ctx, params: URLSearchParams): Page {
         'td',
         null,
         p.processgraphid
-          ? link(href(`/workflows/${p.processgraphid}`, { node: p.processid }), h('span', { class: 'mono' }, shortId(p.processgraphid)))
+          ? link(
+              href(`/workflows/${p.processgraphid}`, { node: p.processid }),
+              // The run's name when it has one, else its graph's short id.
+              p.runname ? h('span', null, p.runname) : h('span', { class: 'mono' }, shortId(p.processgraphid)),
+            )
           : '—',
       ),
       h('td', null, p.assignedexecutorid ? ctx.names.of(p.assignedexecutorid) : h('span', { class: 'muted' }, p.spec.executortype)),
