@@ -3,6 +3,8 @@
  *   map-reduce  map adds `width` children (add_child, in batches) that all feed reduce; wall time and processes/s.
  *   chain       `length` steps, each depending on the previous; per-hop latency = start of step i − start of step i−1.
  *   dag         a seeded random 100-node DAG submitted `count` times; wall time and per-graph duration.
+ *   by-name     one-node runs, started in alternating blocks by a submit of the workflow and by a run
+ *               of the same workflow registered as a spec with a variable; the two start rates compared.
  * Wall time runs from just before the submit to the graph's end time as the server recorded it (same clock).
  */
 import type { ColoniesClient } from '../executor/client.ts';
@@ -15,6 +17,8 @@ import { pool, type Target } from './target.ts';
 import { costMeter, type Cost, type Workers } from './workloads.ts';
 
 export interface GraphSizes {
+  /** by-name: runs started in all, half each way. */
+  byNameCount: number;
   mapWidth: number;
   chainLength: number;
   dagNodes: number;
@@ -23,7 +27,7 @@ export interface GraphSizes {
 }
 
 export interface GraphResult {
-  workload: 'map-reduce' | 'chain' | 'dag';
+  workload: 'map-reduce' | 'chain' | 'dag' | 'by-name';
   graphs: number;
   processes: number;
   /** Graphs that finished SUCCESS within the cap. */
@@ -34,6 +38,8 @@ export interface GraphResult {
   processesPerSecond: number;
   /** chain: per-hop latency; dag: per-graph duration (ms). */
   latency: Summary | null;
+  /** by-name: runs started per second each way (submit of the workflow, run of the registered spec). */
+  starts?: { submit: number; byName: number };
   check: string;
   cost: Cost;
   errors: string[];
@@ -202,6 +208,55 @@ export async function runDags(t: Target, w: Workers, admin: PgAdmin, client: Col
     processesPerSecond: m.succeededProcesses / wall,
     latency: summarize(durations),
     check: `${succeeded(m.graphs)} of ${s.dagCount} graphs succeeded`,
+    cost: m.cost,
+    errors: m.errors,
+  };
+}
+
+/**
+ * The cost of starting a run by name against submitting the same workflow: blocks of one-node runs,
+ * alternating (the order swapped every other pair, so drift favours neither), 8 callers at a time,
+ * with the executors draining meanwhile. A start's time is its request's: submission, not execution.
+ */
+export async function runByName(t: Target, w: Workers, admin: PgAdmin, client: ColoniesClient, s: GraphSizes): Promise<GraphResult> {
+  const name = `bench-by-name-${Date.now()}`;
+  await client.registerWorkflowSpec(name, {
+    functionspecs: [{ ...spec('gen', 'by-name'), args: [{ $var: 'n' }] }],
+    variables: { n: { type: 'integer', required: true } },
+  });
+  const adHoc = { functionspecs: [spec('gen', 'by-name', [], [0])] };
+  const spent = { submit: 0, byName: 0 };
+  const started = { submit: 0, byName: 0 };
+  const block = Math.max(20, Math.floor(s.byNameCount / 20));
+  const m = await measure(t, w, admin, client, s.capMs, async () => {
+    const ids: string[] = [];
+    for (let pair = 0; started.submit + started.byName < s.byNameCount; pair++) {
+      for (const kind of pair % 2 === 0 ? (['submit', 'byName'] as const) : (['byName', 'submit'] as const)) {
+        const t0 = now();
+        await pool(block, 8, async (i) => {
+          const g = kind === 'submit' ? await client.submitWorkflow(adHoc) : await client.runWorkflow(name, { n: i });
+          ids.push(g.processgraphid);
+        });
+        spent[kind] += now() - t0;
+        started[kind] += block;
+      }
+    }
+    return ids;
+  });
+  const wall = wallOf(m);
+  const rate = (k: keyof typeof spent) => (started[k] * 1000) / spent[k];
+  const starts = { submit: rate('submit'), byName: rate('byName') };
+  return {
+    workload: 'by-name',
+    graphs: m.ids.length,
+    processes: m.ids.length,
+    succeeded: succeeded(m.graphs),
+    wallSeconds: wall,
+    processesDone: m.succeededProcesses,
+    processesPerSecond: m.succeededProcesses / wall,
+    latency: null,
+    starts,
+    check: `runs started ${Math.round(starts.byName)}/s by name, ${Math.round(starts.submit)}/s by submit: ${(starts.byName / starts.submit).toFixed(2)}×`,
     cost: m.cost,
     errors: m.errors,
   };

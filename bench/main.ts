@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { killAllChildren, killAllChildrenNow } from './children.ts';
 import { onCleanup, runCleanup } from './cleanup.ts';
 import { errorText, now } from './common.ts';
-import { runChain, runDags, runMapReduce, type GraphSizes } from './graphs.ts';
+import { runByName, runChain, runDags, runMapReduce, type GraphSizes } from './graphs.ts';
 import { PgAdmin } from './pg-admin.ts';
 import { renderProfile, summarizeProfile } from './profile.ts';
 import {
@@ -51,13 +51,13 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string' },
     workloads: { type: 'string', default: 'drain,e2e,latency' },
     modes: { type: 'string', default: 'single,batch' },
-    graphs: { type: 'string', default: 'map-reduce,chain,dag' },
+    graphs: { type: 'string', default: 'map-reduce,chain,dag,by-name' },
     help: { type: 'boolean', default: false },
   },
 });
 if (opts.help) {
   console.log(
-    `usage: npm run bench -- [--quick] [--only ${GROUPS.join(',')}] [--workloads drain,e2e,latency] [--modes single,batch] [--graphs map-reduce,chain,dag] [--profile] [--rounds N] [--batch-size K] [--batch-loops L]`,
+    `usage: npm run bench -- [--quick] [--only ${GROUPS.join(',')}] [--workloads drain,e2e,latency] [--modes single,batch] [--graphs map-reduce,chain,dag,by-name] [--profile] [--rounds N] [--batch-size K] [--batch-loops L]`,
   );
   process.exit(0);
 }
@@ -90,15 +90,15 @@ const queueSizes: QueueSizes = opts.quick
       measureRows: true,
     };
 const graphSizes: GraphSizes = opts.quick
-  ? { mapWidth: 500, chainLength: 30, dagNodes: 100, dagCount: 2, capMs: 5_000 }
-  : { mapWidth: 10_000, chainLength: 1000, dagNodes: 100, dagCount: 50, capMs: 20_000 };
+  ? { mapWidth: 500, chainLength: 30, dagNodes: 100, dagCount: 2, byNameCount: 400, capMs: 5_000 }
+  : { mapWidth: 10_000, chainLength: 1000, dagNodes: 100, dagCount: 50, byNameCount: 4_000, capMs: 20_000 };
 const CHILDREN = 2;
 const SLOTS = 8; // per child: 16 in all
 /** Jobs each later drain round drains unmeasured first (its target's workers were swapped out meanwhile). */
 const ROUND_WARMUP = 1_000;
 const workloads = new Set(opts.workloads.split(',').map((s) => s.trim()));
 const modes = new Set(opts.modes.split(',').map((s) => s.trim()));
-const GRAPH_RUNS = { 'map-reduce': runMapReduce, chain: runChain, dag: runDags };
+const GRAPH_RUNS = { 'map-reduce': runMapReduce, chain: runChain, dag: runDags, 'by-name': runByName };
 const graphRuns = opts.graphs.split(',').map((s) => {
   const run = GRAPH_RUNS[s.trim() as keyof typeof GRAPH_RUNS];
   if (!run) throw new Error(`--graphs: unknown workload "${s}" (known: ${Object.keys(GRAPH_RUNS).join(', ')})`);

@@ -173,7 +173,8 @@ export function graphTable(results: TargetResult[]): Table {
       'Chain hop p50 / p99 ms',
       'DAG ×N wall s (proc/s)',
       'DAG graph p50 / p99 ms',
-      'Server CPU s (all three)',
+      'Runs started/s by name / by submit',
+      'Server CPU s (all)',
     ],
   ];
   for (const t of results) {
@@ -182,6 +183,7 @@ export function graphTable(results: TargetResult[]): Table {
     const mr = g('map-reduce');
     const ch = g('chain');
     const dag = g('dag');
+    const byName = g('by-name')?.starts;
     const ok = (r: GraphResult | undefined) => (r && r.succeeded < r.graphs ? '*' : '');
     rows.push([
       t.variant === 'default' ? 'single' : 'batched',
@@ -190,6 +192,7 @@ export function graphTable(results: TargetResult[]): Table {
       ch?.latency ? `${f1(ch.latency.p50)} / ${f1(ch.latency.p99)}${ok(ch)}` : '–',
       dag ? `${dag.wallSeconds.toFixed(2)} (${f0(dag.processesPerSecond)})${ok(dag)}` : '–',
       dag?.latency ? `${f0(dag.latency.p50)} / ${f0(dag.latency.p99)}` : '–',
+      byName ? `${f0(byName.byName)} / ${f0(byName.submit)} (${(byName.byName / byName.submit).toFixed(2)}×)` : '–',
       f1(t.graphs.reduce((s, r) => s + (r.cost.serverCpuS ?? 0), 0)),
     ]);
   }
