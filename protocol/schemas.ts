@@ -99,7 +99,12 @@ export const WorkflowSpec = z
   .transform((w) =>
     Array.isArray(w)
       ? { functionspecs: w, variables: {} }
-      : { functionspecs: w.functionspecs, variables: w.variables ?? {}, name: w.name, key: w.key },
+      : {
+          functionspecs: w.functionspecs,
+          variables: w.variables ?? {},
+          ...(w.name !== undefined ? { name: w.name } : {}),
+          ...(w.key !== undefined ? { key: w.key } : {}),
+        },
   );
 export type WorkflowSpecInput = z.input<typeof WorkflowSpec>;
 export type WorkflowSpec = z.output<typeof WorkflowSpec>;
