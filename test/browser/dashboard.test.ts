@@ -240,8 +240,11 @@ test('runs show their name, spec and starter; specs are on the overview; a waiti
   await page.locator('h1', { hasText: 'Workflow greet-obi-wan' }).waitFor(WAIT);
   await page.locator('[data-testid=graph-spec]', { hasText: 'greeting v1' }).waitFor(WAIT);
 
-  await node('greet', 'WAITING').click();
-  await page.locator('.side-panel [data-testid=wait-reason]', { hasText: 'nobody-serves' }).waitFor(WAIT);
+  await node('greet', 'WAITING').waitFor(WAIT);
+  // The process page (not the side panel: a live redraw may swallow a click on the graph) says why it waits.
+  const [greet] = (await f.a.userClient.getProcessGraph(run.processgraphid)).processes;
+  await page.goto(`${f.url}/#/processes/${greet!.processid}`);
+  await page.locator('[data-testid=wait-reason]', { hasText: 'nobody-serves' }).waitFor(WAIT);
 
   // The processes list names the run a process belongs to, linked to it.
   await page.goto(`${f.url}/#/processes?state=WAITING&nodename=greet`);
