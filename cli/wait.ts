@@ -5,9 +5,9 @@
 import type { ColoniesClient } from '../executor/client.ts';
 import type { SubscriptionMessage } from '../executor/subscriber.ts';
 import { FINISHED_STATES, PROCESS_STATES, type ProcessState } from '../protocol/states.ts';
-import type { Process, ProcessGraphWithProcesses } from '../protocol/types.ts';
+import type { Process, ProcessGraph, ProcessGraphWithProcesses, Submitted } from '../protocol/types.ts';
 import { CliError, EXIT } from './errors.ts';
-import { formatDuration, maxRetriesText, paintState, print, printJson } from './output.ts';
+import { formatDuration, maxRetriesText, paintState, print, printJson, warn } from './output.ts';
 
 /** How often the elapsed time on a terminal's progress line is redrawn (and the timeout checked). */
 const TICK_MS = 250;
@@ -197,6 +197,24 @@ export function leafOutputs(g: ProcessGraphWithProcesses): Record<string, unknow
   const out: Record<string, unknown[]> = {};
   for (const p of g.processes) if (p.children.length === 0) out[p.spec.nodename] = p.out;
   return out;
+}
+
+/**
+ * After a workflow submit or run: its warnings on stderr, then its id (the graph with --json), or with
+ * `wait` the outputs of its leaves once it has finished (a failure throws: exit 1).
+ */
+export async function reportStarted(
+  client: ColoniesClient,
+  g: Submitted<ProcessGraph>,
+  o: { json?: boolean | undefined; wait?: boolean | undefined; timeout?: number | undefined },
+): Promise<void> {
+  warn(g.warnings);
+  if (!o.wait) {
+    if (o.json) printJson(g);
+    else print(g.processgraphid);
+    return;
+  }
+  finishGraph(await waitForGraph(client, g.processgraphid, o.timeout), o.json === true);
 }
 
 /** Prints the leaf outputs as one JSON object `{nodename: out}` or throws the failure (exit 1). */

@@ -11,10 +11,10 @@ import { declared, typeLabel, type VariableDeclarations } from '../protocol/vari
 import { clientFor, examples, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { renderDag } from './dag.ts';
 import { CliError, EXIT, usage } from './errors.ts';
-import { formatTime, jsonCell, note, print, printJson, renderSection, renderTable, warn, type Cell } from './output.ts';
+import { formatTime, jsonCell, note, print, printJson, renderSection, renderTable, type Cell } from './output.ts';
 import { namesById } from './process.ts';
 import { readJsonFile } from './spec.ts';
-import { finishGraph, waitForGraph } from './wait.ts';
+import { reportStarted } from './wait.ts';
 
 type Flags = ConnectionFlags & { json?: boolean };
 
@@ -226,13 +226,7 @@ function registerRun(wf: Command): void {
         ...(o.name ? { name: o.name } : {}),
         ...(o.key ? { key: o.key } : {}),
       });
-      warn(g.warnings);
-      if (!o.wait) {
-        if (o.json) printJson(g);
-        else print(g.processgraphid);
-        return;
-      }
-      finishGraph(await waitForGraph(client, g.processgraphid, o.timeout), o.json === true);
+      await reportStarted(client, g, o);
     }),
     ['colonies workflow run quickstart --var input-name=obi-wan', 'colonies workflow run quickstart --var input-name=leia --key order-1234 --wait'],
   );

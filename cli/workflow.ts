@@ -6,10 +6,10 @@ import { confirm } from './confirm.ts';
 import { clientFor, examples, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { layersOf, renderDag } from './dag.ts';
 import { usage } from './errors.ts';
-import { durationBetween, formatTime, jsonCell, note, print, printJson, renderSection, renderTable, style, warn, type Cell } from './output.ts';
+import { durationBetween, formatTime, jsonCell, note, print, printJson, renderSection, renderTable, style, type Cell } from './output.ts';
 import { LISTINGS, listFilters, namesById, REMOVE_FLAGS, removeAllState, stateCell, timeColumn, who, type ListFlags } from './process.ts';
 import { parseWorkflowSpec, readJsonFile } from './spec.ts';
-import { finishGraph, graphCounts, waitForGraph } from './wait.ts';
+import { graphCounts, reportStarted } from './wait.ts';
 import { registerWorkflowSpecs, startedBy } from './workflow-spec.ts';
 
 type Flags = ConnectionFlags & { json?: boolean };
@@ -119,14 +119,7 @@ function registerSubmit(wf: Command): void {
     ).action(async (o: Flags & { spec: string; type?: string; name?: string; key?: string; wait?: boolean; timeout?: number }) => {
       const spec = parseWorkflowSpec(await readJsonFile(o.spec), o.spec, o.type);
       const client = clientFor(o, 'member');
-      const g = await client.submitWorkflow(withRun(spec, o));
-      warn(g.warnings);
-      if (!o.wait) {
-        if (o.json) printJson(g);
-        else print(g.processgraphid);
-        return;
-      }
-      finishGraph(await waitForGraph(client, g.processgraphid, o.timeout), o.json === true);
+      await reportStarted(client, await client.submitWorkflow(withRun(spec, o)), o);
     }),
     [
       'colonies workflow submit --spec two-steps.json --wait      # prints {"sum_nums":[3]}',

@@ -3,6 +3,7 @@ import { AppError } from '../errors.ts';
 import { coloniesSql, executorsSql, membershipSql, usersSql, type MembershipRow } from '../store/sql/colonies.ts';
 import { toColony, toExecutor, toUser, type ExecutorRow } from '../store/rows.ts';
 import { uniquely, type ServiceDeps } from './context.ts';
+import { ReadCache } from './read-cache.ts';
 import type { Colony, Executor, User } from '../../protocol/types.ts';
 import type { ExecutorState } from '../../protocol/states.ts';
 
@@ -15,51 +16,23 @@ export interface Membership {
   executor: { executorname: string; executortype: string; state: ExecutorState } | null;
 }
 
-// Membership is read on every request; cache it briefly. Local changes clear the cache at once;
-// another replica's change is seen within MEMBERSHIP_TTL_MS of real time (Clock.monotonic).
+// Membership is read on every request; cache it briefly. A change clears the cache at once, here and
+// (by the revocation on the bus) on every replica; otherwise a value is kept MEMBERSHIP_TTL_MS of real time.
 const MEMBERSHIP_TTL_MS = 1000;
 
 export function createColonyService(deps: ServiceDeps) {
   const { db, clock } = deps;
   const executor = (row: ExecutorRow) => toExecutor(row, new Date(clock.now().getTime() - deps.leaseMs));
-  const cache = new Map<string, { at: number; row: MembershipRow | null }>();
-  // Concurrent misses of one key share one query: when an entry expires under load, every request in
-  // flight would otherwise ask the database at once (hundreds per second, each holding a pool connection).
-  const inflight = new Map<string, Promise<MembershipRow | null>>();
-  let generation = 0; // a lookup that started before a change must not cache what it read
-  const forget = () => {
-    cache.clear();
-    inflight.clear();
-    generation++;
-  };
+  const cache = new ReadCache<MembershipRow | null>(MEMBERSHIP_TTL_MS, () => clock.monotonic(), 50_000);
+  const forget = () => cache.forget();
   // Someone's access ended: forget here at once, and tell every replica (they end what it holds open).
   const revoke = (colonyname: string, ids?: string[]) => {
     forget();
     deps.bus.revoke(ids ? { colonyname, ids } : { colonyname });
   };
 
-  function lookup(colonyname: string, id: string): Promise<MembershipRow | null> {
-    const key = colonyname + '\u0000' + id;
-    const hit = cache.get(key);
-    const t = clock.monotonic();
-    if (hit && t - hit.at < MEMBERSHIP_TTL_MS) return Promise.resolve(hit.row);
-    let pending = inflight.get(key);
-    if (!pending) {
-      const gen = generation;
-      const query = membershipSql.lookup(db, colonyname, id).then((row) => {
-        if (gen === generation) {
-          if (cache.size > 50_000) cache.clear();
-          cache.set(key, { at: t, row: row ?? null });
-        }
-        return row ?? null;
-      });
-      pending = query.finally(() => {
-        if (inflight.get(key) === pending) inflight.delete(key);
-      });
-      inflight.set(key, pending);
-    }
-    return pending;
-  }
+  const lookup = (colonyname: string, id: string): Promise<MembershipRow | null> =>
+    cache.get(colonyname + '\u0000' + id, async () => (await membershipSql.lookup(db, colonyname, id)) ?? null);
 
   return {
     /** Forgets every cached membership (another replica revoked someone's access). */

@@ -7,6 +7,7 @@ import { AppError } from '../errors.ts';
 import { SQLSTATE, sqlState } from '../store/db.ts';
 import { functionsSql, type FunctionKey, type WaitRow } from '../store/sql/functions.ts';
 import type { ServiceDeps } from './context.ts';
+import { ReadCache } from './read-cache.ts';
 import type { FunctionInfo, Process } from '../../protocol/types.ts';
 
 // Submits read the served functions from a per-colony cache, so that the warning costs the submit
@@ -52,33 +53,9 @@ export function waitReason(w: WaitRow): string {
 export function createFunctionService(deps: ServiceDeps) {
   const { db, clock } = deps;
   const heardSince = () => new Date(clock.now().getTime() - deps.leaseMs);
-  const cache = new Map<string, { at: number; served: Set<string> }>();
-  // Concurrent misses of one colony share one query (as the membership cache does).
-  const inflight = new Map<string, Promise<Set<string>>>();
-  let generation = 0; // a read that started before a declaration must not cache what it read
-
-  function served(colonyname: string): Promise<Set<string>> {
-    const hit = cache.get(colonyname);
-    const t = clock.monotonic();
-    if (hit && t - hit.at < SERVED_TTL_MS) return Promise.resolve(hit.served);
-    let pending = inflight.get(colonyname);
-    if (!pending) {
-      const gen = generation;
-      const query = functionsSql.served(db, colonyname).then((rows) => {
-        const set = new Set(rows.map((r) => pairKey(r.executortype, r.funcname)));
-        if (gen === generation) {
-          if (cache.size > MAX_CACHED_COLONIES) cache.clear();
-          cache.set(colonyname, { at: t, served: set });
-        }
-        return set;
-      });
-      pending = query.finally(() => {
-        if (inflight.get(colonyname) === pending) inflight.delete(colonyname);
-      });
-      inflight.set(colonyname, pending);
-    }
-    return pending;
-  }
+  const cache = new ReadCache<Set<string>>(SERVED_TTL_MS, () => clock.monotonic(), MAX_CACHED_COLONIES);
+  const served = (colonyname: string): Promise<Set<string>> =>
+    cache.get(colonyname, async () => new Set((await functionsSql.served(db, colonyname)).map((r) => pairKey(r.executortype, r.funcname))));
 
   return {
     /** Replaces the functions this executor declared; answers them, sorted and without repeats. */
@@ -92,9 +69,7 @@ export function createFunctionService(deps: ServiceDeps) {
           throw new AppError('EXECUTOR_NOT_FOUND', `executor ${executorid} is not in colony "${colonyname}"`);
         throw err;
       }
-      cache.delete(colonyname);
-      inflight.delete(colonyname);
-      generation++;
+      cache.forget(colonyname);
       return { functions };
     },
 

@@ -149,4 +149,3 @@ function readyRoots(rows: NewProcess[]) {
   for (const r of roots) byType.set(r.spec.executortype, (byType.get(r.spec.executortype) ?? 0) + 1);
   return [...byType].map(([executortype, n]) => ({ colonyname: rows[0]!.colonyname, executortype, n }));
 }
-

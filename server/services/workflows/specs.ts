@@ -18,6 +18,7 @@ import type { FunctionSpec } from '../../../protocol/schemas.ts';
 import type { ProcessState } from '../../../protocol/states.ts';
 import type { ProcessGraph, RegisteredSpec, WorkflowSpecSummary, WorkflowSpecVersion } from '../../../protocol/types.ts';
 import type { VariableDeclarations } from '../../../protocol/variables.ts';
+import { ReadCache } from '../read-cache.ts';
 
 export interface SpecBody {
   functionspecs: FunctionSpec[];
@@ -88,17 +89,9 @@ export function createSpecService(deps: ServiceDeps, graphs: GraphService) {
   // A run reads its spec here: kept for a second (a version registered or removed on another replica
   // is seen within it; on this one at once). The graph's insert checks, under a lock, that the version
   // is still there, so a removal is never crossed (graphsSql.insert).
-  const cache = new Map<string, { at: number; row: SpecRow }>();
-  async function cachedSpec(colonyname: string, name: string, version?: number): Promise<SpecRow> {
-    const key = `${colonyname}\u0000${name}\u0000${version ?? ''}`;
-    const now = clock.monotonic();
-    const hit = cache.get(key);
-    if (hit && now - hit.at < SPEC_CACHE_MS) return hit.row;
-    const row = await requireSpec(db, colonyname, name, version);
-    if (cache.size >= 1000) cache.clear();
-    cache.set(key, { at: now, row });
-    return row;
-  }
+  const cache = new ReadCache<SpecRow>(SPEC_CACHE_MS, () => clock.monotonic(), 1000);
+  const cachedSpec = (colonyname: string, name: string, version?: number): Promise<SpecRow> =>
+    cache.get(`${colonyname}\u0000${name}\u0000${version ?? ''}`, () => requireSpec(db, colonyname, name, version));
 
   return {
     /** Stores a new version, or returns the one an identical spec already has. Validated like a submit. */
@@ -112,7 +105,7 @@ export function createSpecService(deps: ServiceDeps, graphs: GraphService) {
             if (same) return { ...toSpecVersion(same), added: false };
             const row = await specsSql.insertNext(tx, { colonyname, name, spec, hash, initiatorid, created: clock.now() });
             return { ...toSpecVersion(row), added: true };
-          }).finally(() => cache.clear()); // the latest version changed (after the commit, as in remove)
+          }).finally(() => cache.forget()); // the latest version changed (after the commit, as in remove)
         } catch (err) {
           // A concurrent register of this name took the version (or this very spec): read again.
           if (attempt >= 5 || sqlState(err) !== SQLSTATE.uniqueViolation) throw err;
@@ -148,7 +141,7 @@ export function createSpecService(deps: ServiceDeps, graphs: GraphService) {
         }
         await specsSql.removeAll(tx, colonyname, name);
       });
-      cache.clear();
+      cache.forget();
     },
 
     /** Runs a registered spec by name: its variables checked against the version's declarations. */
