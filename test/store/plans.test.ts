@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openTestDb, type TestDb } from '../helpers/db.ts';
 import { GENERIC_PLAN, type Queryable } from '../../server/store/db.ts';
+import { explaining, planNodes, type PlanNode } from '../helpers/plans.ts';
 import { processesSql, type CloseRow } from '../../server/store/sql/processes.ts';
 
 const BACKLOG = 20_000;
@@ -44,24 +45,6 @@ before(async () => {
 after(async () => {
   await t.drop();
 });
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  Plans?: PlanNode[];
-}
-
-/** Runs each statement after EXPLAINing it with the same parameters; collects the plans. */
-function explaining(q: Queryable, plans: PlanNode[]): Queryable {
-  return {
-    async query(sql, params) {
-      const [row] = await q.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-      const doc = row!['QUERY PLAN'];
-      plans.push((typeof doc === 'string' ? (JSON.parse(doc) as { Plan: PlanNode }[]) : (doc as { Plan: PlanNode }[]))[0]!.Plan);
-      return q.query(sql, params);
-    },
-  };
-}
 
 /** The closes of claimed rows, as their executor hands them in. */
 const closesOf = (rows: { processid: string; attempt: number }[]): CloseRow[] =>
@@ -115,7 +98,7 @@ test('the embedded store keeps the generic plan of a marked statement and plans 
 
 /** The scans of processes in a plan, as node type and index, outermost first. */
 function processScans(node: PlanNode): string[] {
-  const own = node['Relation Name'] === 'processes' ? [`${node['Node Type']} ${(node as { 'Index Name'?: string })['Index Name'] ?? ''}`] : [];
+  const own = node['Relation Name'] === 'processes' ? [`${node['Node Type']} ${node['Index Name'] ?? ''}`] : [];
   return [...own, ...(node.Plans ?? []).flatMap(processScans)];
 }
 
@@ -129,9 +112,8 @@ test("the process list's run name is looked up by key and leaves the plan of pro
     assert.equal((await processesSql.list(q, COLONY, f)).length, 20);
     await processesSql.list(stripped, COLONY, f);
   }
-  const all = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(all)];
   plans.forEach((p, i) => {
-    const graphs = all(p).filter((n) => n['Relation Name'] === 'processgraphs');
+    const graphs = planNodes(p).filter((n) => n['Relation Name'] === 'processgraphs');
     assert.ok(graphs.length === 1 && graphs[0]!['Node Type'] === 'Index Scan', `list ${i + 1} scans runs: ${JSON.stringify(p)}`);
     assert.deepEqual(processScans(p), processScans(withoutRunname[i]!), `list ${i + 1} reads processes differently`);
   });

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openTestDb, type TestDb } from '../helpers/db.ts';
-import type { Queryable } from '../../server/store/db.ts';
+import { explaining, planNodes, type PlanNode } from '../helpers/plans.ts';
 import { graphsSql, type RunFilter } from '../../server/store/sql/graphs.ts';
 
 const RUNS = 100_000;
@@ -43,28 +43,6 @@ after(async () => {
   await t.drop();
 });
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-function explaining(q: Queryable, plans: PlanNode[]): Queryable {
-  return {
-    async query(sql, params) {
-      const [row] = await q.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-      const doc = row!['QUERY PLAN'];
-      plans.push((typeof doc === 'string' ? (JSON.parse(doc) as { Plan: PlanNode }[]) : (doc as { Plan: PlanNode }[]))[0]!.Plan);
-      return q.query(sql, params);
-    },
-  };
-}
-
-function nodes(n: PlanNode): PlanNode[] {
-  return [n, ...(n.Plans ?? []).flatMap(nodes)];
-}
-
 const filter = (vars: RunFilter['vars'], more: Partial<RunFilter> = {}): RunFilter => ({ specname: 'orders', vars, count: 20, offset: 0, ...more });
 
 test('runs by an indexed variable are found through its index, never by scanning', async () => {
@@ -99,7 +77,7 @@ test('runs by an indexed variable are found through its index, never by scanning
       rows.every((r) => r.specname === 'orders'),
       what,
     );
-    const all = nodes(plans[0]!);
+    const all = planNodes(plans[0]!);
     assert.ok(
       all.some((n) => n['Index Name'] === index),
       `${what}: ${index} is used: ${JSON.stringify(plans[0])}`,
