@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { testEngine } from '../helpers/db.ts';
-import { freePort, spawnServer, type ServerChild } from '../helpers/spawn-server.ts';
+import { freePort, seedColony, spawnServer, type ServerChild } from '../helpers/spawn-server.ts';
 import { createPgliteDb } from '../../server/store/pglite-db.ts';
 import { ColoniesClient } from '../../executor/client.ts';
 import { generateKeyPair } from '../../protocol/crypto.ts';
@@ -107,15 +107,7 @@ test('the embedded store: a server killed with -9 mid-traffic keeps every acknow
   };
   server = await spawnServer(port, vars);
   const url = server.url;
-  const owner = generateKeyPair();
-  const userKey = generateKeyPair();
-  const execKey = generateKeyPair();
-  await new ColoniesClient({ url, prvkey: serverKey.prvkey }).addColony(COLONY, owner.id);
-  const ownerClient = new ColoniesClient({ url, prvkey: owner.prvkey, colonyname: COLONY });
-  await ownerClient.addUser('submitter', userKey.id);
-  await ownerClient.addExecutor({ executorname: 'worker', executorid: execKey.id, executortype: TYPE });
-  await ownerClient.approveExecutor('worker');
-  const user = new ColoniesClient({ url, prvkey: userKey.prvkey, colonyname: COLONY });
+  const { user, executor: execKey } = await seedColony(url, serverKey.prvkey, { colonyname: COLONY, executorname: 'worker', executortype: TYPE });
   const exec = new ColoniesClient({ url, prvkey: execKey.prvkey, colonyname: COLONY });
 
   const acked: Acked = { submitted: new Set(), assigned: new Map(), closed: new Map() };

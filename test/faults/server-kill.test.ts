@@ -17,10 +17,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPostgresDatabase, testEngine } from '../helpers/db.ts';
-import { freePort, spawnServer, type ServerChild } from '../helpers/spawn-server.ts';
+import { freePort, seedColony, spawnServer, type ServerChild } from '../helpers/spawn-server.ts';
 import { createPgDb } from '../../server/store/pg-db.ts';
 import type { Db } from '../../server/store/db.ts';
-import { ColoniesClient } from '../../executor/client.ts';
 import { generateKeyPair } from '../../protocol/crypto.ts';
 
 const skip = testEngine() !== 'postgres' ? 'PostgreSQL engine only (the embedded store: embedded-kill.test.ts)' : false;
@@ -130,15 +129,11 @@ test('the server killed with -9 three times mid-drain: no process lost, no doubl
   server = await spawnServer(port, vars);
   const url = server.url;
 
-  const owner = generateKeyPair();
-  const user = generateKeyPair();
-  const exec = generateKeyPair();
-  await new ColoniesClient({ url, prvkey: serverKey.prvkey }).addColony(COLONY, owner.id);
-  const ownerClient = new ColoniesClient({ url, prvkey: owner.prvkey, colonyname: COLONY });
-  await ownerClient.addUser('submitter', user.id);
-  await ownerClient.addExecutor({ executorname: 'recorder-1', executorid: exec.id, executortype: TYPE });
-  await ownerClient.approveExecutor('recorder-1');
-  const userClient = new ColoniesClient({ url, prvkey: user.prvkey, colonyname: COLONY });
+  const { user: userClient, executor: exec } = await seedColony(url, serverKey.prvkey, {
+    colonyname: COLONY,
+    executorname: 'recorder-1',
+    executortype: TYPE,
+  });
 
   // maxexectime 0 and maxretries 0 (the defaults): only the lease brings back an attempt the crash
   // orphaned. A claim whose answer the crash swallowed is tried again without spending a retry (the

@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { ColoniesClient } from '../../executor/client.ts';
+import { generateKeyPair, type KeyPair } from '../../protocol/crypto.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/colonies.mjs', import.meta.url));
@@ -75,4 +77,21 @@ export async function spawnServer(port: number, vars: Record<string, string>, ti
     throw e;
   }
   return { child, url: `http://127.0.0.1:${port}`, stderr: () => err, kill, stop: () => end('SIGTERM') };
+}
+
+/** A colony on a fresh server: its owner adds a user and registers and approves one executor. */
+export async function seedColony(
+  url: string,
+  serverPrvkey: string,
+  o: { colonyname: string; executorname: string; executortype: string },
+): Promise<{ user: ColoniesClient; executor: KeyPair }> {
+  const owner = generateKeyPair();
+  const userKey = generateKeyPair();
+  const executor = generateKeyPair();
+  await new ColoniesClient({ url, prvkey: serverPrvkey }).addColony(o.colonyname, owner.id);
+  const ownerClient = new ColoniesClient({ url, prvkey: owner.prvkey, colonyname: o.colonyname });
+  await ownerClient.addUser('submitter', userKey.id);
+  await ownerClient.addExecutor({ executorname: o.executorname, executorid: executor.id, executortype: o.executortype });
+  await ownerClient.approveExecutor(o.executorname);
+  return { user: new ColoniesClient({ url, prvkey: userKey.prvkey, colonyname: o.colonyname }), executor };
 }
