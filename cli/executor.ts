@@ -195,8 +195,12 @@ async function start(o: StartFlags): Promise<void> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Stopped by the server: removed from the colony, no longer approved, or the colony removed.
+    void ex.done.then(() => ex.accessEnded && done());
   });
   log(`${stamp()}  executor ${ex.executorname} stopped: ${ex.stats.closed} succeeded, ${ex.stats.failed} failed`);
+  if (ex.accessEnded)
+    throw new CliError(ex.accessEnded.code, `executor ${ex.executorname} may no longer serve colony ${colonyname}: ${ex.accessEnded.message}`, EXIT.auth);
 }
 
 export function registerExecutor(program: Command): void {

@@ -103,6 +103,10 @@ const GIVE_UP_DECLARING = new Set(['VALIDATION_FAILED', 'ROUTE_NOT_FOUND']);
 const isTransient = (err: unknown) =>
   err instanceof ColoniesError && (err.code === 'UNREACHABLE' || err.code === 'UNAVAILABLE' || err.code === 'INTERNAL');
 
+/** The executor's access to its colony ended (removed, no longer approved, the colony gone): asking again cannot help. */
+const isRevoked = (err: unknown) =>
+  err instanceof ColoniesError && (err.code === 'NOT_A_MEMBER' || err.code === 'EXECUTOR_NOT_APPROVED' || err.code === 'COLONY_NOT_FOUND');
+
 export class Executor {
   readonly client: ColoniesClient;
   readonly executorname: string;
@@ -178,6 +182,9 @@ export class Executor {
     this.poller = this.poll(Math.max(1, this.opts.concurrency ?? 1));
     void this.beat();
   }
+
+  /** Set when the server refused the executor's access (removed, rejected, colony gone): it has stopped. */
+  accessEnded: ColoniesError | undefined;
 
   /** This run of the executor, named in its lease reports (a lost assignment then costs no retry). */
   readonly instance = randomNonce();
@@ -266,6 +273,7 @@ export class Executor {
         }
         if (this.polls.signal.aborted) break;
         this.opts.onError?.(err);
+        if (this.endedAccess(err)) break;
         await sleep(backoff, this.polls.signal);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         continue;
@@ -291,8 +299,20 @@ export class Executor {
       } catch (err) {
         // Unreachable is the poll's to report; the next beat tries again.
         if (!isTransient(err)) this.opts.onError?.(err);
+        this.endedAccess(err);
       }
     }
+  }
+
+  /**
+   * When the server refused the executor's access (removed, rejected, the colony gone), nothing it runs
+   * can be closed any more: its functions are told now (ctx.signal) and it stops serving. True then.
+   */
+  private endedAccess(err: unknown): boolean {
+    if (!isRevoked(err)) return false;
+    this.accessEnded ??= err as ColoniesError;
+    void this.stop(0);
+    return true;
   }
 
   /** The server says these attempts are over: their functions are told (ctx.signal), their slots freed, their results dropped. */

@@ -10,6 +10,8 @@ import { ColoniesClient } from '../../executor/client.ts';
 import { Subscriber, type SubscriptionMessage } from '../../executor/subscriber.ts';
 import { ColoniesError } from '../../executor/transport.ts';
 import { generateKeyPair } from '../../protocol/crypto.ts';
+import { Executor, type ExecutionContext } from '../../executor/executor.ts';
+import { baseEnv, start } from '../cli/helpers.ts';
 
 // Generous for a busy machine; the figure of interest is printed (t.diagnostic), not asserted.
 const WITHIN_MS = 5000;
@@ -32,11 +34,11 @@ async function subscribedUser(f: Fixture, url = f.url) {
   return { username, key, sub, messages, ended: endedP };
 }
 
-function within<T>(p: Promise<T>, what: string): Promise<T> {
+function within<T>(p: Promise<T>, what: string, ms = WITHIN_MS): Promise<T> {
   let timer: NodeJS.Timeout;
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${WITHIN_MS} ms`)), WITHIN_MS))),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms))),
   ]);
 }
 
@@ -179,6 +181,61 @@ describe('revocation ends long-polls', () => {
     const err = await within(waiting, 'the end of the wait');
     assert.ok(err instanceof ColoniesError);
     assert.equal(err.code, 'NOT_A_MEMBER');
+  });
+});
+
+describe('a removed executor stops serving', () => {
+  test('the SDK Executor: its running function is aborted (ctx.signal) and it stops, saying why', async () => {
+    const e = await f.addExecutor('sdk-removed', f.a);
+    let aborted = false;
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const ex = new Executor({
+      url: f.url,
+      colonyname: f.a.colonyname,
+      executortype: 'sdk-removed',
+      executorname: e.name,
+      prvkey: e.key.prvkey,
+      assignTimeout: 1,
+      functions: {
+        wait: (ctx: ExecutionContext) =>
+          new Promise((resolve) => {
+            started();
+            ctx.signal.addEventListener('abort', () => ((aborted = true), resolve('aborted')));
+          }),
+      },
+      onError: () => {},
+    });
+    await ex.start();
+    try {
+      await f.a.userClient.submit({ funcname: 'wait', executortype: 'sdk-removed' });
+      await within(running, 'the function to start');
+      await f.a.ownerClient.removeExecutor(e.name);
+      await within(ex.done, 'the executor to stop');
+      assert.equal(ex.accessEnded?.code, 'NOT_A_MEMBER');
+      assert.equal(aborted, true, 'the running function was told');
+    } finally {
+      await ex.stop(0);
+    }
+  });
+
+  test('colonies executor start exits 4 with the reason', async () => {
+    const e = await f.addExecutor('cli-removed', f.a);
+    const cli = start(
+      ['executor', 'start', '--functions', 'test/cli/fixtures/functions.ts'],
+      baseEnv({
+        COLONIES_SERVER_URL: f.url,
+        COLONIES_COLONY_NAME: f.a.colonyname,
+        COLONIES_EXECUTOR_PRVKEY: e.key.prvkey,
+        COLONIES_EXECUTOR_NAME: e.name,
+        COLONIES_EXECUTOR_TYPE: 'cli-removed',
+      }),
+    );
+    await cli.waitFor(/serving/, 30_000);
+    await f.a.ownerClient.removeExecutor(e.name);
+    const r = await within(cli.stop('SIGCONT'), 'the CLI executor to exit', 20_000);
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /may no longer serve colony/);
   });
 });
 
