@@ -168,6 +168,7 @@ export class Executor {
     try {
       await this.client.declareFunctions(Object.keys(this.opts.functions));
       this.undeclared = false;
+      this.admitted = true; // only an approved executor may declare
     } catch (err) {
       if (err instanceof ColoniesError && GIVE_UP_DECLARING.has(err.code)) this.undeclared = false;
       // An unreachable server is the poll's to report.
@@ -183,6 +184,8 @@ export class Executor {
     void this.beat();
   }
 
+  /** Whether the server has let it in (an assign answered, its functions declared): from then on, a refusal means its access ended. */
+  private admitted = false;
   /** Set when the server refused the executor's access (removed, rejected, colony gone): it has stopped. */
   accessEnded: ColoniesError | undefined;
 
@@ -264,6 +267,7 @@ export class Executor {
         } else {
           procs = await this.client.assign({ timeout, count: free, holding: this.holding(), instance: this.instance }, this.polls.signal);
         }
+        this.admitted = true;
         backoff = 100;
       } catch (err) {
         // The closes go out again on their own (a close that did land is acknowledged again, not refused).
@@ -309,7 +313,8 @@ export class Executor {
    * can be closed any more: its functions are told now (ctx.signal) and it stops serving. True then.
    */
   private endedAccess(err: unknown): boolean {
-    if (!isRevoked(err)) return false;
+    // Before its first answer it may be waiting for its approval: it keeps asking.
+    if (!this.admitted || !isRevoked(err)) return false;
     this.accessEnded ??= err as ColoniesError;
     void this.stop(0);
     return true;
