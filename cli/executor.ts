@@ -200,7 +200,11 @@ async function start(o: StartFlags): Promise<void> {
   });
   log(`${stamp()}  executor ${ex.executorname} stopped: ${ex.stats.closed} succeeded, ${ex.stats.failed} failed`);
   if (ex.accessEnded)
-    throw new CliError(ex.accessEnded.code, `executor ${ex.executorname} may no longer serve colony ${colonyname}: ${ex.accessEnded.message}`, EXIT.auth);
+    throw new CliError(
+      ex.accessEnded.code,
+      `executor ${ex.executorname} may no longer serve colony ${colonyname}: ${ex.accessEnded.message}`,
+      EXIT.auth,
+    );
 }
 
 export function registerExecutor(program: Command): void {

@@ -32,6 +32,7 @@ const STATE_STYLE: Record<ProcessState | ExecutorState, (s: string) => string> =
   SUCCESS: style.green,
   FAILED: style.red,
   CANCELLED: style.gray,
+  SKIPPED: style.gray,
   PENDING: style.yellow,
   APPROVED: style.green,
   REJECTED: style.red,

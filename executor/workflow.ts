@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import type { FunctionSpecInput, WorkflowSpecInput } from '../protocol/schemas.ts';
 import type { VariableDeclaration } from '../protocol/variables.ts';
+import type { TriggerRule } from '../protocol/flow.ts';
 
 export interface FuncSpecOptions {
   /** A function (its name is used) or a function name. */
@@ -16,11 +17,15 @@ export interface FuncSpecOptions {
   priority?: number;
   label?: string;
   dependencies?: string[];
+  /** A CEL condition over `input`, `outputs`, `states`, `errors` (parents by nodename) and `vars`: false → SKIPPED. */
+  when?: string;
+  /** When the process may run by its parents' outcomes (default all_success; one_failed makes it a failure handler). */
+  trigger?: TriggerRule;
   /** Run variables set from this process's output when it closes: { total: '$[0]' }. */
   setvariables?: Record<string, string>;
 }
 
-export function funcSpec(o: FuncSpecOptions): FunctionSpecInput & { conditions: { dependencies: string[] } } {
+export function funcSpec(o: FuncSpecOptions): FunctionSpecInput & { conditions: { dependencies: string[]; when?: string; trigger?: TriggerRule } } {
   const funcname = typeof o.func === 'string' ? o.func : o.func.name;
   if (!funcname) throw new Error('funcSpec: an anonymous function has no name; pass the name as a string');
   return {
@@ -34,7 +39,11 @@ export function funcSpec(o: FuncSpecOptions): FunctionSpecInput & { conditions: 
     maxretries: o.maxretries ?? 0,
     priority: o.priority ?? 0,
     label: o.label ?? '',
-    conditions: { dependencies: [...(o.dependencies ?? [])] },
+    conditions: {
+      dependencies: [...(o.dependencies ?? [])],
+      ...(o.when !== undefined ? { when: o.when } : {}),
+      ...(o.trigger !== undefined ? { trigger: o.trigger } : {}),
+    },
     ...(o.setvariables ? { setvariables: o.setvariables } : {}),
   };
 }

@@ -4,6 +4,7 @@ import { PROCESS_STATES } from './states.ts';
 import { HEX_ID } from './signing.ts';
 import { INT32_MAX, jsonObject, jsonValue, storableString } from './values.ts';
 import { isDateTime, jsonPath, variableName, VariableDeclarations } from './variables.ts';
+import { conditionProblem, TRIGGER_RULES } from './flow.ts';
 
 export const LIMITS = {
   maxNameLength: 200,
@@ -43,6 +44,17 @@ const Conditions = z
     dependencies: z.array(text).max(LIMITS.maxWorkflowSpecs).default([]),
     /** ColonyOS puts the executor type here; we accept it as an alias of the top-level field. */
     executortype: resourceName.optional(),
+    /** A CEL expression over the parents' outputs and the run's variables: false → SKIPPED without running. */
+    when: storableString()
+      .min(1)
+      .max(4000)
+      .superRefine((w, ctx) => {
+        const why = conditionProblem(w);
+        if (why) ctx.addIssue({ code: 'custom', message: why });
+      })
+      .optional(),
+    /** When the process may run, by its parents' outcomes (default all_success). */
+    trigger: z.enum(TRIGGER_RULES).optional(),
   })
   .default({ dependencies: [] });
 
@@ -71,7 +83,13 @@ export const FunctionSpec = FunctionSpecFields.transform((s, ctx) => {
     return z.NEVER;
   }
   const { conditions, ...rest } = s;
-  return { ...rest, nodename: s.nodename ?? s.funcname, executortype, conditions: { dependencies: conditions.dependencies } };
+  const { when, trigger } = conditions;
+  return {
+    ...rest,
+    nodename: s.nodename ?? s.funcname,
+    executortype,
+    conditions: { dependencies: conditions.dependencies, ...(when !== undefined ? { when } : {}), ...(trigger !== undefined ? { trigger } : {}) },
+  };
 });
 export type FunctionSpecInput = z.input<typeof FunctionSpec>;
 export type FunctionSpec = z.output<typeof FunctionSpec>;

@@ -1,8 +1,9 @@
 /** Process and process-graph states. ColonyOS numbers them 0–4; our wire uses the readable names. */
-export const PROCESS_STATES = ['WAITING', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLED'] as const;
+export const PROCESS_STATES = ['WAITING', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLED', 'SKIPPED'] as const;
 export type ProcessState = (typeof PROCESS_STATES)[number];
 
-export const FINISHED_STATES: readonly ProcessState[] = ['SUCCESS', 'FAILED', 'CANCELLED'];
+/** SKIPPED: a process whose condition or trigger rule said it should not run (it never did). */
+export const FINISHED_STATES: readonly ProcessState[] = ['SUCCESS', 'FAILED', 'CANCELLED', 'SKIPPED'];
 
 export function isProcessState(s: string): s is ProcessState {
   return (PROCESS_STATES as readonly string[]).includes(s);

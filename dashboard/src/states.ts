@@ -24,10 +24,11 @@ export const STATE_STYLE: Record<ProcessState, StateStyle> = {
   SUCCESS: { label: 'successful', title: 'Successful', glyph: '✓', color: '#009e73', ink: '#006b4e', tint: '#e1f4ee' },
   FAILED: { label: 'failed', title: 'Failed', glyph: '✕', color: '#d55e00', ink: '#9a3f00', tint: '#fbeadf' },
   CANCELLED: { label: 'cancelled', title: 'Cancelled', glyph: '⊘', color: '#cc79a7', ink: '#8a3d68', tint: '#f8ebf2' },
+  SKIPPED: { label: 'skipped', title: 'Skipped', glyph: '↷', color: '#b0b0b0', ink: '#5f5f5f', tint: '#f6f6f6' },
 };
 
 /** Order in which states are listed: what needs attention first. */
-export const STATE_ORDER: readonly ProcessState[] = ['RUNNING', 'WAITING', 'FAILED', 'SUCCESS', 'CANCELLED'];
+export const STATE_ORDER: readonly ProcessState[] = ['RUNNING', 'WAITING', 'FAILED', 'SUCCESS', 'SKIPPED', 'CANCELLED'];
 
 export function isState(s: string | null | undefined): s is ProcessState {
   return !!s && (PROCESS_STATES as readonly string[]).includes(s);

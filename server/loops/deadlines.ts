@@ -12,7 +12,7 @@ export function startDeadlineLoop(processes: ProcessService, intervalMs: number,
     intervalMs,
     async () => {
       const n = await processes.expireDeadlines();
-      if (n.exec + n.wait + n.silent + n.unheld > 0) log.info('deadlines expired', { ...n });
+      if (n.exec + n.wait + n.silent + n.unheld + n.gates > 0) log.info('deadlines expired', { ...n });
     },
     log,
   );

@@ -8,6 +8,7 @@ import type { SpecService } from './workflows/specs.ts';
 import { cronsSql, toCron, type CronRow } from '../store/sql/crons.ts';
 import { inTransaction, uniquely, type ServiceDeps } from './context.ts';
 import { announceGraph, planGraph, writeGraph, type PlannedGraph } from './graphs.ts';
+import type { FlowOutcome } from './gates.ts';
 import { checkCronExpression, nextCronTime, nextIntervalTime } from './schedule.ts';
 import type { Queryable } from '../store/db.ts';
 import { graphsSql } from '../store/sql/graphs.ts';
@@ -50,7 +51,12 @@ export function createCronService(deps: ServiceDeps, specs: SpecService) {
   const notFound = (colonyname: string, name: string) => new AppError('CRON_NOT_FOUND', `cron "${name}" is not in colony "${colonyname}"`);
 
   /** Fires one claimed cron inside the transaction: submits its graph, chaining the previous run's leaf outputs. */
-  async function fire(tx: Queryable, c: CronRow, now: Date, scheduled: boolean): Promise<{ graph?: PlannedGraph; skipped?: string }> {
+  async function fire(
+    tx: Queryable,
+    c: CronRow,
+    now: Date,
+    scheduled: boolean,
+  ): Promise<{ graph?: PlannedGraph; flow?: FlowOutcome | undefined; skipped?: string }> {
     const next = scheduled ? nextRun(c, now) : c.nextrun;
     const prev = c.lastprocessgraphid ? await cronsSql.previousRun(tx, c.lastprocessgraphid) : undefined;
     if (c.waitforprevprocessgraph && prev && (prev.state === 'WAITING' || prev.state === 'RUNNING')) {
@@ -69,7 +75,7 @@ export function createCronService(deps: ServiceDeps, specs: SpecService) {
       await cronsSql.recordSkip(tx, c.cronid, next, reason);
       return { skipped: reason };
     }
-    await writeGraph(tx, graph, now);
+    const flow = await writeGraph(tx, graph, now);
     await cronsSql.recordRun(tx, c.cronid, {
       nextrun: next,
       lastrun: now,
@@ -77,7 +83,7 @@ export function createCronService(deps: ServiceDeps, specs: SpecService) {
       // An int column: a firing later than 24.8 days (a long downtime) records the most it holds, not an error.
       latems: scheduled ? Math.min(INT32_MAX, Math.max(0, now.getTime() - new Date(c.nextrun).getTime())) : 0,
     });
-    return { graph };
+    return { graph, flow };
   }
 
   return {
@@ -140,7 +146,7 @@ export function createCronService(deps: ServiceDeps, specs: SpecService) {
         if (!c) throw notFound(colonyname, name);
         return fire(tx, c, now, false);
       });
-      if (result.graph) announceGraph(deps, result.graph, now);
+      if (result.graph) announceGraph(deps, result.graph, now, result.flow);
       const cron = await this.get(colonyname, name);
       const g = result.graph ? await graphsSql.get(db, colonyname, result.graph.processgraphid) : undefined;
       return { cron, processgraph: g ? toProcessGraph(g) : null, skipped: result.skipped ?? null };
@@ -154,13 +160,13 @@ export function createCronService(deps: ServiceDeps, specs: SpecService) {
         const now = clock.now();
         const results = await inTransaction(db, async (tx) => {
           const due = await cronsSql.claimDue(tx, now, batch);
-          const out: { graph?: PlannedGraph; skipped?: string }[] = [];
+          const out: { graph?: PlannedGraph; flow?: FlowOutcome | undefined; skipped?: string }[] = [];
           for (const c of due) out.push(await fire(tx, c, now, true));
           return out;
         });
         for (const r of results) {
           if (r.graph) {
-            announceGraph(deps, r.graph, now);
+            announceGraph(deps, r.graph, now, r.flow);
             fired++;
           } else skipped++;
         }

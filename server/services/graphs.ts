@@ -10,6 +10,7 @@ import { newProcess } from './processes.ts';
 import { noRunVariables } from './processes/lifecycle.ts';
 import { announceGraph, freshGraph, planGraph, writeGraph, type RunPlan } from './workflows/plan.ts';
 import type { FunctionSpec } from '../../protocol/schemas.ts';
+import { isGated } from '../../protocol/flow.ts';
 import type { Process, ProcessGraph, ProcessGraphWithProcesses, StateCounts } from '../../protocol/types.ts';
 import type { ProcessState } from '../../protocol/states.ts';
 
@@ -42,8 +43,9 @@ export function createGraphService(deps: ServiceDeps) {
         if (existing) return toProcessGraph(existing);
       }
       const planned = planGraph(colonyname, specs, run.origin.initiatorid, now, undefined, run);
+      let flow;
       try {
-        await inTransaction(db, (tx) => writeGraph(tx, planned, now));
+        flow = await inTransaction(db, (tx) => writeGraph(tx, planned, now));
       } catch (err) {
         // Two requests with one key at once: the second finds the first's run.
         const first = run.key && sqlState(err) === SQLSTATE.uniqueViolation ? await graphsSql.getByKey(db, colonyname, run.key) : undefined;
@@ -52,8 +54,8 @@ export function createGraphService(deps: ServiceDeps) {
       }
       // The reply is the graph as written, not read back: once announced, an idle executor may have
       // started it before a read would run.
-      announceGraph(deps, planned, now);
-      return freshGraph(planned, now);
+      announceGraph(deps, planned, now, flow);
+      return flow ? requireGraph(colonyname, planned.processgraphid) : freshGraph(planned, now);
     },
 
     get: requireGraph,
@@ -107,7 +109,7 @@ export function createGraphService(deps: ServiceDeps) {
 
     async removeAll(colonyname: string, state: ProcessState | undefined): Promise<number> {
       if (state === 'RUNNING') throw new AppError('VALIDATION_FAILED', 'running process graphs cannot be removed in bulk; cancel them first');
-      const states: ProcessState[] = state ? [state] : ['WAITING', 'SUCCESS', 'FAILED', 'CANCELLED'];
+      const states: ProcessState[] = state ? [state] : ['WAITING', 'SUCCESS', 'FAILED', 'CANCELLED', 'SKIPPED'];
       return graphsSql.removeAll(db, colonyname, states);
     },
 
@@ -231,10 +233,12 @@ function planChildren(
     // Children are added while the run goes on; the variables' plan was made at its start.
     if (item.spec.setvariables) throw noRunVariables('spec.setvariables');
     const spec = { ...item.spec, nodename: item.nodename ?? item.spec.nodename };
+    const gated = isGated(spec);
     const p = newProcess(t.colonyname, spec, t.executorid, now, {
       processgraphid: t.processgraphid,
       parents: [t.parentprocessid],
-      waitingparents: 1,
+      waitingparents: gated ? 2 : 1,
+      gated,
       input: [],
     });
     if (item.insert) {

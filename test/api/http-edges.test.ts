@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
-import type { ColoniesError} from '../../executor/transport.ts';
+import type { ColoniesError } from '../../executor/transport.ts';
 import { createTransport } from '../../executor/transport.ts';
 import { generateKeyPair } from '../../protocol/crypto.ts';
 

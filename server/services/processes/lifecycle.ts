@@ -14,7 +14,8 @@ import { inTransaction, type ServiceDeps } from '../context.ts';
 import type { Close, Dispatcher } from '../dispatcher/dispatcher.ts';
 import type { LeaseReport } from '../dispatcher/heartbeats.ts';
 import { freshProcess, newProcess } from './fresh.ts';
-import { retried, settleFailures } from './outcomes.ts';
+import { retried } from './outcomes.ts';
+import { publishFlow, settleFailures, sweepGates } from '../gates.ts';
 
 /** What the lifecycle steps run on: the service's dependencies and its dispatcher. */
 export interface ProcessContext extends ServiceDeps {
@@ -43,9 +44,18 @@ export function noRunVariables(path: string): AppError {
   return new AppError('VALIDATION_FAILED', `${path}: ${message}`, { issues: [{ path, message }] });
 }
 
+/** Control flow decides by parents and run variables: a standalone process has neither. */
+function noControlFlow(spec: FunctionSpec): void {
+  const field = spec.conditions.when !== undefined ? 'conditions.when' : spec.conditions.trigger !== undefined ? 'conditions.trigger' : undefined;
+  if (!field) return;
+  const message = 'a condition or trigger rule decides by parents and run variables: submit it in a workflow';
+  throw new AppError('VALIDATION_FAILED', `${field}: ${message}`, { issues: [{ path: field, message }] });
+}
+
 /** A new standalone process: WAITING, or RUNNING at once when the dispatcher handed it to an idle executor. */
 export async function submit(ctx: ProcessContext, colonyname: string, spec: FunctionSpec, initiatorid: string): Promise<Process> {
   if (spec.setvariables) throw noRunVariables('setvariables');
+  noControlFlow(spec);
   const now = ctx.clock.now();
   const p = newProcess(colonyname, spec, initiatorid, now);
   return freshProcess(p, now, await ctx.dispatcher.submit(p, now));
@@ -95,11 +105,11 @@ export async function fail(
   const reasons = errors.length > 0 ? errors : [noMessageReason(executor.name, attempt)];
   const result = await inTransaction(ctx.db, async (tx) => {
     const o = await processesSql.fail(tx, colonyname, processid, executorid, attempt, reasons, now);
-    return o ? { outcome: o, events: await settleFailures(tx, [o], now) } : undefined;
+    return o ? { outcome: o, flow: await settleFailures(tx, [o], now) } : undefined;
   });
   if (!result) throw await whyNotRunning(ctx.db, colonyname, processid, executorid, attempt);
   ctx.bus.ready(retried([result.outcome]));
-  ctx.bus.emit(result.events);
+  publishFlow(ctx, result.flow);
   return get(ctx, colonyname, processid);
 }
 
@@ -113,6 +123,8 @@ export interface Expired {
   silent: number;
   /** Attempts their executor reported not holding. */
   unheld: number;
+  /** Gated processes decided by the sweep (left due by a crash between a close and its check). */
+  gates: number;
 }
 
 /** How long after an assignment an executor's report may still lack it: its answer may be on the way. */
@@ -133,6 +145,7 @@ export async function expireDeadlines(ctx: ProcessContext, batch = 500): Promise
       wait: await expireAll(ctx, processesSql.expireWaits, batch),
       silent: await expireAll(ctx, (q, now, n) => processesSql.expireSilent(q, now, n, ctx.leaseMs, listening), batch),
       unheld: await expireAll(ctx, (q, now, n) => processesSql.expireUnheld(q, now, n, holdingGraceMs(ctx.leaseMs)), batch),
+      gates: await sweepGates(ctx, batch),
     };
   } catch (err) {
     heartbeats.deaf();
@@ -149,12 +162,12 @@ async function expireAll(
   let n = 0;
   for (;;) {
     const now = ctx.clock.now();
-    const { outcomes, events } = await inTransaction(ctx.db, async (tx) => {
+    const { outcomes, flow } = await inTransaction(ctx.db, async (tx) => {
       const o = await expire(tx, now, batch);
-      return { outcomes: o, events: await settleFailures(tx, o, now) };
+      return { outcomes: o, flow: await settleFailures(tx, o, now) };
     });
     ctx.bus.ready(retried(outcomes));
-    ctx.bus.emit(events);
+    publishFlow(ctx, flow);
     n += outcomes.length;
     if (outcomes.length < batch) return n;
   }
@@ -192,6 +205,6 @@ export async function remove(ctx: ServiceDeps, colonyname: string, processid: st
 
 export async function removeAll(ctx: ServiceDeps, colonyname: string, state: ProcessState | undefined): Promise<number> {
   if (state === 'RUNNING') throw new AppError('VALIDATION_FAILED', 'running processes cannot be removed in bulk; cancel them first');
-  const states: ProcessState[] = state ? [state] : ['WAITING', 'SUCCESS', 'FAILED', 'CANCELLED'];
+  const states: ProcessState[] = state ? [state] : ['WAITING', 'SUCCESS', 'FAILED', 'CANCELLED', 'SKIPPED'];
   return processesSql.removeAll(ctx.db, colonyname, states);
 }

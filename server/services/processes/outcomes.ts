@@ -1,10 +1,8 @@
 /**
  * What the process statements did, made known after they commit: live events, ready work (which wakes
- * long-polls) and the consequences of a failed attempt. See docs/architecture.md, Process semantics.
+ * long-polls); the consequences of a failed attempt are control flow's (gates.ts). See docs/architecture.md, Process semantics.
  */
 import type { ColonyEvent } from '../../../protocol/events.ts';
-import type { Queryable } from '../../store/db.ts';
-import { graphsSql } from '../../store/sql/graphs.ts';
 import {
   countReady,
   processesSql,
@@ -16,23 +14,7 @@ import {
   type ReadyWork,
 } from '../../store/sql/processes.ts';
 import { graphEvent, processEvent, specEvent, type ServiceDeps } from '../context.ts';
-
-/**
- * Processes whose attempt failed: those that failed for good fail their graph, and whatever still
- * waits in it is cancelled (inside the caller's transaction). Returns the events of every change.
- */
-export async function settleFailures(tx: Queryable, outcomes: AttemptOutcome[], now: Date): Promise<ColonyEvent[]> {
-  const events = outcomes.map((o) => processEvent(o, now));
-  for (const o of outcomes) {
-    if (o.state !== 'FAILED' || !o.processgraphid) continue;
-    const reason = `process ${o.processid} failed: ${o.errors[o.errors.length - 1] ?? 'failed'}`;
-    if (await graphsSql.finish(tx, o.processgraphid, 'FAILED', reason, now)) {
-      events.push(graphEvent(o.colonyname, o.processgraphid, 'FAILED', now));
-      for (const c of await processesSql.cancelInGraph(tx, o.processgraphid, false, reason, now)) events.push(processEvent(c, now));
-    }
-  }
-  return events;
-}
+import { checkGates } from '../gates.ts';
 
 /** The attempts that go back to the queue (retried), as ready work. */
 export function retried(outcomes: AttemptOutcome[]): ReadyWork[] {
@@ -46,14 +28,15 @@ export function retried(outcomes: AttemptOutcome[]): ReadyWork[] {
 export async function publishCloses(
   deps: ServiceDeps,
   items: CloseRow[],
-  { closed, ready, handed, finished }: CloseOutcome,
+  { closed, ready, handed, finished, gates }: CloseOutcome,
   now: Date,
 ): Promise<boolean[]> {
   const events = closed.map((r) => processEvent(r, now));
   for (const r of handed) events.push(specEvent(r, 'RUNNING', r.retries, r.assignedexecutorid, now));
-  for (const g of finished) events.push(graphEvent(g.colonyname, g.processgraphid, 'SUCCESS', now));
+  for (const g of finished) events.push(graphEvent(g.colonyname, g.processgraphid, g.state, now));
   deps.bus.ready(ready);
   deps.bus.emit(events);
+  await checkGates(deps, gates);
   const ids = new Set(closed.map((r) => r.processid));
   // A close sent again after its answer was lost (a dropped connection, an aborted request) is
   // acknowledged, not refused: the process is SUCCESS by this executor on this attempt.

@@ -12,6 +12,8 @@ import { newProcess } from '../processes.ts';
 import { indexedVars } from './index-values.ts';
 import { planVariables } from './variables.ts';
 import { checkDag } from '../../../protocol/dag.ts';
+import { isGated } from '../../../protocol/flow.ts';
+import { decideGates, publishFlow, type FlowOutcome } from '../gates.ts';
 import { randomId } from '../../../protocol/crypto.ts';
 import type { FunctionSpec } from '../../../protocol/schemas.ts';
 import type { ColonyEvent } from '../../../protocol/events.ts';
@@ -68,12 +70,16 @@ export function planGraph(
   for (const s of specs) for (const d of s.conditions.dependencies) children.set(d, [...(children.get(d) ?? []), ids.get(s.nodename)!]);
   const rows = vars.specs.map((s, i) => {
     const parents = s.conditions.dependencies.map((d) => ids.get(d)!);
+    const gated = isGated(s);
+    if (gated && parents.length === 0) rootTriggerProblem(s, i);
     return newProcess(colonyname, s, initiatorid, now, {
       processid: ids.get(s.nodename)!,
       processgraphid,
       parents,
       children: children.get(s.nodename) ?? [],
-      waitingparents: parents.length,
+      // A gated process counts its gate too: the server decides it when its parents have finished.
+      waitingparents: parents.length + (gated ? 1 : 0),
+      gated,
       input: parents.length > 0 ? [] : (rootInput ?? s.args),
       ...vars.late[i],
     });
@@ -93,6 +99,15 @@ export function planGraph(
     idempotencykey: run?.key ?? null,
   };
   return { processgraphid, colonyname, initiatorid, rows, graph, indexed: indexedVars(decls, vars.values) };
+}
+
+/** A trigger rule decides by parents' outcomes: a process without parents cannot have one but the default. */
+function rootTriggerProblem(s: FunctionSpec, i: number): void {
+  const trigger = s.conditions.trigger;
+  if (trigger === undefined || trigger === 'all_success' || trigger === 'all_done' || trigger === 'none_failed') return;
+  const path = `functionspecs[${i}].conditions.trigger`;
+  const message = `trigger rule ${trigger} needs dependencies: "${s.nodename}" has none`;
+  throw new AppError('VALIDATION_FAILED', `${path}: ${message}`, { issues: [{ path, message }] });
 }
 
 /** The wire form of a graph just written from `g` (what reading it back would return, without the read). */
@@ -118,16 +133,21 @@ export function freshGraph(g: PlannedGraph, now: Date): ProcessGraph {
   };
 }
 
-/** Writes a planned graph inside the caller's transaction. */
-export async function writeGraph(tx: Queryable, g: PlannedGraph, now: Date): Promise<void> {
+/**
+ * Writes a planned graph inside the caller's transaction, and decides its gated roots there (a
+ * condition on the run's variables, say). Returns what those decisions changed, for announceGraph.
+ */
+export async function writeGraph(tx: Queryable, g: PlannedGraph, now: Date): Promise<FlowOutcome | undefined> {
   if (!(await graphsSql.insert(tx, g.graph, g.indexed))) {
     throw new AppError('SPEC_NOT_FOUND', `workflow spec "${g.graph.specname}" version ${g.graph.specversion} was removed`);
   }
   await processesSql.insert(tx, g.rows, now);
+  const gatedRoots = g.rows.filter((r) => r.gated && r.parents.length === 0).map((r) => r.processid);
+  return gatedRoots.length > 0 ? decideGates(tx, gatedRoots, now) : undefined;
 }
 
-/** After the commit: wake executors for the roots, tell subscribers. */
-export function announceGraph(deps: ServiceDeps, g: PlannedGraph, now: Date): void {
+/** After the commit: wake executors for the roots, tell subscribers (the graph first, then what its gated roots did). */
+export function announceGraph(deps: ServiceDeps, g: PlannedGraph, now: Date, flow?: FlowOutcome): void {
   deps.bus.ready(readyRoots(g.rows));
   const startedby = g.graph.cronname ? `cron ${g.graph.cronname}` : g.graph.initiatorname;
   const started: ColonyEvent = {
@@ -141,6 +161,7 @@ export function announceGraph(deps: ServiceDeps, g: PlannedGraph, now: Date): vo
     startedby,
   };
   deps.bus.emit([started]);
+  if (flow) publishFlow(deps, flow);
 }
 
 function readyRoots(rows: NewProcess[]) {

@@ -14,7 +14,7 @@ import type { ClaimOutcome, ClaimedRow, CloseRow, Offer } from './types.ts';
 // for three takes three slots), and the i-th ready process in queue order goes to the i-th slot.
 // Slots of an executor that is no longer APPROVED (rejected or removed while it waited) are dropped,
 // in the same statement, so a revoked executor is never handed work.
-// A child's input (its parents' outputs) is fixed here. It is complete: the claim only sees a child
+// A child's input (its parents' outputs) is fixed here (a gated one's was, when its gate opened). It is complete: the claim only sees a child
 // whose last parent's close committed before the statement began (waitingparents = 0 in its snapshot;
 // a later change is re-checked under the row lock), and every parent's output committed with or
 // before that parent's own close.
@@ -45,7 +45,7 @@ slots AS (
      SET state = 'RUNNING', assignedexecutorid = (SELECT array_agg(s.executorid ORDER BY s.ord) FROM slots s)[picked.rn],
          attempt = p.attempt + 1, starttime = $4, waitdeadline = NULL,
          execdeadline = ${deadlineSql('$4', 'p.maxexectime')},
-         input = CASE WHEN cardinality(p.parents) > 0 THEN ${parentOutputs('p')} ELSE p.input END,
+         input = CASE WHEN cardinality(p.parents) > 0 AND NOT p.gated THEN ${parentOutputs('p')} ELSE p.input END,
          spec = ${RESOLVED_SPEC}
     FROM picked
    WHERE p.processid = picked.processid AND p.processid = ANY(ARRAY(SELECT processid FROM picked))
@@ -96,7 +96,7 @@ async function assign(q: Queryable, colonyname: string, executortype: string, sl
   let r: ClaimOutcome;
   if (closes.length === 0) {
     const [row] = await q.query<{ assigned: unknown[][]; exhausted: boolean }>(ASSIGN_SQL, [colonyname, executortype, slots, now]);
-    r = { assigned: CLAIMED_ROWS.read(row!.assigned), exhausted: row!.exhausted, closed: [], ready: [], handed: [], finished: [] };
+    r = { assigned: CLAIMED_ROWS.read(row!.assigned), exhausted: row!.exhausted, closed: [], ready: [], handed: [], finished: [], gates: [] };
   } else {
     const params = [colonyname, executortype, slots, now, closesParam(closes), closes.map((c) => c.processid)];
     const [row] = await q.query<ClosedResult & { assigned: unknown[][]; exhausted: boolean }>(

@@ -76,6 +76,16 @@ closed AS (
   RETURNING ${CHANGED}, p.children${handing ? ', p.output' : ''}, ${SETS}
 )`;
 
+// A node the server runs itself (an event, a timer, a user task: protocol/flow.ts) finishes with its
+// output ($closes: processid → output) from WAITING, where it waited ready, not from RUNNING on an executor.
+const completedCte = ({ closes, now, ids }: CloseParams) => `
+closed AS (
+  UPDATE processes p SET state = 'SUCCESS', output = ${closes}::jsonb -> p.processid, endtime = ${now}::timestamptz,
+         starttime = coalesce(p.starttime, ${now}::timestamptz), waitdeadline = NULL, execdeadline = NULL
+   WHERE p.processid = ANY(${ids}::text[]) AND p.state = 'WAITING' AND p.gated AND p.waitingparents = 0
+  RETURNING ${CHANGED}, p.children, ${SETS}
+)`;
+
 // In id order: the update below, driven by it, then locks shared children (a DAG's fan-in) in the
 // same order in every statement, so concurrent closes queue for them rather than deadlock.
 const PLAIN_CHILDREN = `
@@ -98,6 +108,9 @@ children AS (
   ORDER BY k.id
 )`;
 
+// A gated child (see protocol/flow.ts) whose last parent closed: the server decides it after the commit.
+const GATE_DUE = `CASE WHEN c.gated AND c.state = 'WAITING' AND c.waitingparents = 1 THEN c.processid END AS gate`;
+
 /** Each child loses one waiting parent per closed parent, and is ready, with its wait deadline, at zero. */
 const RELEASED_WHEN = `c.waitingparents = d.n AND c.state = 'WAITING'`;
 const releasedCte = (now: string) => `
@@ -108,7 +121,7 @@ released AS (
          waitdeadline = ${deadlineSql(now, 'c.maxwaittime', RELEASED_WHEN, 'c.waitdeadline')}
     FROM children d
    WHERE c.processid = d.id
-  RETURNING c.colonyname, c.executortype, (c.waitingparents = 0 AND c.state = 'WAITING') AS ready, NULL::json AS handed
+  RETURNING c.colonyname, c.executortype, (c.waitingparents = 0 AND c.state = 'WAITING') AS ready, NULL::json AS handed, ${GATE_DUE}
 )`;
 // As releasedCte; a child handed over (see HANDED) starts RUNNING on its slot instead, with its input.
 // Whole rows only for the children handed over (a fan-in's parents list is long: not for every close).
@@ -127,16 +140,17 @@ released AS (
     FROM children d
    WHERE c.processid = d.id
   RETURNING c.colonyname, c.executortype, (c.waitingparents = 0 AND c.state = 'WAITING') AS ready,
-            CASE WHEN d.handto IS NOT NULL AND c.state = 'RUNNING' AND c.assignedexecutorid = d.handto THEN ${HANDED_ROWS.sql('c.')} END AS handed
+            CASE WHEN d.handto IS NOT NULL AND c.state = 'RUNNING' AND c.assignedexecutorid = d.handto THEN ${HANDED_ROWS.sql('c.')} END AS handed,
+            ${GATE_DUE}
 )`;
 
-/** Each graph counts its successes, and is SUCCESS when all its processes are. */
+/** Each graph counts its successes; when all its processes have finished it is SUCCESS, or FAILED when a leaf failed (see gates.ts). */
 const countedCte = (now: string) => `
 counted AS (
   UPDATE processgraphs g
      SET successcount = g.successcount + d.n,
-         state = CASE WHEN g.successcount + d.n >= g.processcount THEN 'SUCCESS' ELSE g.state END,
-         endtime = CASE WHEN g.successcount + d.n >= g.processcount THEN ${now}::timestamptz ELSE g.endtime END,
+         state = CASE WHEN g.successcount + g.settledcount + d.n < g.processcount THEN g.state WHEN g.leavesfailed > 0 THEN 'FAILED' ELSE 'SUCCESS' END,
+         endtime = CASE WHEN g.successcount + g.settledcount + d.n >= g.processcount THEN ${now}::timestamptz ELSE g.endtime END,
          variables = CASE WHEN d.sets IS NULL THEN g.variables
            ELSE g.variables || (SELECT jsonb_object_agg(x.key, x.value) FROM jsonb_array_elements(d.sets) s, jsonb_each(s.value) x) END
     FROM (SELECT processgraphid AS id, count(*)::int AS n, jsonb_agg(sets) FILTER (WHERE sets IS NOT NULL) AS sets
@@ -158,10 +172,12 @@ export const CLOSED_COLUMNS = `
   (SELECT coalesce(jsonb_agg(jsonb_build_object('colonyname', colonyname, 'executortype', executortype)), '[]'::jsonb)
      FROM released WHERE ready) AS ready,
   (SELECT coalesce(json_agg(handed), '[]'::json) FROM released WHERE handed IS NOT NULL) AS handed,
-  (SELECT coalesce(jsonb_agg(jsonb_build_object('processgraphid', processgraphid, 'colonyname', colonyname)), '[]'::jsonb)
-     FROM counted WHERE state = 'SUCCESS') AS finished`;
+  (SELECT coalesce(jsonb_agg(jsonb_build_object('processgraphid', processgraphid, 'colonyname', colonyname, 'state', state)), '[]'::jsonb)
+     FROM counted WHERE state IN ('SUCCESS', 'FAILED')) AS finished,
+  (SELECT coalesce(json_agg(gate), '[]'::json) FROM released WHERE gate IS NOT NULL) AS gates`;
 
 const CLOSE_PARAMS: CloseParams = { closes: '$1', now: '$2', ids: '$3' };
+const COMPLETE_SQL = `WITH ${[completedCte(CLOSE_PARAMS), PLAIN_CHILDREN, releasedCte(CLOSE_PARAMS.now), countedCte(CLOSE_PARAMS.now)].join(',')} SELECT ${CLOSED_COLUMNS}`;
 const CLOSE_SQL = `${GENERIC_PLAN}WITH ${plainCloseCtes(CLOSE_PARAMS)} SELECT ${CLOSED_COLUMNS}`;
 const CLOSE_HANDING_SQL = `${GENERIC_PLAN}WITH ${offersCte('$4', false)}, ${handingCloseCtes(CLOSE_PARAMS)} SELECT ${CLOSED_COLUMNS}`;
 
@@ -170,7 +186,8 @@ export interface ClosedResult {
   closed: unknown[][];
   ready: { colonyname: string; executortype: string }[];
   handed: unknown[][];
-  finished: { processgraphid: string; colonyname: string }[];
+  finished: { processgraphid: string; colonyname: string; state: 'SUCCESS' | 'FAILED' }[];
+  gates: string[];
 }
 
 export const closeOutcome = (r: ClosedResult): CloseOutcome => ({
@@ -178,6 +195,7 @@ export const closeOutcome = (r: ClosedResult): CloseOutcome => ({
   ready: countReady(r.ready),
   handed: HANDED_ROWS.read(r.handed),
   finished: r.finished,
+  gates: r.gates,
 });
 
 export const offersParam = (offers: Offer[]) => jsonParam(offers.map((o) => ({ c: o.colonyname, t: o.executortype, e: o.executorid, n: o.count })));
@@ -198,6 +216,15 @@ export const closeSql = {
   close: async (q: Queryable, closes: CloseRow[], now: Date, offers?: Offer[]): Promise<CloseOutcome> => {
     const params = [closesParam(closes), now, closes.map((c) => c.processid)];
     const [r] = await q.query<ClosedResult>(offers ? CLOSE_HANDING_SQL : CLOSE_SQL, offers ? [...params, offersParam(offers)] : params);
+    return closeOutcome(r!);
+  },
+
+  /**
+   * Finishes ready server nodes (gated, WAITING with no parent left) as SUCCESS with their outputs,
+   * with everything that follows a close. Returns what a close returns; a node no longer ready is not closed.
+   */
+  complete: async (q: Queryable, outputs: Map<string, unknown[]>, now: Date): Promise<CloseOutcome> => {
+    const [r] = await q.query<ClosedResult>(COMPLETE_SQL, [jsonParam(Object.fromEntries(outputs)), now, [...outputs.keys()]]);
     return closeOutcome(r!);
   },
 

@@ -7,7 +7,7 @@ import { jsonParam } from './json.ts';
 import { CHANGED, type ChangedRow, type ListFilter } from './types.ts';
 
 export function toCounts(rows: { state: ProcessState; n: number }[]): StateCounts {
-  const counts: StateCounts = { WAITING: 0, RUNNING: 0, SUCCESS: 0, FAILED: 0, CANCELLED: 0 };
+  const counts: StateCounts = { WAITING: 0, RUNNING: 0, SUCCESS: 0, FAILED: 0, CANCELLED: 0, SKIPPED: 0 };
   for (const r of rows) counts[r.state] = r.n;
   return counts;
 }

@@ -9,7 +9,7 @@ import type { NewProcess } from './types.ts';
 const INSERT_SQL = `${GENERIC_PLAN}
 INSERT INTO processes (processid, colonyname, processgraphid, nodename, funcname, executortype, label, spec, state,
   prioritytime, input, maxretries, maxwaittime, maxexectime, waitingparents, parents, children, initiatorid,
-  submissiontime, readytime, waitdeadline, assignedexecutorid, attempt, starttime, execdeadline, varrefs, varsets)
+  submissiontime, readytime, waitdeadline, assignedexecutorid, attempt, starttime, execdeadline, varrefs, varsets, gated)
 SELECT r.processid, r.colonyname, r.processgraphid, r.spec->>'nodename', r.spec->>'funcname', r.spec->>'executortype',
   r.spec->>'label', r.spec, CASE WHEN e.executorid IS NULL THEN 'WAITING' ELSE 'RUNNING' END,
   r.prioritytime, r.input, (r.spec->>'maxretries')::int,
@@ -22,10 +22,10 @@ SELECT r.processid, r.colonyname, r.processgraphid, r.spec->>'nodename', r.spec-
   CASE WHEN e.executorid IS NULL THEN 0 ELSE 1 END,
   CASE WHEN e.executorid IS NOT NULL THEN $2::timestamptz END,
   ${deadlineSql('$2', "(r.spec->>'maxexectime')::int", 'e.executorid IS NOT NULL')},
-  r.varrefs, r.varsets
+  r.varrefs, r.varsets, coalesce(r.gated, false)
 FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (processid text, colonyname text, processgraphid text, spec jsonb,
-  prioritytime bigint, input jsonb, waitingparents int, parents jsonb, children jsonb, initiatorid text, handoff text, varrefs jsonb, varsets jsonb))
-  WITH ORDINALITY AS r(processid, colonyname, processgraphid, spec, prioritytime, input, waitingparents, parents, children, initiatorid, handoff, varrefs, varsets, ord)
+  prioritytime bigint, input jsonb, waitingparents int, parents jsonb, children jsonb, initiatorid text, handoff text, varrefs jsonb, varsets jsonb, gated boolean))
+  WITH ORDINALITY AS r(processid, colonyname, processgraphid, spec, prioritytime, input, waitingparents, parents, children, initiatorid, handoff, varrefs, varsets, gated, ord)
 LEFT JOIN executors e ON r.handoff IS NOT NULL AND r.waitingparents = 0
   AND e.colonyname = r.colonyname AND e.executorid = r.handoff AND e.state = 'APPROVED'
 ORDER BY r.ord

@@ -20,6 +20,8 @@ export interface NewProcess {
   varrefs?: { at: (string | number)[]; var: string; path: string[] }[];
   /** Variables this process sets from its output when it closes: name → steps of the path. */
   varsets?: Record<string, string[]>;
+  /** Started, skipped or failed by the server when its parents finish (see protocol/flow.ts); its waitingparents counts the gate too. */
+  gated?: boolean;
 }
 
 /** Where new ready work appeared: long-polls of this colony and executor type are woken. */
@@ -61,7 +63,9 @@ export interface CloseOutcome {
   closed: ChangedRow[];
   ready: ReadyWork[];
   handed: ClaimedRow[];
-  finished: { processgraphid: string; colonyname: string }[];
+  finished: { processgraphid: string; colonyname: string; state: 'SUCCESS' | 'FAILED' }[];
+  /** Gated children whose last parent this close finished: the server decides them now (services/gates). */
+  gates: string[];
 }
 
 /** What a claim did: the rows claimed in slot order, whether the queue is exhausted, and its closes' outcome. */
