@@ -4,7 +4,7 @@ import { PROCESS_STATES } from './states.ts';
 import { HEX_ID } from './signing.ts';
 import { INT32_MAX, jsonObject, jsonValue, storableString } from './values.ts';
 import { isDateTime, jsonPath, variableName, VariableDeclarations } from './variables.ts';
-import { conditionProblem, TRIGGER_RULES } from './flow.ts';
+import { conditionProblem, NODE_KINDS, serverExecutorType, TRIGGER_RULES } from './flow.ts';
 
 export const LIMITS = {
   maxNameLength: 200,
@@ -60,7 +60,8 @@ const Conditions = z
 
 const FunctionSpecFields = z.object({
   nodename: text.optional(),
-  funcname: text,
+  /** Required of a function; a server node is named after its kind when it has none. */
+  funcname: text.optional(),
   args: z.array(jsonValue).default([]),
   kwargs: jsonObject.default({}),
   executortype: resourceName.optional(),
@@ -73,20 +74,47 @@ const FunctionSpecFields = z.object({
   conditions: Conditions,
   /** Run variables set from this process's output when it closes: {"total": "$[0]"}. */
   setvariables: z.record(variableName, jsonPath).optional(),
+  /** What runs the node (default function: an executor); the others run on the server (see protocol/flow.ts). */
+  kind: z.enum(NODE_KINDS).optional(),
+  /** kind event: the name of the event it waits for. */
+  event: text.optional(),
+  /** kind sleep: seconds to wait once ready… */
+  seconds: z.number().min(0).max(LIMITS.maxDeadlineSeconds).optional(),
+  /** …or until a time: an ISO 8601 time, or a run variable holding one ({"$var": "ship-at"}). */
+  until: z.union([storableString().refine(isDateTime, 'an ISO 8601 date-time'), z.object({ $var: variableName }).strict()]).optional(),
+  /** kind usertask: the colony user who may complete it (default: any user of the colony). */
+  assignee: resourceName.optional(),
+  /** kind usertask: a JSON Schema of the data that completes it (default: any JSON object). */
+  form: jsonObject.optional(),
 });
 
+/** The fields that belong to one kind of node only. */
+const KIND_FIELDS = { event: ['event'], sleep: ['seconds', 'until'], usertask: ['assignee', 'form'] } as const;
+
 /** A function spec as users write it; normalised so that nodename and executortype are always set. */
-export const FunctionSpec = FunctionSpecFields.transform((s, ctx) => {
-  const executortype = s.executortype ?? s.conditions.executortype;
-  if (!executortype) {
-    ctx.addIssue({ code: 'custom', message: 'executortype is required', path: ['executortype'] });
-    return z.NEVER;
-  }
+export const FunctionSpec = FunctionSpecFields.superRefine((s, ctx) => {
+  const kind = s.kind ?? 'function';
+  for (const [owner, fields] of Object.entries(KIND_FIELDS))
+    for (const field of fields)
+      if (owner !== kind && s[field] !== undefined)
+        ctx.addIssue({ code: 'custom', message: `${field} belongs to kind ${owner}, not ${kind}`, path: [field] });
+  if (kind === 'event' && s.event === undefined) ctx.addIssue({ code: 'custom', message: 'a node of kind event names its event', path: ['event'] });
+  if (kind === 'sleep' && (s.seconds === undefined) === (s.until === undefined))
+    ctx.addIssue({ code: 'custom', message: 'a node of kind sleep has seconds or until (one of them)', path: ['seconds'] });
+  if (kind !== 'function' && (s.executortype ?? s.conditions.executortype) !== undefined)
+    ctx.addIssue({ code: 'custom', message: `a node of kind ${kind} runs on the server, not on an executor`, path: ['executortype'] });
+}).transform((s, ctx) => {
+  const executortype = s.kind && s.kind !== 'function' ? serverExecutorType(s.kind) : (s.executortype ?? s.conditions.executortype);
+  const funcname = s.funcname ?? (s.kind && s.kind !== 'function' ? s.kind : undefined);
+  if (!funcname) ctx.addIssue({ code: 'custom', message: 'funcname is required', path: ['funcname'] });
+  if (!executortype) ctx.addIssue({ code: 'custom', message: 'executortype is required', path: ['executortype'] });
+  if (!funcname || !executortype) return z.NEVER;
   const { conditions, ...rest } = s;
   const { when, trigger } = conditions;
   return {
     ...rest,
-    nodename: s.nodename ?? s.funcname,
+    funcname,
+    nodename: s.nodename ?? funcname,
     executortype,
     conditions: { dependencies: conditions.dependencies, ...(when !== undefined ? { when } : {}), ...(trigger !== undefined ? { trigger } : {}) },
   };

@@ -5,7 +5,8 @@
  * Control flow.
  */
 import type { ColonyEvent } from '../../protocol/events.ts';
-import { decideTrigger, evaluateCondition, type ParentOutcome } from '../../protocol/flow.ts';
+import { decideTrigger, evaluateCondition, isServerNode, type ParentOutcome } from '../../protocol/flow.ts';
+import { startServerNode } from './kinds/index.ts';
 import type { Queryable } from '../store/db.ts';
 import { gatesSql, type DueGate, type EndedRow, type ParentRow } from '../store/sql/gates.ts';
 import { graphsSql } from '../store/sql/graphs.ts';
@@ -118,7 +119,11 @@ class Flow {
       const d = decide(g, mine);
       if (d.run) {
         const r = await gatesSql.open(this.tx, g.processid, d.input, this.now);
-        this.ready.push(r);
+        if (!isServerNode(g.spec)) this.ready.push(r);
+        else {
+          const output = await startServerNode(this.tx, g, d.input, this.now);
+          if (output) await this.complete(new Map([[g.processid, output]]));
+        }
       } else await this.end(g.processid, d.state, d.reason, d.inherited);
     }
   }
