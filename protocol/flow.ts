@@ -100,3 +100,15 @@ export function isGated(spec: FlowFields): boolean {
     (spec.conditions.trigger ?? 'all_success') !== 'all_success'
   );
 }
+
+/** What a whole workflow's control flow gets wrong that no single spec shows: a trigger rule on a node without parents. */
+export function controlFlowProblem(
+  specs: readonly { nodename: string; conditions: { dependencies: string[]; trigger?: TriggerRule | undefined } }[],
+): { path: string; message: string } | undefined {
+  for (const [i, s] of specs.entries()) {
+    const trigger = s.conditions.trigger;
+    if (s.conditions.dependencies.length === 0 && (trigger === 'one_success' || trigger === 'one_failed'))
+      return { path: `functionspecs[${i}].conditions.trigger`, message: `trigger rule ${trigger} needs dependencies: "${s.nodename}" has none` };
+  }
+  return undefined;
+}

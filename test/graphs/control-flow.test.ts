@@ -8,6 +8,7 @@ import { startFixture, type Fixture } from '../helpers/fixture.ts';
 import { funcSpec, Workflow, type FuncSpecOptions } from '../../executor/workflow.ts';
 import type { Process, ProcessGraphWithProcesses } from '../../protocol/types.ts';
 import type { ColoniesClient } from '../../executor/client.ts';
+import { processesSql } from '../../server/store/sql/processes.ts';
 
 let f: Fixture;
 before(async () => {
@@ -204,4 +205,38 @@ test('bad control flow is refused with 400 naming the field, and nothing is stor
   assert.equal((standalone as { status: number }).status, 400);
   assert.match((standalone as Error).message, /conditions\.when/);
   assert.equal((await f.a.userClient.listProcessGraphs({ count: 1000 })).length, before);
+});
+
+test('a gate left due by a crash between a close and its decision is decided by the sweep', async () => {
+  const { e, wf } = await setup({ func: 'first' }, { func: 'second', dependencies: ['first'], when: 'input[0] == 7' });
+  const g = await f.a.userClient.submitWorkflow(wf);
+  const first = await take(e, 'first');
+  // The close statement alone, as a server that died before deciding the gates it made due.
+  const executorid = first.assignedexecutorid!;
+  const closed = await processesSql.close(
+    f.server.db,
+    [{ processid: first.processid, colonyname: f.a.colonyname, executorid, attempt: first.attempt, out: [7] }],
+    new Date(),
+  );
+  assert.equal(closed.gates.length, 1);
+  assert.equal(node(await graph(g.processgraphid), 'second').ready, false, 'undecided: not ready');
+  const swept = await f.server.services.processes.expireDeadlines();
+  assert.equal(swept.gates, 1);
+  await take(e, 'second').then((p) => e.close(p.processid, p.attempt, []));
+  assert.equal((await graph(g.processgraphid)).state, 'SUCCESS');
+});
+
+test('a registered spec is refused for control flow that cannot work, naming the field', async () => {
+  const type = `flow-${++typeCounter}`;
+  const register = (functionspecs: unknown[]) =>
+    f.a.userClient.registerWorkflowSpec('flow-bad', { functionspecs } as never).then(
+      () => undefined,
+      (e: unknown) => e as Error & { status: number },
+    );
+  let err = await register([{ funcname: 'a', executortype: type, conditions: { trigger: 'one_failed' } }]);
+  assert.equal(err?.status, 400);
+  assert.match(err!.message, /functionspecs\[0\]\.conditions\.trigger: trigger rule one_failed needs dependencies/);
+  err = await register([{ funcname: 'a', executortype: type, conditions: { when: 'vars.x ==' } }]);
+  assert.equal(err?.status, 400);
+  assert.match(err!.message, /conditions\.when.*CEL/);
 });

@@ -12,7 +12,7 @@ import { newProcess } from '../processes.ts';
 import { indexedVars } from './index-values.ts';
 import { planVariables } from './variables.ts';
 import { checkDag } from '../../../protocol/dag.ts';
-import { isGated } from '../../../protocol/flow.ts';
+import { controlFlowProblem, isGated } from '../../../protocol/flow.ts';
 import { decideGates, publishFlow, type FlowOutcome } from '../gates.ts';
 import { randomId } from '../../../protocol/crypto.ts';
 import type { FunctionSpec } from '../../../protocol/schemas.ts';
@@ -61,6 +61,7 @@ export function planGraph(
 ): PlannedGraph {
   const problem = checkDag(specs.map((s) => ({ nodename: s.nodename, dependencies: s.conditions.dependencies })));
   if (problem) throw new AppError(problem.code, problem.message, problem.details);
+  checkControlFlow(specs);
   const decls = run?.decls ?? {};
   const vars = planVariables(specs, decls, run?.given ?? {});
   const processgraphid = randomId();
@@ -71,7 +72,6 @@ export function planGraph(
   const rows = vars.specs.map((s, i) => {
     const parents = s.conditions.dependencies.map((d) => ids.get(d)!);
     const gated = isGated(s);
-    if (gated && parents.length === 0) rootTriggerProblem(s, i);
     return newProcess(colonyname, s, initiatorid, now, {
       processid: ids.get(s.nodename)!,
       processgraphid,
@@ -101,13 +101,10 @@ export function planGraph(
   return { processgraphid, colonyname, initiatorid, rows, graph, indexed: indexedVars(decls, vars.values) };
 }
 
-/** A trigger rule decides by parents' outcomes: a process without parents cannot have one but the default. */
-function rootTriggerProblem(s: FunctionSpec, i: number): void {
-  const trigger = s.conditions.trigger;
-  if (trigger === undefined || trigger === 'all_success' || trigger === 'all_done' || trigger === 'none_failed') return;
-  const path = `functionspecs[${i}].conditions.trigger`;
-  const message = `trigger rule ${trigger} needs dependencies: "${s.nodename}" has none`;
-  throw new AppError('VALIDATION_FAILED', `${path}: ${message}`, { issues: [{ path, message }] });
+/** Refuses a workflow whose control flow cannot work (see protocol/flow.ts controlFlowProblem) with a 400 naming the field. */
+export function checkControlFlow(specs: FunctionSpec[]): void {
+  const bad = controlFlowProblem(specs);
+  if (bad) throw new AppError('VALIDATION_FAILED', `${bad.path}: ${bad.message}`, { issues: [bad] });
 }
 
 /** The wire form of a graph just written from `g` (what reading it back would return, without the read). */

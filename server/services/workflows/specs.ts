@@ -12,6 +12,7 @@ import { toProcessGraph } from '../../store/rows.ts';
 import { inTransaction, type ServiceDeps } from '../context.ts';
 import type { GraphService, Origin, RunPlan } from '../graphs.ts';
 import { checkVariableUse } from './variables.ts';
+import { checkControlFlow } from './plan.ts';
 import { parseVarFilters } from './search.ts';
 import { checkDag } from '../../../protocol/dag.ts';
 import type { FunctionSpec } from '../../../protocol/schemas.ts';
@@ -58,6 +59,7 @@ function canonical(v: unknown): string {
 export function checkSpec(spec: SpecBody): void {
   const problem = checkDag(spec.functionspecs.map((s) => ({ nodename: s.nodename, dependencies: s.conditions.dependencies })));
   if (problem) throw new AppError(problem.code, problem.message, problem.details);
+  checkControlFlow(spec.functionspecs);
   checkVariableUse(spec.functionspecs, spec.variables);
 }
 
