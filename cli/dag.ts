@@ -69,7 +69,7 @@ function countStates(ps: readonly Process[]): [ProcessState, number][] {
 /** The state a group is drawn in: the one that most needs attention. */
 function headline(ps: readonly Process[]): ProcessState {
   for (const s of ['FAILED', 'RUNNING', 'WAITING', 'CANCELLED'] as const) if (ps.some((p) => p.state === s)) return s;
-  return 'SUCCESS';
+  return ps.every((p) => p.state === 'SKIPPED') ? 'SKIPPED' : 'SUCCESS';
 }
 
 const statesText = (counts: [ProcessState, number][], paint: boolean) =>
@@ -90,6 +90,16 @@ function linesOf(layer: Process[], o: Required<DagOptions>): Line[] {
     else for (const p of members) lines.push({ label: p.spec.nodename, members: [p], grouped: false });
   }
   return lines;
+}
+
+/** How control flow runs a node, when not as a plain function after its parents: its kind, trigger rule and condition. */
+function flowNote(p: Process): string {
+  const { kind, event, conditions } = p.spec;
+  const notes: string[] = [];
+  if (kind && kind !== 'function') notes.push(kind === 'event' ? `event ${event}` : kind);
+  if (conditions.trigger && conditions.trigger !== 'all_success') notes.push(conditions.trigger);
+  if (conditions.when) notes.push(`if ${truncate(conditions.when, 40)}`);
+  return notes.join('; ');
 }
 
 const width = (s: string) => [...s].length;
@@ -121,8 +131,13 @@ export function renderDag(processes: readonly Process[], opts: DagOptions = {}):
       const uniq = [...new Set(parents)];
       const shownParents = uniq.slice(0, 5).join(', ') + (uniq.length > 5 ? `, +${uniq.length - 5} more` : '');
       let tail = uniq.length > 0 ? `◀─ ${shownParents}` : '';
-      const failed = l.grouped ? undefined : l.members.find((p) => p.state === 'FAILED');
-      if (failed?.errors[0]) tail += `${tail ? '  ' : ''}${style.red('✗ ' + truncate(failed.errors[0].split('\n')[0]!, 60))}`;
+      const add = (text: string) => (tail += `${tail ? '  ' : ''}${text}`);
+      const one = l.grouped ? undefined : l.members[0];
+      if (one && flowNote(one)) add(style.dim(`[${flowNote(one)}]`));
+      // The last error says why it ended (a retried process's first errors are earlier attempts').
+      const why = one?.errors.at(-1)?.split('\n')[0];
+      if (why && one?.state === 'FAILED') add(style.red('✗ ' + truncate(why, 60)));
+      if (why && one?.state === 'SKIPPED') add(style.dim('↷ ' + truncate(why.replace(/^skipped: /, ''), 60)));
       rows.push({ layer: li, bullet: paintState(state, '●'), label: truncate(l.label, 48), state: stateText, statePlain, tail });
     }
   });

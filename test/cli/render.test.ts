@@ -47,7 +47,7 @@ let n = 0;
 function proc(nodename: string, state: ProcessState, parents: Process[] = []): Process {
   const p = {
     processid: (++n).toString(16).padStart(64, '0'),
-    spec: { nodename, funcname: nodename.replace(/_\d+$/, '') },
+    spec: { nodename, funcname: nodename.replace(/_\d+$/, ''), conditions: { dependencies: parents.map((x) => x.spec.nodename) } },
     state,
     parents: parents.map((x) => x.processid),
     children: [],
@@ -95,6 +95,21 @@ test('a fan-out of 10,000 is one line with its state counts; a failed node shows
     lines.some((l) => /● audit +FAILED +◀─ map {2}✗ Error: it broke$/.test(l)),
     out,
   );
+});
+
+test('control flow is drawn: trigger rules, conditions, and why a node was skipped or failed upstream', () => {
+  const charge = proc('charge', 'FAILED');
+  const ship = proc('ship', 'FAILED', [charge]);
+  ship.errors = ['not run: parent charge failed'];
+  const refund = proc('refund', 'SUCCESS', [charge]);
+  refund.spec.conditions.trigger = 'one_failed';
+  const big = proc('big', 'SKIPPED', [charge]);
+  big.spec.conditions.when = 'input[0] > 100';
+  big.errors = ['skipped: conditions.when "input[0] > 100" is false'];
+  const out = renderDag([charge, ship, refund, big]);
+  assert.match(out, /● ship +FAILED +◀─ charge {2}✗ not run: parent charge failed/);
+  assert.match(out, /● refund +SUCCESS +◀─ charge {2}\[one_failed\]/);
+  assert.match(out, /● big +SKIPPED +◀─ charge {2}\[if input\[0\] > 100\] {2}↷ conditions\.when "input\[0\] > 100" is false/);
 });
 
 test('many distinct nodes in one layer are capped, with --expand listing all', () => {
