@@ -235,8 +235,8 @@ test('a registered spec is refused for control flow that cannot work, naming the
     );
   let err = await register([{ funcname: 'a', executortype: type, conditions: { trigger: 'one_failed' } }]);
   assert.equal(err?.status, 400);
-  assert.match(err!.message, /functionspecs\[0\]\.conditions\.trigger: trigger rule one_failed needs dependencies/);
+  assert.match(err.message, /functionspecs\[0\]\.conditions\.trigger: trigger rule one_failed needs dependencies/);
   err = await register([{ funcname: 'a', executortype: type, conditions: { when: 'vars.x ==' } }]);
   assert.equal(err?.status, 400);
-  assert.match(err!.message, /conditions\.when.*CEL/);
+  assert.match(err.message, /conditions\.when.*CEL/);
 });
