@@ -17,8 +17,7 @@ export function specHandlers({ specs, functions }: Services) {
     removeWorkflowSpec: ({ member, params, query }) => specs.remove(member.colonyname, params.name, query.force === 'true'),
     runWorkflow: async ({ member, params, body }) => {
       const run = await specs.run(member.colonyname, params.name, body, originOf(member));
-      const fns = run.specversion === null ? [] : await specs.functionSpecs(member.colonyname, params.name, run.specversion);
-      return withWarnings(run, await functions.warnings(member.colonyname, fns));
+      return withWarnings(run.graph, await functions.warnings(member.colonyname, run.functionspecs));
     },
     searchWorkflows: ({ member, params, query }) => specs.search(member.colonyname, params.name, query),
   } satisfies Partial<Handlers>;

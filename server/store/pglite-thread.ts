@@ -5,7 +5,7 @@
  * runs. Started by pglite-db.ts, which speaks to it in the messages declared there.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PGlite, parse, protocol } from '@electric-sql/pglite';
+import { PGlite, parse, protocol, type Transaction } from '@electric-sql/pglite';
 import { GENERIC_PLAN } from './db.ts';
 import type { ThreadReply, ThreadRequest, ThreadError } from './pglite-db.ts';
 
@@ -51,9 +51,9 @@ try {
   process.exit(1);
 }
 
-// Parameterised statements outside transactions run as named prepared statements, as they do on
-// PostgreSQL (pg-db.ts): PGlite's query() parses and plans every statement afresh, which costs about
-// as much as running it; a named one is parsed once, and
+// Parameterised statements run as named prepared statements, in transactions and outside them, as
+// they do on PostgreSQL (pg-db.ts): PGlite's query() parses and plans every statement afresh, which
+// costs about as much as running it; a named one is parsed once, and
 // after its first few runs PostgreSQL's plan cache keeps a generic plan when that is no dearer.
 const prepared = new Map<string, Prepared>();
 async function prepare(sql: string): Promise<Prepared> {
@@ -87,24 +87,37 @@ async function usePlanMode(mode: typeof planMode): Promise<void> {
   planMode = mode;
 }
 
+/** Binds and runs a statement by its name (prepared on its first run); the caller holds the query lock. */
+async function execPrepared(sql: string, params: unknown[], syncToFs: boolean): Promise<Rows> {
+  const p = prepared.get(sql) ?? (await prepare(sql));
+  const values = params.map((v, i) => {
+    if (v === null || v === undefined) return null;
+    // Every type this SQL binds has a serializer; anything else goes as text, as query() sends it.
+    const serialize = pglite.serializers[p.paramTypes[i]!] ?? pglite.serializers.string!;
+    return serialize(v);
+  });
+  const { messages } = await pglite.execProtocol(
+    concat([protocol.serialize.bind({ statement: p.name, values }), protocol.serialize.execute({}), protocol.serialize.sync()]),
+    { syncToFs },
+  );
+  return rowsOf(parse.parseResults(p.rowDescription ? [p.rowDescription, ...messages] : messages, parsers)[0]!);
+}
+
 const runPrepared = (sql: string, params: unknown[]): Promise<Rows> =>
   // The same locks as query(): no transaction or other statement runs in between.
   pglite._runExclusiveTransaction(() =>
     pglite._runExclusiveQuery(async () => {
-      const p = prepared.get(sql) ?? (await prepare(sql));
       await usePlanMode(sql.startsWith(GENERIC_PLAN) ? 'force_generic_plan' : 'auto');
-      const values = params.map((v, i) => {
-        if (v === null || v === undefined) return null;
-        // Every type this SQL binds has a serializer; anything else goes as text, as query() sends it.
-        const serialize = pglite.serializers[p.paramTypes[i]!] ?? pglite.serializers.string!;
-        return serialize(v);
-      });
-      const { messages } = await pglite.execProtocol(
-        concat([protocol.serialize.bind({ statement: p.name, values }), protocol.serialize.execute({}), protocol.serialize.sync()]),
-      );
-      return rowsOf(parse.parseResults(p.rowDescription ? [p.rowDescription, ...messages] : messages, parsers)[0]!);
+      return execPrepared(sql, params, true);
     }),
   );
+
+/** A statement of an open transaction (which holds the transaction lock): prepared when it has parameters, as outside. */
+const runInTransaction = async (t: Transaction, sql: string, params: unknown[]): Promise<Rows> =>
+  params.length > 0
+    ? // The transaction's COMMIT syncs, as its query() would.
+      pglite._runExclusiveQuery(() => execPrepared(sql, params, false))
+    : rowsOf(await t.query(sql, [], { parsers }));
 
 /** An open transaction: its statements arrive one by one until its end. */
 type InTransaction = Extract<ThreadRequest, { op: 'query' | 'end' }>;
@@ -145,7 +158,7 @@ function begin(id: number, tx: number): void {
           return;
         }
         try {
-          reply({ id: m.id, ...rowsOf(await t.query(m.sql, m.params, { parsers })) });
+          reply({ id: m.id, ...(await runInTransaction(t, m.sql, m.params)) });
         } catch (err) {
           reply({ id: m.id, error: threadError(err) });
         }

@@ -161,6 +161,35 @@ test('parameterised statements (prepared on both engines) round-trip every bound
   assert.deepEqual(await db.query(cast, ['43']), [{ n: 43 }]);
 });
 
+test("a transaction's parameterised statements run prepared too; a failing one rolls its transaction back", async () => {
+  const { db } = testDb;
+  const sql = `SELECT $1::text AS t, $2::int AS i, $3::timestamptz AS at, $4::jsonb AS j, $5::text[] AS a, $6::text AS missing /* in a transaction */`;
+  const at = new Date(Date.UTC(2026, 4, 6, 7, 8, 9, 123));
+  await db.transaction(async (tx) => {
+    for (let round = 0; round < 8; round++) {
+      const [row] = await tx.query(sql, [`it's ${round}`, round, at, JSON.stringify({ round }), ['a', 'b,c', ''], null]);
+      assert.deepEqual(row, { t: `it's ${round}`, i: round, at, j: { round }, a: ['a', 'b,c', ''], missing: null });
+    }
+    // The connection knows it by name: parsed once, not on every run.
+    const known = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = $1`, [sql]);
+    assert.deepEqual(known, [{ n: 1 }]);
+  });
+  const insert = 'INSERT INTO colonies (colonyname, colonyid, created) VALUES ($1, $2, $3)';
+  const named = async (colonyname: string) =>
+    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM colonies WHERE colonyname = $1', [colonyname]))[0]!.n;
+  await assert.rejects(
+    db.transaction(async (tx) => {
+      await tx.query(insert, ['tx-prepared-rolled-back', 'id', at]);
+      await tx.query(`SELECT $1::int AS n`, ['forty-two']);
+    }),
+    (err: unknown) => sqlState(err) === '22P02',
+  );
+  assert.equal(await named('tx-prepared-rolled-back'), 0, 'the failing statement rolled back the insert before it');
+  // The statement first run in the rolled-back transaction still runs (and commits) in the next one.
+  await db.transaction((tx) => tx.query(insert, ['tx-prepared-committed', 'id', at]));
+  assert.equal(await named('tx-prepared-committed'), 1);
+});
+
 test('unique violations surface as ALREADY_EXISTS', async () => {
   const { colonies: cs, graphs, processes } = server.services;
   const c = await colony(server);

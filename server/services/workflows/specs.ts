@@ -146,19 +146,23 @@ export function createSpecService(deps: ServiceDeps, graphs: GraphService) {
       cache.forget();
     },
 
-    /** Runs a registered spec by name: its variables checked against the version's declarations. */
-    async run(colonyname: string, name: string, r: RunRequest, origin: Origin): Promise<ProcessGraph> {
+    /**
+     * Runs a registered spec by name: its variables checked against the version's declarations. Also
+     * answers the function specs of the version run (what the run asks executors to serve), from the
+     * row it ran: a second lookup would be another cache entry to miss, and a read behind the claims.
+     */
+    async run(colonyname: string, name: string, r: RunRequest, origin: Origin): Promise<{ graph: ProcessGraph; functionspecs: FunctionSpec[] }> {
       if (r.key) {
         const existing = await graphsSql.getByKey(db, colonyname, r.key);
-        if (existing) return toProcessGraph(existing);
+        if (existing) {
+          const graph = toProcessGraph(existing);
+          const ran = graph.specname !== null && graph.specversion !== null ? await cachedSpec(colonyname, graph.specname, graph.specversion) : undefined;
+          return { graph, functionspecs: ran?.spec.functionspecs ?? [] };
+        }
       }
       const row = await cachedSpec(colonyname, name, r.version);
-      return graphs.submit(colonyname, row.spec.functionspecs, runPlan(colonyname, row, origin, r));
-    },
-
-    /** The function specs of a version (cached like a run's): what a run of it asks executors to serve. */
-    async functionSpecs(colonyname: string, name: string, version: number): Promise<FunctionSpec[]> {
-      return (await cachedSpec(colonyname, name, version)).spec.functionspecs;
+      const graph = await graphs.submit(colonyname, row.spec.functionspecs, runPlan(colonyname, row, origin, r));
+      return { graph, functionspecs: row.spec.functionspecs };
     },
 
     /** Runs of a spec by the values of its indexed variables (the latest version's declarations), newest first. */
