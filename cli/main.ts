@@ -7,6 +7,7 @@ import { registerColony } from './colony.ts';
 import { registerCron } from './cron.ts';
 import { registerDev } from './dev.ts';
 import { oneLine, reportError } from './errors.ts';
+import { registerEvent } from './event.ts';
 import { registerExecutor } from './executor.ts';
 import { registerFunction } from './function.ts';
 import { registerKey } from './key.ts';
@@ -49,6 +50,7 @@ Examples:
   colonies workflow get -g <id>                     # processes and the DAG
   colonies process psf                              # failed processes
   colonies process get -p <id>                      # input, output, errors with stack
+  colonies event post -g <id> --name paid --data '{"amount": 42}'   # for the workflow's event nodes
 
 Reference: docs/cli.md`,
     );
@@ -61,6 +63,7 @@ Reference: docs/cli.md`,
   registerFunction(program);
   registerProcess(program);
   registerWorkflow(program);
+  registerEvent(program);
   registerCron(program);
   registerLog(program);
   return program;

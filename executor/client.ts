@@ -16,6 +16,7 @@ import type {
   Submitted,
   User,
   FunctionInfo,
+  GraphEvent,
   WorkflowSpecSummary,
   WorkflowSpecVersion,
 } from '../protocol/types.ts';
@@ -373,6 +374,17 @@ export class ColoniesClient {
   /** Many children in one transaction (fan-outs of thousands). */
   addChildren(processgraphid: string, parentprocessid: string, children: ChildOptions[]) {
     return this.req<Process[]>(this.at('addChildren', { id: processgraphid }), { parentprocessid, children });
+  }
+  /**
+   * Posts an external event to a graph: the event node waiting longest for `name` finishes with
+   * [data]; with none waiting the event is kept for the first to come. `consumedby` says which.
+   */
+  postEvent(processgraphid: string, name: string, data: unknown = null) {
+    return this.req<GraphEvent>(this.at('postEvent', { id: processgraphid }), { name, data });
+  }
+  /** A graph's external events, oldest first, each with the node that consumed it (or null: kept). */
+  listEvents(processgraphid: string) {
+    return this.req<GraphEvent[]>(this.at('listEvents', { id: processgraphid }));
   }
 
   // Registered workflow specs

@@ -32,7 +32,9 @@ export type ColonyEvent =
     }
   /** add_child changed a graph's shape: subscribers that draw it fetch it again. */
   | { type: 'processes-added'; colonyname: string; processgraphid: string; parentprocessid: string; count: number; time: string }
-  | ({ type: 'log'; colonyname: string; processgraphid: string | null } & LogEntry);
+  | ({ type: 'log'; colonyname: string; processgraphid: string | null } & LogEntry)
+  /** An external event was posted to a graph: consumed by the event node `processid`, or kept (null) until one reaches it. */
+  | { type: 'graph-event'; colonyname: string; processgraphid: string; eventid: string; name: string; processid: string | null; time: string };
 
 export { WS_PATH } from './signing.ts';
 

@@ -318,6 +318,13 @@ export const AddChildrenRequest = z.object({
     .max(LIMITS.maxChildrenPerBatch),
 });
 
+/** An external event posted to a graph: an event node waiting for `name` consumes it, else it is kept for one. */
+export const PostEventRequest = z.object({
+  name: text,
+  /** The consuming node's output is [data]; null when none is given. */
+  data: jsonValue.default(null),
+});
+
 /** A cron: a workflow submitted on a cron expression (5 fields, or 6 with seconds) or every `interval` seconds. */
 export const AddCronRequest = z
   .object({

@@ -171,3 +171,18 @@ export interface FunctionInfo {
   online: number;
   executornames: string[];
 }
+
+/** An external event posted to a graph, kept until an event node of its name consumes it (`colonies event ls`). */
+export interface GraphEvent {
+  eventid: string;
+  processgraphid: string;
+  name: string;
+  data: unknown;
+  postedtime: string;
+  /** The poster's user or executor name ('' for the colony owner's key), and its id. */
+  postedbyname: string;
+  postedby: string;
+  /** The event node that consumed it, or null while it is kept. */
+  consumedby: string | null;
+  consumedtime: string | null;
+}

@@ -1,6 +1,6 @@
 /**
- * The deadline loop: exec timeouts and lost leases → retry or fail; wait timeouts → fail. Safe with any number of
- * replicas on one database: each sweep claims expired rows with SKIP LOCKED.
+ * The deadline loop: exec timeouts and lost leases → retry or fail; wait timeouts → fail; due timers →
+ * finish. Safe with any number of replicas on one database: each sweep claims expired rows with SKIP LOCKED.
  */
 import type { Logger } from '../log.ts';
 import type { ProcessService } from '../services/processes.ts';
@@ -12,7 +12,7 @@ export function startDeadlineLoop(processes: ProcessService, intervalMs: number,
     intervalMs,
     async () => {
       const n = await processes.expireDeadlines();
-      if (n.exec + n.wait + n.silent + n.unheld + n.gates > 0) log.info('deadlines expired', { ...n });
+      if (n.exec + n.wait + n.silent + n.unheld + n.gates + n.timers > 0) log.info('deadlines expired', { ...n });
     },
     log,
   );

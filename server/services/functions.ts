@@ -9,6 +9,8 @@ import { functionsSql, type FunctionKey, type WaitRow } from '../store/sql/funct
 import type { ServiceDeps } from './context.ts';
 import { ReadCache } from './read-cache.ts';
 import type { FunctionInfo, Process } from '../../protocol/types.ts';
+import { isServerNode } from '../../protocol/flow.ts';
+import { serverWaitReasons } from './kinds/index.ts';
 
 // Submits read the served functions from a per-colony cache, so that the warning costs the submit
 // path no query (see docs/architecture.md, Functions). Local declarations clear it at once; another
@@ -27,6 +29,9 @@ function distinctPairs(specs: readonly FunctionKey[]): FunctionKey[] {
   }
   return [...seen.values()];
 }
+
+/** Server nodes (protocol/flow.ts serverExecutorType) run on no executor: no executor is expected to serve them. */
+const isServerExecutorType = (executortype: string) => executortype.startsWith(':');
 
 export const unservedWarning = (p: FunctionKey): string => `no executor serves ${p.funcname} on ${p.executortype} yet`;
 
@@ -81,18 +86,25 @@ export function createFunctionService(deps: ServiceDeps) {
     async warnings(colonyname: string, specs: readonly FunctionKey[]): Promise<string[]> {
       const set = await served(colonyname);
       return distinctPairs(specs)
-        .filter((p) => !set.has(pairKey(p.executortype, p.funcname)))
+        .filter((p) => !isServerExecutorType(p.executortype) && !set.has(pairKey(p.executortype, p.funcname)))
         .map(unservedWarning);
     },
 
     /** The processes with `waitreason` set on those WAITING: one query over the distinct pairs of the ready ones. */
     async explain<P extends Process>(colonyname: string, processes: P[]): Promise<P[]> {
-      const ready = processes.filter((p) => p.state === 'WAITING' && p.ready);
+      const ready = processes.filter((p) => p.state === 'WAITING' && p.ready && !isServerNode(p.spec));
       const rows = ready.length > 0 ? await functionsSql.wait(db, colonyname, distinctPairs(ready.map((p) => p.spec)), heardSince()) : [];
       const reasons = new Map(rows.map((w) => [pairKey(w.executortype, w.funcname), waitReason(w)]));
+      // Server nodes wait for an event, a time or a user, each kind says which (services/kinds/).
+      const nodes = processes.filter((p) => p.state === 'WAITING' && p.ready && isServerNode(p.spec));
+      const nodeReasons = nodes.length > 0 ? await serverWaitReasons(db, nodes) : new Map<string, string>();
       return processes.map((p) => {
         if (p.state !== 'WAITING') return p;
-        const waitreason = p.ready ? reasons.get(pairKey(p.spec.executortype, p.spec.funcname)) : 'waits for its parents to succeed';
+        const waitreason = !p.ready
+          ? 'waits for its parents to succeed'
+          : isServerNode(p.spec)
+            ? nodeReasons.get(p.processid)
+            : reasons.get(pairKey(p.spec.executortype, p.spec.funcname));
         return waitreason ? { ...p, waitreason } : p;
       });
     },

@@ -6,7 +6,7 @@
  */
 import type { ColonyEvent } from '../../protocol/events.ts';
 import { decideTrigger, evaluateCondition, isServerNode, type ParentOutcome } from '../../protocol/flow.ts';
-import { startServerNode } from './kinds/index.ts';
+import { NodeFailed, startServerNode } from './kinds/index.ts';
 import type { Queryable } from '../store/db.ts';
 import { gatesSql, type DueGate, type EndedRow, type ParentRow } from '../store/sql/gates.ts';
 import { graphsSql } from '../store/sql/graphs.ts';
@@ -109,6 +109,17 @@ class Flow {
     this.ended.push({ ...row, state, inherited });
   }
 
+  /** Starts a server node whose gate opened: finished at once with an output, or FAILED when it cannot start. */
+  private async startNode(g: DueGate, input: unknown[]): Promise<void> {
+    try {
+      const output = await startServerNode(this.tx, g, input, this.now);
+      if (output) await this.complete(new Map([[g.processid, output]]));
+    } catch (err) {
+      if (!(err instanceof NodeFailed)) throw err;
+      await this.end(g.processid, 'FAILED', err.message, false);
+    }
+  }
+
   /** Decides due gates: run (opened for an executor), skip, or fail without running. */
   private async decide(due: DueGate[]): Promise<void> {
     if (due.length === 0) return;
@@ -120,10 +131,7 @@ class Flow {
       if (d.run) {
         const r = await gatesSql.open(this.tx, g.processid, d.input, this.now);
         if (!isServerNode(g.spec)) this.ready.push(r);
-        else {
-          const output = await startServerNode(this.tx, g, d.input, this.now);
-          if (output) await this.complete(new Map([[g.processid, output]]));
-        }
+        else await this.startNode(g, d.input);
       } else await this.end(g.processid, d.state, d.reason, d.inherited);
     }
   }

@@ -26,7 +26,11 @@ after(async () => {
   await f.close();
 });
 
-const expire = () => f.server.services.processes.expireDeadlines();
+/** The sweep's counts of deadlines and leases (gates and timers are control flow's). */
+const expire = async () => {
+  const { exec, wait, silent, unheld } = await f.server.services.processes.expireDeadlines();
+  return { exec, wait, silent, unheld };
+};
 const get = (id: string) => f.a.userClient.getProcess(id);
 
 async function refused(p: Promise<unknown>, code: string): Promise<void> {

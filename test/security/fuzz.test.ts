@@ -215,6 +215,8 @@ const TEMPLATES: Record<Operation, (s: Setup, r: Rng) => Template> = {
   removeProcessGraph: () => ({ query: { force: 'false' } }),
   addChild: (s) => ({ params: { id: s.graph }, body: { parentprocessid: s.parent, spec: spec(), nodename: `c${++n}`, insert: false } }),
   addChildren: (s) => ({ params: { id: s.graph }, body: { parentprocessid: s.parent, children: [{ spec: spec(), nodename: `cs${++n}` }] } }),
+  postEvent: (s) => ({ params: { id: s.graph }, body: { name: `fz-ev-${++n}`, data: { paid: 12.5, items: ['a'] } } }),
+  listEvents: (s) => ({ params: { id: s.graph } }),
   addCron: () => ({ body: { name: `fz-c-${++n}`, workflow: [spec()], interval: 3600, waitforprevprocessgraph: false } }),
   listCrons: () => ({}),
   getCron: () => ({ params: { name: 'ghost' } }),

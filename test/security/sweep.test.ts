@@ -73,6 +73,8 @@ const PROBES: Record<Operation, Probe> = {
   removeProcessGraph: missing('graph', 'PROCESSGRAPH_NOT_FOUND'),
   addChild: { ...invalid(), foreign: 'graph' },
   addChildren: { ...invalid(), foreign: 'graph' },
+  postEvent: { ...invalid({ name: '' }), foreign: 'graph' },
+  listEvents: missing('graph', 'PROCESSGRAPH_NOT_FOUND'),
   addCron: invalid(),
   listCrons: ok,
   getCron: missing('cron', 'CRON_NOT_FOUND'),
@@ -359,6 +361,8 @@ test("another colony's objects are not found through one's own colony path", asy
       // The parent is colony B's running graph process: the lookup is scoped to colony A.
       body = { parentprocessid: b.graphprocessid, spec: { funcname: 'f', executortype: 'b-graph' }, nodename: 'x' };
       [status, code] = [404, 'PROCESS_NOT_FOUND'];
+    } else if (route.operation === 'postEvent') {
+      body = { name: 'payment-received', data: {} };
     } else if (route.operation === 'addChildren') {
       body = { parentprocessid: b.graphprocessid, children: [{ spec: { funcname: 'f', executortype: 'b-graph' }, nodename: 'x' }] };
       [status, code] = [404, 'PROCESS_NOT_FOUND'];

@@ -16,6 +16,7 @@ import type { LeaseReport } from '../dispatcher/heartbeats.ts';
 import { freshProcess, newProcess } from './fresh.ts';
 import { retried } from './outcomes.ts';
 import { publishFlow, settleFailures, sweepGates } from '../gates.ts';
+import { sweepTimers } from '../timers.ts';
 
 /** What the lifecycle steps run on: the service's dependencies and its dispatcher. */
 export interface ProcessContext extends ServiceDeps {
@@ -125,6 +126,8 @@ export interface Expired {
   unheld: number;
   /** Gated processes decided by the sweep (left due by a crash between a close and its check). */
   gates: number;
+  /** Sleep nodes whose wake time came (services/timers.ts). */
+  timers: number;
 }
 
 /** How long after an assignment an executor's report may still lack it: its answer may be on the way. */
@@ -146,6 +149,7 @@ export async function expireDeadlines(ctx: ProcessContext, batch = 500): Promise
       silent: await expireAll(ctx, (q, now, n) => processesSql.expireSilent(q, now, n, ctx.leaseMs, listening), batch),
       unheld: await expireAll(ctx, (q, now, n) => processesSql.expireUnheld(q, now, n, holdingGraceMs(ctx.leaseMs)), batch),
       gates: await sweepGates(ctx, batch),
+      timers: await sweepTimers(ctx, batch),
     };
   } catch (err) {
     heartbeats.deaf();

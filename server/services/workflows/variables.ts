@@ -31,6 +31,9 @@ export function checkVariableUse(specs: FunctionSpec[], decls: VariableDeclarati
       if (r.path.length > 0 && d.type !== 'json')
         throw invalid(where, `variable "${r.var}" is a ${d.type}: a path reads into json variables only`, r.var);
     }
+    // A timer's `until` may name a variable holding its time: read when its gate opens (services/kinds/sleep.ts).
+    if (typeof s.until === 'object' && !declared(decls, s.until.$var))
+      throw invalid(`functionspecs.${i}.until.$var`, `variable "${s.until.$var}" is not declared in "variables"`, s.until.$var);
     for (const name of Object.keys(s.setvariables ?? {})) {
       if (!declared(decls, name)) throw invalid(`functionspecs.${i}.setvariables.${name}`, `variable "${name}" is not declared in "variables"`, name);
     }

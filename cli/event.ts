@@ -1,0 +1,75 @@
+/** `colonies event post | ls`: external events posted to a workflow, for its event nodes (kind event). */
+import type { Command } from 'commander';
+import type { GraphEvent } from '../protocol/types.ts';
+import { clientFor, examples, withConnection, type ConnectionFlags } from './context.ts';
+import { CliError, EXIT, usage } from './errors.ts';
+import { formatTime, jsonCell, note, print, printJson, renderTable } from './output.ts';
+
+type Flags = ConnectionFlags & { json?: boolean; processgraphid?: string };
+
+function graphId(o: Flags): string {
+  if (!o.processgraphid) throw usage('required option --processgraphid <id> (-g) not specified');
+  return o.processgraphid;
+}
+
+/** --data: any JSON value (an object, a string in quotes, a number…). */
+function parseData(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new CliError('USAGE', `--data is not valid JSON: ${(err as Error).message}`, EXIT.usage);
+  }
+}
+
+/** What became of a posted event, in a line. */
+export function postedLine(e: GraphEvent): string {
+  return e.consumedby
+    ? `Event ${e.name} consumed by process ${e.consumedby}`
+    : `Event ${e.name} kept: no event node of workflow ${e.processgraphid} waits for it yet (the first to reach it consumes it)`;
+}
+
+export function eventTable(list: GraphEvent[]): string {
+  return renderTable(
+    ['NAME', 'POSTED', 'POSTED BY', 'CONSUMED BY', { header: 'DATA', max: 60 }],
+    list.map((e) => [e.name, formatTime(e.postedtime), e.postedbyname || e.postedby.slice(0, 12) + '…', e.consumedby ?? 'kept', jsonCell(e.data)]),
+  );
+}
+
+export function registerEvent(program: Command): void {
+  const ev = program.command('event').description('external events: post one to a workflow for its event nodes, list what was posted');
+  examples(
+    withConnection(
+      ev
+        .command('post')
+        .description('post an event to a workflow: the event node waiting longest for its name finishes with [data]; else it is kept for one')
+        .option('-g, --processgraphid <id>', 'the workflow (process graph) id')
+        .requiredOption('--name <name>', 'the event name, as the event nodes name it ("event": "payment-received")')
+        .option('--data <json>', 'the event data, any JSON value (default null)')
+        .option('--json', 'print the raw API object'),
+      'member',
+    ).action(async (o: Flags & { name: string; data?: string }) => {
+      const id = graphId(o);
+      const data = o.data === undefined ? null : parseData(o.data);
+      const e = await clientFor(o, 'member').postEvent(id, o.name, data);
+      if (o.json) printJson(e);
+      else print(postedLine(e));
+    }),
+    ['colonies event post -g 3f2a… --name payment-received --data \'{"amount": 42}\'', 'colonies event post -g 3f2a… --name approved --json'],
+  );
+  examples(
+    withConnection(
+      ev
+        .command('ls')
+        .description("list a workflow's events, oldest first, with the process that consumed each (or kept)")
+        .option('-g, --processgraphid <id>', 'the workflow (process graph) id')
+        .option('--json', 'print the raw API objects'),
+      'member',
+    ).action(async (o: Flags) => {
+      const list = await clientFor(o, 'member').listEvents(graphId(o));
+      if (o.json) printJson(list);
+      else if (list.length === 0) note('No events posted to this workflow');
+      else print(eventTable(list));
+    }),
+    ['colonies event ls -g 3f2a…', "colonies event ls -g 3f2a… --json | jq '.[] | select(.consumedby == null)'"],
+  );
+}
