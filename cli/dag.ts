@@ -68,7 +68,7 @@ function countStates(ps: readonly Process[]): [ProcessState, number][] {
 
 /** The state a group is drawn in: the one that most needs attention. */
 function headline(ps: readonly Process[]): ProcessState {
-  for (const s of ['FAILED', 'RUNNING', 'WAITING', 'CANCELLED'] as const) if (ps.some((p) => p.state === s)) return s;
+  for (const s of ['FAILED', 'RUNNING', 'HALTED', 'WAITING', 'CANCELLED'] as const) if (ps.some((p) => p.state === s)) return s;
   return ps.every((p) => p.state === 'SKIPPED') ? 'SKIPPED' : 'SUCCESS';
 }
 

@@ -33,6 +33,7 @@ const STATE_STYLE: Record<ProcessState | ExecutorState, (s: string) => string> =
   FAILED: style.red,
   CANCELLED: style.gray,
   SKIPPED: style.gray,
+  HALTED: style.magenta,
   PENDING: style.yellow,
   APPROVED: style.green,
   REJECTED: style.red,

@@ -35,6 +35,7 @@ export const LISTINGS: [string, ProcessState, string][] = [
   ['pss', 'SUCCESS', 'successful'],
   ['psf', 'FAILED', 'failed'],
   ['psc', 'CANCELLED', 'cancelled'],
+  ['psh', 'HALTED', 'halted'],
 ];
 
 /** The filters and paging the ps* listings of both nouns share. */
@@ -76,6 +77,7 @@ export function timeColumn(
 ): [string, (p: { submissiontime: string; starttime: string | null; endtime: string | null }) => string] {
   if (state === 'RUNNING') return ['START TIME', (p) => formatTime(p.starttime)];
   if (state === 'WAITING') return ['SUBMISSION TIME', (p) => formatTime(p.submissiontime)];
+  if (state === 'HALTED') return ['START TIME', (p) => formatTime(p.starttime)];
   return ['END TIME', (p) => formatTime(p.endtime)];
 }
 

@@ -1,4 +1,4 @@
-/** `colonies workflow submit | ps | psw | pss | psf | psc | get | cancel | remove | removeall` (a workflow is a process graph). */
+/** `colonies workflow submit | ps | psw | pss | psf | psc | psh | get | halt | resume | cancel | remove | removeall` (a workflow is a process graph). */
 import type { Command } from 'commander';
 import type { ProcessGraph, ProcessGraphWithProcesses } from '../protocol/types.ts';
 import type { WorkflowSpecInput } from '../protocol/schemas.ts';
@@ -61,7 +61,7 @@ function waitReasons(processes: ProcessGraphWithProcesses['processes']): string 
 /** The graph's summary, its processes as a table and its DAG. */
 export function graphView(g: ProcessGraphWithProcesses, names: Map<string, string>, all: boolean): string {
   const c = graphCounts(g);
-  const counts = (['SUCCESS', 'RUNNING', 'WAITING', 'FAILED', 'CANCELLED'] as const)
+  const counts = (['SUCCESS', 'RUNNING', 'HALTED', 'WAITING', 'FAILED', 'CANCELLED'] as const)
     .filter((s) => c[s] > 0)
     .map((s) => `${c[s]} ${s}`)
     .join(', ');
@@ -101,6 +101,28 @@ function withRun(spec: WorkflowSpecInput, o: { name?: string; key?: string }): W
   return { ...(Array.isArray(spec) ? { functionspecs: spec } : spec), ...(o.name ? { name: o.name } : {}), ...(o.key ? { key: o.key } : {}) };
 }
 
+/** `workflow halt` and `workflow resume`: stop handing out a workflow's processes, and go on. */
+function registerHaltResume(wf: Command): void {
+  const verbs = [
+    ['halt', 'halt a workflow: none of its processes is assigned until it is resumed (running ones finish, their results kept)'],
+    ['resume', 'resume a halted workflow: its waiting processes are assigned again'],
+  ] as const;
+  for (const [verb, description] of verbs) {
+    examples(
+      withConnection(withGraphId(wf.command(verb).description(description)).option('--json', 'print the raw process graph'), 'member').action(
+        async (o: GraphFlags) => {
+          const client = clientFor(o, 'member');
+          const id = graphId(o);
+          const g = verb === 'halt' ? await client.haltProcessGraph(id) : await client.resumeProcessGraph(id);
+          if (o.json) printJson(g);
+          else print(`Workflow ${g.processgraphid} ${g.state}`);
+        },
+      ),
+      [`colonies workflow ${verb} -g 3f2a…`, `colonies workflow ${verb} -g 3f2a… --json`],
+    );
+  }
+}
+
 /** `workflow submit`: an ad-hoc workflow from a spec file. */
 function registerSubmit(wf: Command): void {
   examples(
@@ -135,7 +157,7 @@ function registerSubmit(wf: Command): void {
 }
 
 export function registerWorkflow(program: Command): void {
-  const wf = program.command('workflow').description('workflows (process graphs): submit, list by state, inspect with their DAG, cancel and remove');
+  const wf = program.command('workflow').description('workflows (process graphs): submit, list by state, inspect with their DAG, halt and resume, cancel and remove');
 
   registerSubmit(wf);
 
@@ -193,6 +215,8 @@ export function registerWorkflow(program: Command): void {
     ),
     ['colonies workflow cancel -g 3f2a…'],
   );
+
+  registerHaltResume(wf);
 
   examples(
     withConnection(

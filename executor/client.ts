@@ -348,6 +348,14 @@ export class ColoniesClient {
   cancelProcessGraph(processgraphid: string) {
     return this.req<ProcessGraph>(this.at('cancelProcessGraph', { id: processgraphid }));
   }
+  /** Stops assigning the graph's processes until resumed; running ones finish (GRAPH_HALTED when already halted, PROCESS_FINISHED when done). */
+  haltProcessGraph(processgraphid: string) {
+    return this.req<ProcessGraph>(this.at('haltProcessGraph', { id: processgraphid }));
+  }
+  /** Goes on with a halted graph (GRAPH_NOT_HALTED when it is not halted). */
+  resumeProcessGraph(processgraphid: string) {
+    return this.req<ProcessGraph>(this.at('resumeProcessGraph', { id: processgraphid }));
+  }
   removeProcessGraph(processgraphid: string, o: { force?: boolean } = {}) {
     return this.req<void>(this.at('removeProcessGraph', { id: processgraphid }), undefined, { force: o.force });
   }

@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   INVALID_GRAPH_CHANGE: { status: 409, description: 'add_child: the parent is not running in this graph, or the named child is no longer waiting.' },
   PROCESS_FINISHED: { status: 409, description: 'The process or graph has already finished.' },
   SPEC_IN_USE: { status: 409, description: 'The workflow spec has runs waiting or running; remove it with force, or when they are done.' },
+  GRAPH_HALTED: { status: 409, description: 'The process graph is already halted; resume it first.' },
+  GRAPH_NOT_HALTED: { status: 409, description: 'The process graph is not halted, so there is nothing to resume.' },
   // 413, 431, 5xx
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The request body exceeds the size limit.' },
   HEADERS_TOO_LARGE: { status: 431, description: "The request's path and headers exceed 16 KiB." },

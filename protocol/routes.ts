@@ -275,6 +275,22 @@ export const OPERATIONS = {
     params: PROCESS,
     status: 200,
   },
+  haltProcessGraph: {
+    method: 'POST',
+    path: `${C}/processgraphs/:id/halt`,
+    role: 'member',
+    summary: 'Halt a graph: nothing more of it is assigned until it is resumed (running processes finish)',
+    params: PROCESS,
+    status: 200,
+  },
+  resumeProcessGraph: {
+    method: 'POST',
+    path: `${C}/processgraphs/:id/resume`,
+    role: 'member',
+    summary: 'Resume a halted graph',
+    params: PROCESS,
+    status: 200,
+  },
   removeProcessGraph: {
     method: 'DELETE',
     path: `${C}/processgraphs/:id`,

@@ -110,6 +110,8 @@ export class Api {
     this.request<ProcessGraph[]>('GET', `${this.c()}/processgraphs`, { state, count: Math.min(count, MAX_LIST) });
   graph = (id: string) => this.request<ProcessGraphWithProcesses>('GET', `${this.c()}/processgraphs/${enc(id)}`);
   cancelGraph = (id: string) => this.request<ProcessGraph>('POST', `${this.c()}/processgraphs/${enc(id)}/cancel`);
+  haltGraph = (id: string) => this.request<ProcessGraph>('POST', `${this.c()}/processgraphs/${enc(id)}/halt`);
+  resumeGraph = (id: string) => this.request<ProcessGraph>('POST', `${this.c()}/processgraphs/${enc(id)}/resume`);
   removeGraph = (id: string, force: boolean) =>
     this.request<void>('DELETE', `${this.c()}/processgraphs/${enc(id)}`, force ? { force: 'true' } : undefined);
 

@@ -60,7 +60,7 @@ export interface CollapseOptions {
 
 export const DEFAULT_MIN_GROUP = 8;
 
-export const emptyCounts = (): StateCounts => ({ WAITING: 0, RUNNING: 0, SUCCESS: 0, FAILED: 0, CANCELLED: 0, SKIPPED: 0 });
+export const emptyCounts = (): StateCounts => ({ WAITING: 0, RUNNING: 0, SUCCESS: 0, FAILED: 0, CANCELLED: 0, SKIPPED: 0, HALTED: 0 });
 
 /** `gen_nums_12` → { prefix: 'gen_nums_', n: 12 }; names without a trailing number have no pattern. */
 export function nodenamePattern(nodename: string): { prefix: string; n: number } | undefined {
@@ -73,6 +73,7 @@ export function nodenamePattern(nodename: string): { prefix: string; n: number }
 export function groupState(c: StateCounts): ProcessState {
   if (c.FAILED > 0) return 'FAILED';
   if (c.RUNNING > 0) return 'RUNNING';
+  if (c.HALTED > 0) return 'HALTED';
   if (c.WAITING > 0) return 'WAITING';
   if (c.CANCELLED > 0) return 'CANCELLED';
   return 'SUCCESS';

@@ -218,7 +218,7 @@ export class FlowChart {
       const barW = p.w - 28;
       let x = 18;
       const bar = s('g', { class: 'bar' });
-      for (const state of ['SUCCESS', 'RUNNING', 'WAITING', 'FAILED', 'CANCELLED'] as const) {
+      for (const state of ['SUCCESS', 'RUNNING', 'HALTED', 'WAITING', 'FAILED', 'CANCELLED'] as const) {
         const c = n.counts[state];
         if (c === 0) continue;
         const w = Math.max(2, (barW * c) / total);

@@ -25,10 +25,11 @@ export const STATE_STYLE: Record<ProcessState, StateStyle> = {
   FAILED: { label: 'failed', title: 'Failed', glyph: '✕', color: '#d55e00', ink: '#9a3f00', tint: '#fbeadf' },
   CANCELLED: { label: 'cancelled', title: 'Cancelled', glyph: '⊘', color: '#cc79a7', ink: '#8a3d68', tint: '#f8ebf2' },
   SKIPPED: { label: 'skipped', title: 'Skipped', glyph: '↷', color: '#b0b0b0', ink: '#5f5f5f', tint: '#f6f6f6' },
+  HALTED: { label: 'halted', title: 'Halted', glyph: '‖', color: '#e69f00', ink: '#8a5f00', tint: '#fdf3de' },
 };
 
 /** Order in which states are listed: what needs attention first. */
-export const STATE_ORDER: readonly ProcessState[] = ['RUNNING', 'WAITING', 'FAILED', 'SUCCESS', 'SKIPPED', 'CANCELLED'];
+export const STATE_ORDER: readonly ProcessState[] = ['RUNNING', 'HALTED', 'WAITING', 'FAILED', 'SUCCESS', 'SKIPPED', 'CANCELLED'];
 
 export function isState(s: string | null | undefined): s is ProcessState {
   return !!s && (PROCESS_STATES as readonly string[]).includes(s);

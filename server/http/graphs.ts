@@ -24,6 +24,8 @@ export function graphHandlers({ graphs, functions }: Services) {
     },
     findProcess: ({ member, params }) => graphs.findProcess(member.colonyname, params.id, params.nodename),
     cancelProcessGraph: ({ member, params }) => graphs.cancel(member.colonyname, params.id),
+    haltProcessGraph: ({ member, params }) => graphs.halt(member.colonyname, params.id),
+    resumeProcessGraph: ({ member, params }) => graphs.resume(member.colonyname, params.id),
     removeProcessGraph: ({ member, params, query }) => graphs.remove(member.colonyname, params.id, query.force === 'true'),
     addChild: async ({ member, params, body }) => {
       const [child] = await graphs.addChildren(member.colonyname, params.id, member.id, body.parentprocessid, [body]);

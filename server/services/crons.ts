@@ -59,7 +59,7 @@ export function createCronService(deps: ServiceDeps, specs: SpecService) {
   ): Promise<{ graph?: PlannedGraph; flow?: FlowOutcome | undefined; skipped?: string }> {
     const next = scheduled ? nextRun(c, now) : c.nextrun;
     const prev = c.lastprocessgraphid ? await cronsSql.previousRun(tx, c.lastprocessgraphid) : undefined;
-    if (c.waitforprevprocessgraph && prev && (prev.state === 'WAITING' || prev.state === 'RUNNING')) {
+    if (c.waitforprevprocessgraph && prev && (prev.state === 'WAITING' || prev.state === 'RUNNING' || prev.state === 'HALTED')) {
       const reason = `previous run ${c.lastprocessgraphid} is still ${prev.state}`;
       await cronsSql.recordSkip(tx, c.cronid, next, reason);
       return { skipped: reason };

@@ -3,10 +3,12 @@ import { AppError } from '../errors.ts';
 import type { Queryable } from '../store/db.ts';
 import { processesSql, type NewProcess } from '../store/sql/processes.ts';
 import { graphsSql, type GraphFilter } from '../store/sql/graphs.ts';
+import { haltSql } from '../store/sql/halt.ts';
 import { SQLSTATE, sqlState } from '../store/db.ts';
 import { toProcess, toProcessGraph, type ProcessRow } from '../store/rows.ts';
 import { graphEvent, inTransaction, processEvent, uniquely, type ServiceDeps } from './context.ts';
 import { newProcess } from './processes.ts';
+import { createHaltService } from './halt.ts';
 import { noRunVariables } from './processes/lifecycle.ts';
 import { announceGraph, freshGraph, planGraph, writeGraph, type RunPlan } from './workflows/plan.ts';
 import type { FunctionSpec } from '../../protocol/schemas.ts';
@@ -100,15 +102,17 @@ export function createGraphService(deps: ServiceDeps) {
       await inTransaction(db, async (tx) => {
         const g = await graphsSql.lockForUpdate(tx, colonyname, processgraphid);
         if (!g) throw new AppError('PROCESSGRAPH_NOT_FOUND', `process graph ${processgraphid} is not in colony "${colonyname}"`);
-        if (g.state === 'RUNNING' && !force) {
-          throw new AppError('PROCESS_IS_RUNNING', `process graph ${processgraphid} is RUNNING; cancel it first or pass force=true`);
+        if ((g.state === 'RUNNING' || g.state === 'HALTED') && !force) {
+          throw new AppError('PROCESS_IS_RUNNING', `process graph ${processgraphid} is ${g.state}; cancel it first or pass force=true`);
         }
         await graphsSql.remove(tx, colonyname, processgraphid);
       });
     },
 
     async removeAll(colonyname: string, state: ProcessState | undefined): Promise<number> {
-      if (state === 'RUNNING') throw new AppError('VALIDATION_FAILED', 'running process graphs cannot be removed in bulk; cancel them first');
+      if (state === 'RUNNING' || state === 'HALTED') {
+        throw new AppError('VALIDATION_FAILED', `${state.toLowerCase()} process graphs cannot be removed in bulk; cancel them first`);
+      }
       const states: ProcessState[] = state ? [state] : ['WAITING', 'SUCCESS', 'FAILED', 'CANCELLED', 'SKIPPED'];
       return graphsSql.removeAll(db, colonyname, states);
     },
@@ -121,6 +125,9 @@ export function createGraphService(deps: ServiceDeps) {
      */
     addChildren: (colonyname: string, processgraphid: string, executorid: string, parentprocessid: string, items: ChildSpec[]): Promise<Process[]> =>
       addChildren(deps, { colonyname, processgraphid, executorid, parentprocessid }, items),
+
+    /** halt and resume (services/halt.ts). */
+    ...createHaltService(deps),
   };
 }
 
@@ -155,9 +162,10 @@ async function addChildren(deps: ServiceDeps, t: AddTarget, items: ChildSpec[]):
     );
     // Last, under the graph's row lock: a graph that failed (or was cancelled) meanwhile takes no new
     // work, and one that fails after us cancels our new WAITING processes with the rest.
-    if (!(await graphsSql.addProcessCount(tx, t.processgraphid, news.size))) {
-      throw new AppError('INVALID_GRAPH_CHANGE', `process graph ${t.processgraphid} has finished; nothing can be added to it`);
-    }
+    const state = await graphsSql.addProcessCount(tx, t.processgraphid, news.size);
+    if (!state) throw new AppError('INVALID_GRAPH_CHANGE', `process graph ${t.processgraphid} has finished; nothing can be added to it`);
+    // A halted graph's new processes wait for its resume with the rest.
+    if (state === 'HALTED') await haltSql.haltNew(tx, [...news.keys()]);
     return [...news.keys()];
   });
   deps.bus.emit([
@@ -254,7 +262,7 @@ function planChildren(
       if (item.childprocessid) {
         const child = edges.get(item.childprocessid);
         if (!child) throw new AppError('PROCESS_NOT_FOUND', `process ${item.childprocessid} is not in process graph ${t.processgraphid}`);
-        if (child.state !== 'WAITING') {
+        if (child.state !== 'WAITING' && child.state !== 'HALTED') {
           throw new AppError('INVALID_GRAPH_CHANGE', `process ${item.childprocessid} is ${child.state}; only a waiting process can get a new parent`);
         }
         p.children = [child.processid];

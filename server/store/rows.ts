@@ -89,7 +89,7 @@ export const STORED_PROCESS_COLUMNS = columns('input');
 
 /** For SELECTs FROM processes: as stored, but a ready child not yet claimed shows the input it will get. */
 export const PROCESS_COLUMNS = columns(
-  `CASE WHEN processes.state = 'WAITING' AND processes.waitingparents = 0 AND cardinality(processes.parents) > 0 AND NOT processes.gated
+  `CASE WHEN processes.state IN ('WAITING', 'HALTED') AND processes.waitingparents = 0 AND cardinality(processes.parents) > 0 AND NOT processes.gated
         THEN ${parentOutputs('processes')} ELSE processes.input END AS input`,
 );
 

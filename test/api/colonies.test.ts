@@ -224,7 +224,7 @@ test('stats count processes and process graphs per state, and executors', async 
   const worker = ownerClient.withKey(ek.prvkey);
   const stats = async () => (await signedAgent(f.url, ek.prvkey).get('/colonies/c-stats/stats').expect(200)).body as ColonyStats;
 
-  const zero = { WAITING: 0, RUNNING: 0, SUCCESS: 0, FAILED: 0, CANCELLED: 0, SKIPPED: 0 };
+  const zero = { WAITING: 0, RUNNING: 0, SUCCESS: 0, FAILED: 0, CANCELLED: 0, SKIPPED: 0, HALTED: 0 };
   assert.deepEqual(await stats(), { processes: zero, processgraphs: zero, executors: 1 });
 
   const spec = { funcname: 'f', executortype: 'w' };
@@ -248,13 +248,13 @@ test('stats count processes and process graphs per state, and executors', async 
   });
 
   assert.deepEqual(await stats(), {
-    processes: { WAITING: 3, RUNNING: 1, SUCCESS: 1, FAILED: 1, CANCELLED: 1, SKIPPED: 0 },
+    processes: { WAITING: 3, RUNNING: 1, SUCCESS: 1, FAILED: 1, CANCELLED: 1, SKIPPED: 0, HALTED: 0 },
     processgraphs: { ...zero, WAITING: 1 },
     executors: 1,
   });
   await ownerClient.cancelProcessGraph(graph.processgraphid);
   assert.deepEqual(await stats(), {
-    processes: { WAITING: 1, RUNNING: 1, SUCCESS: 1, FAILED: 1, CANCELLED: 3, SKIPPED: 0 },
+    processes: { WAITING: 1, RUNNING: 1, SUCCESS: 1, FAILED: 1, CANCELLED: 3, SKIPPED: 0, HALTED: 0 },
     processgraphs: { ...zero, CANCELLED: 1 },
     executors: 1,
   });

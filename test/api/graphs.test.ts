@@ -230,7 +230,7 @@ test('remove all: by state, never RUNNING', async () => {
   await oc.cancelProcessGraph(c1.processgraphid);
   await oc.cancelProcessGraph(c2.processgraphid);
   const counts = async () => (await oc.stats()).processgraphs;
-  const expected = { WAITING: 1, RUNNING: 1, SUCCESS: 0, FAILED: 0, CANCELLED: 2, SKIPPED: 0 };
+  const expected = { WAITING: 1, RUNNING: 1, SUCCESS: 0, FAILED: 0, CANCELLED: 2, SKIPPED: 0, HALTED: 0 };
   assert.deepEqual(await counts(), expected);
 
   // Removing every graph is the owner's alone: a user and the approved executor are refused, and nothing goes.

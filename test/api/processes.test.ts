@@ -632,7 +632,7 @@ test('remove all: by state, standalone processes only, never RUNNING', async () 
   await oc.cancelProcess(c.processid);
   await oc.submitWorkflow([{ funcname: 'g', executortype: 'other' }]);
   const states = async () => (await oc.stats()).processes;
-  assert.deepEqual(await states(), { WAITING: 3, RUNNING: 1, SUCCESS: 1, FAILED: 0, CANCELLED: 1, SKIPPED: 0 });
+  assert.deepEqual(await states(), { WAITING: 3, RUNNING: 1, SUCCESS: 1, FAILED: 0, CANCELLED: 1, SKIPPED: 0, HALTED: 0 });
 
   // Removing everything is the owner's alone: a user and the approved executor are refused, and nothing goes.
   const uk = generateKeyPair();
@@ -647,21 +647,21 @@ test('remove all: by state, standalone processes only, never RUNNING', async () 
       assert.equal((res.body as { error: { message: string } }).error.message, 'only the owner of colony "c-rm" may do this', who);
     }
   }
-  assert.deepEqual(await states(), { WAITING: 3, RUNNING: 1, SUCCESS: 1, FAILED: 0, CANCELLED: 1, SKIPPED: 0 });
+  assert.deepEqual(await states(), { WAITING: 3, RUNNING: 1, SUCCESS: 1, FAILED: 0, CANCELLED: 1, SKIPPED: 0, HALTED: 0 });
 
   assert.deepEqual(issuePaths(expectError(await ownerAgent.delete(`${C}/processes?state=DONE`), 400, 'VALIDATION_FAILED')), ['query.state']);
   expectError(await ownerAgent.delete(`${C}/processes?state=RUNNING`), 400, 'VALIDATION_FAILED');
-  assert.deepEqual(await states(), { WAITING: 3, RUNNING: 1, SUCCESS: 1, FAILED: 0, CANCELLED: 1, SKIPPED: 0 });
+  assert.deepEqual(await states(), { WAITING: 3, RUNNING: 1, SUCCESS: 1, FAILED: 0, CANCELLED: 1, SKIPPED: 0, HALTED: 0 });
 
   assert.deepEqual((await ownerAgent.delete(`${C}/processes?state=SUCCESS`).expect(200)).body, { removed: 1 });
-  assert.deepEqual(await states(), { WAITING: 3, RUNNING: 1, SUCCESS: 0, FAILED: 0, CANCELLED: 1, SKIPPED: 0 });
+  assert.deepEqual(await states(), { WAITING: 3, RUNNING: 1, SUCCESS: 0, FAILED: 0, CANCELLED: 1, SKIPPED: 0, HALTED: 0 });
   // Without a state: every finished or waiting standalone process; the running one and the graph's stay.
   assert.deepEqual((await ownerAgent.delete(`${C}/processes`).expect(200)).body, { removed: 3 });
-  assert.deepEqual(await states(), { WAITING: 1, RUNNING: 1, SUCCESS: 0, FAILED: 0, CANCELLED: 0, SKIPPED: 0 });
+  assert.deepEqual(await states(), { WAITING: 1, RUNNING: 1, SUCCESS: 0, FAILED: 0, CANCELLED: 0, SKIPPED: 0, HALTED: 0 });
   assert.equal((await oc.getProcess(r!.processid)).state, 'RUNNING');
   // One process is any member's to remove.
   await signedAgent(f.url, uk.prvkey).delete(`${C}/processes/${r!.processid}?force=true`).expect(204);
-  assert.deepEqual(await states(), { WAITING: 1, RUNNING: 0, SUCCESS: 0, FAILED: 0, CANCELLED: 0, SKIPPED: 0 });
+  assert.deepEqual(await states(), { WAITING: 1, RUNNING: 0, SUCCESS: 0, FAILED: 0, CANCELLED: 0, SKIPPED: 0, HALTED: 0 });
   // Colony A was not touched.
   assert.ok((await f.a.userClient.listProcesses({ count: 1 })).length === 1);
   await f.serverClient.removeColony('c-rm');

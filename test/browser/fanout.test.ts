@@ -50,7 +50,7 @@ test('a large fan-out collapses into one node with counts, edges carry their mul
   assert.deepEqual(labels(v), ['gen_nums_{0…999}', 'map', 'reduce']);
   const group = v.nodes.find((x) => x.kind === 'group')!;
   assert.equal(group.members.length, n);
-  assert.deepEqual(group.counts, { WAITING: 0, RUNNING: 390, SUCCESS: 600, FAILED: 10, CANCELLED: 0, SKIPPED: 0 });
+  assert.deepEqual(group.counts, { WAITING: 0, RUNNING: 390, SUCCESS: 600, FAILED: 10, CANCELLED: 0, SKIPPED: 0, HALTED: 0 });
   assert.equal(group.state, 'FAILED', 'a group shows its failures first');
   const into = v.edges.find((e) => e.to === group.id)!;
   const out = v.edges.find((e) => e.from === group.id)!;

@@ -212,6 +212,8 @@ const TEMPLATES: Record<Operation, (s: Setup, r: Rng) => Template> = {
   getProcessGraph: () => ({}),
   findProcess: (s) => ({ params: { id: s.graph, nodename: 'p' } }),
   cancelProcessGraph: () => ({}),
+  haltProcessGraph: () => ({}),
+  resumeProcessGraph: () => ({}),
   removeProcessGraph: () => ({ query: { force: 'false' } }),
   addChild: (s) => ({ params: { id: s.graph }, body: { parentprocessid: s.parent, spec: spec(), nodename: `c${++n}`, insert: false } }),
   addChildren: (s) => ({ params: { id: s.graph }, body: { parentprocessid: s.parent, children: [{ spec: spec(), nodename: `cs${++n}` }] } }),

@@ -70,6 +70,8 @@ const PROBES: Record<Operation, Probe> = {
   getProcessGraph: missing('graph', 'PROCESSGRAPH_NOT_FOUND'),
   findProcess: missing('graph', 'PROCESSGRAPH_NOT_FOUND'),
   cancelProcessGraph: missing('graph', 'PROCESSGRAPH_NOT_FOUND'),
+  haltProcessGraph: missing('graph', 'PROCESSGRAPH_NOT_FOUND'),
+  resumeProcessGraph: missing('graph', 'PROCESSGRAPH_NOT_FOUND'),
   removeProcessGraph: missing('graph', 'PROCESSGRAPH_NOT_FOUND'),
   addChild: { ...invalid(), foreign: 'graph' },
   addChildren: { ...invalid(), foreign: 'graph' },

@@ -1,4 +1,4 @@
-/** Workflow actions, each behind a confirmation: cancel, remove. */
+/** Workflow actions: cancel and remove, each behind a confirmation; halt and resume (each undoes the other). */
 import { confirmDialog, h, toast } from '../dom.ts';
 import type { Ctx } from '../context.ts';
 import { FINISHED_STATES } from '../../../protocol/states.ts';
@@ -32,8 +32,21 @@ export async function cancelWorkflow(ctx: Ctx, g: ProcessGraph): Promise<boolean
   }
 }
 
+/** Halts a workflow that is going, or resumes a halted one; the page follows the change live. */
+export async function haltOrResume(ctx: Ctx, g: ProcessGraph): Promise<boolean> {
+  const halting = g.state !== 'HALTED';
+  try {
+    await (halting ? ctx.api.haltGraph(g.processgraphid) : ctx.api.resumeGraph(g.processgraphid));
+    toast(`Workflow ${shortId(g.processgraphid)} ${halting ? 'halted' : 'resumed'}.`);
+    return true;
+  } catch (err) {
+    toast(`Could not ${halting ? 'halt' : 'resume'}: ${(err as Error).message}`, 'error');
+    return false;
+  }
+}
+
 export async function removeWorkflow(ctx: Ctx, g: ProcessGraph): Promise<boolean> {
-  const running = g.state === 'RUNNING';
+  const running = g.state === 'RUNNING' || g.state === 'HALTED';
   const ok = await confirmDialog({
     title: `Remove workflow ${shortId(g.processgraphid)}?`,
     message: h(

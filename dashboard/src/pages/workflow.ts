@@ -11,10 +11,11 @@ import { FlowChart, legend } from '../graph-view.ts';
 import { STATE_STYLE, type ProcessState } from '../states.ts';
 import { plural, runName, shortId, span, specLabel, startedBy } from '../format.ts';
 import { badge, errorBox, link, loading, when } from '../ui.ts';
-import { canCancel, cancelWorkflow, removeWorkflow } from './actions.ts';
+import { canCancel, cancelWorkflow, haltOrResume, removeWorkflow } from './actions.ts';
 import { processDetail } from './process.ts';
 import { groupPanel } from './group-panel.ts';
 import type { ColonyEvent } from '../../../protocol/events.ts';
+import { FINISHED_STATES } from '../../../protocol/states.ts';
 import type { Process, ProcessGraph, ProcessGraphWithProcesses } from '../../../protocol/types.ts';
 
 /** What the page knows of the workflow; its parts read it and the live follower updates it. */
@@ -142,6 +143,16 @@ function workflowFacts(ctx: Ctx, g: ProcessGraph, processes: number, took: HTMLE
 
 function workflowActions(ctx: Ctx, g: ProcessGraph): HTMLElement {
   const actions = h('div', { class: 'head-actions' });
+  if (canCancel(g)) {
+    const halted = g.state === 'HALTED';
+    actions.append(
+      h(
+        'button',
+        { class: 'btn', type: 'button', 'data-action': halted ? 'resume' : 'halt', onclick: () => void haltOrResume(ctx, g) },
+        halted ? 'Resume workflow' : 'Halt workflow',
+      ),
+    );
+  }
   if (canCancel(g))
     actions.append(
       h('button', { class: 'btn', type: 'button', 'data-action': 'cancel', onclick: () => void cancelWorkflow(ctx, g) }, 'Cancel workflow'),
@@ -388,6 +399,6 @@ function withGraphEvent(g: ProcessGraphWithProcesses, e: GraphEvent): ProcessGra
     ...g,
     state: e.state,
     ...(e.state === 'RUNNING' && !g.starttime ? { starttime: e.time } : {}),
-    ...(e.state !== 'RUNNING' && e.state !== 'WAITING' ? { endtime: e.time } : {}),
+    ...(FINISHED_STATES.includes(e.state) ? { endtime: e.time } : {}),
   };
 }

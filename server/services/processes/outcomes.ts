@@ -72,6 +72,6 @@ export async function requeue(deps: ServiceDeps, colonyname: string, executorid:
   const now = deps.clock.now();
   const back = await processesSql.requeue(deps.db, colonyname, executorid, processids);
   deps.log.debug('processes claimed for an executor that could not take them; requeued', { n: back.length });
-  deps.bus.ready(back.map((r) => ({ colonyname, executortype: r.executortype, n: 1 })));
+  deps.bus.ready(back.filter((r) => r.state === 'WAITING').map((r) => ({ colonyname, executortype: r.executortype, n: 1 })));
   deps.bus.emit(back.map((r) => processEvent(r, now)));
 }

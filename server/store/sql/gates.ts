@@ -81,20 +81,20 @@ export const gatesSql = {
       )
     )[0]!,
 
-  /** Ends a WAITING process without running it: SKIPPED, or FAILED with a reason. */
+  /** Ends a WAITING (or HALTED) process without running it: SKIPPED, or FAILED with a reason. */
   end: async (q: Queryable, processid: string, state: 'SKIPPED' | 'FAILED', reason: string, now: Date) =>
     (
       await q.query<EndedRow>(
         `UPDATE processes p SET state = $2, endtime = $3, waitdeadline = NULL, errors = p.errors || $4::jsonb
-          WHERE p.processid = $1 AND p.state = 'WAITING' ${ENDED}`,
+          WHERE p.processid = $1 AND p.state IN ('WAITING', 'HALTED') ${ENDED}`,
         [processid, state, now, jsonParam([reason])],
       )
     )[0],
 
-  /** The children of a finished parent still waiting, locked in id order; gated ones count the parent as finished. */
+  /** The children of a finished parent still waiting (or HALTED), locked in id order; gated ones count the parent as finished. */
   passOn: (q: Queryable, children: string[]) =>
     q.query<ChildRow>(
-      `WITH c AS (SELECT processid FROM processes WHERE processid = ANY($1::text[]) AND state = 'WAITING' ORDER BY processid FOR UPDATE)
+      `WITH c AS (SELECT processid FROM processes WHERE processid = ANY($1::text[]) AND state IN ('WAITING', 'HALTED') ORDER BY processid FOR UPDATE)
        UPDATE processes p SET waitingparents = CASE WHEN p.gated THEN p.waitingparents - 1 ELSE p.waitingparents END
          FROM c WHERE p.processid = c.processid RETURNING p.processid, p.gated, p.waitingparents`,
       [children],
@@ -125,7 +125,7 @@ export const gatesSql = {
                 state = CASE WHEN g.successcount + g.settledcount + 1 < g.processcount THEN g.state
                              WHEN g.leavesfailed + $3::int > 0 THEN 'FAILED' ELSE 'SUCCESS' END,
                 endtime = CASE WHEN g.successcount + g.settledcount + 1 >= g.processcount THEN $2::timestamptz ELSE g.endtime END
-          WHERE g.processgraphid = $1 AND g.state IN ('WAITING', 'RUNNING') RETURNING g.colonyname, g.state`,
+          WHERE g.processgraphid = $1 AND g.state IN ('WAITING', 'RUNNING', 'HALTED') RETURNING g.colonyname, g.state`,
         [processgraphid, now, leafFailed ? 1 : 0],
       )
     )[0],

@@ -187,23 +187,23 @@ export const graphsSql = {
     ),
 
   /** Adds successes; a graph whose every process succeeded becomes SUCCESS. Returns graphs that finished. */
-  /** Ends an unfinished graph as FAILED or CANCELLED with a reason; false when it had already finished. */
+  /** Ends an unfinished graph (HALTED too) as FAILED or CANCELLED with a reason; false when it had already finished. */
   finish: async (q: Queryable, processgraphid: string, state: 'FAILED' | 'CANCELLED', reason: string, now: Date) =>
     (
       await q.query(
-        `UPDATE processgraphs SET state = $2, endtime = $3, errors = errors || $4::jsonb WHERE processgraphid = $1 AND state IN ('WAITING', 'RUNNING') RETURNING processgraphid`,
+        `UPDATE processgraphs SET state = $2, endtime = $3, errors = errors || $4::jsonb WHERE processgraphid = $1 AND state IN ('WAITING', 'RUNNING', 'HALTED') RETURNING processgraphid`,
         [processgraphid, state, now, JSON.stringify([reason])],
       )
     ).length > 0,
 
-  /** Counts processes added to a graph that is still going; false when it has finished (nothing may be added then). */
+  /** Counts processes added to a graph that is still going (HALTED too) and returns its state; undefined when it has finished (nothing may be added then). */
   addProcessCount: async (q: Queryable, processgraphid: string, n: number) =>
     (
-      await q.query(
-        `UPDATE processgraphs SET processcount = processcount + $2 WHERE processgraphid = $1 AND state IN ('WAITING', 'RUNNING') RETURNING processgraphid`,
+      await q.query<{ state: ProcessState }>(
+        `UPDATE processgraphs SET processcount = processcount + $2 WHERE processgraphid = $1 AND state IN ('WAITING', 'RUNNING', 'HALTED') RETURNING state`,
         [processgraphid, n],
       )
-    ).length > 0,
+    )[0]?.state,
 
   remove: async (q: Queryable, colonyname: string, processgraphid: string) =>
     (await q.query('DELETE FROM processgraphs WHERE processgraphid = $1 AND colonyname = $2 RETURNING processgraphid', [processgraphid, colonyname]))

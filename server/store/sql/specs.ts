@@ -72,7 +72,7 @@ export const specsSql = {
   activeRuns: async (q: Queryable, colonyname: string, name: string) =>
     (
       await q.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM processgraphs WHERE colonyname = $1 AND specname = $2 AND state IN ('WAITING', 'RUNNING')`,
+        `SELECT count(*)::int AS n FROM processgraphs WHERE colonyname = $1 AND specname = $2 AND state IN ('WAITING', 'RUNNING', 'HALTED')`,
         [colonyname, name],
       )
     )[0]!.n,

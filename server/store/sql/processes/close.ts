@@ -144,7 +144,7 @@ released AS (
             ${GATE_DUE}
 )`;
 
-/** Each graph counts its successes; when all its processes have finished it is SUCCESS, or FAILED when a leaf failed (see gates.ts). */
+/** Each graph counts its successes (a HALTED one too); when all its processes have finished it is SUCCESS, or FAILED when a leaf failed (see gates.ts). */
 const countedCte = (now: string) => `
 counted AS (
   UPDATE processgraphs g
@@ -155,7 +155,7 @@ counted AS (
            ELSE g.variables || (SELECT jsonb_object_agg(x.key, x.value) FROM jsonb_array_elements(d.sets) s, jsonb_each(s.value) x) END
     FROM (SELECT processgraphid AS id, count(*)::int AS n, jsonb_agg(sets) FILTER (WHERE sets IS NOT NULL) AS sets
             FROM closed WHERE processgraphid IS NOT NULL GROUP BY 1) d
-   WHERE g.processgraphid = d.id AND g.state IN ('WAITING', 'RUNNING')
+   WHERE g.processgraphid = d.id AND g.state IN ('WAITING', 'RUNNING', 'HALTED')
   RETURNING g.processgraphid, g.colonyname, g.state
 )`;
 

@@ -4,10 +4,11 @@ import { PROCESS_COLUMNS, type ProcessRow } from '../../rows.ts';
 import type { ProcessState } from '../../../../protocol/states.ts';
 import type { StateCounts } from '../../../../protocol/types.ts';
 import { jsonParam } from './json.ts';
+import { retryStateSql } from '../halt.ts';
 import { CHANGED, type ChangedRow, type ListFilter } from './types.ts';
 
 export function toCounts(rows: { state: ProcessState; n: number }[]): StateCounts {
-  const counts: StateCounts = { WAITING: 0, RUNNING: 0, SUCCESS: 0, FAILED: 0, CANCELLED: 0, SKIPPED: 0 };
+  const counts: StateCounts = { WAITING: 0, RUNNING: 0, SUCCESS: 0, FAILED: 0, CANCELLED: 0, SKIPPED: 0, HALTED: 0 };
   for (const r of rows) counts[r.state] = r.n;
   return counts;
 }
@@ -98,18 +99,18 @@ export const writeSql = {
       )
     )[0],
 
-  /** Cancels what is left of a graph: WAITING processes, and RUNNING ones too when asked. */
+  /** Cancels what is left of a graph: WAITING (and HALTED) processes, and RUNNING ones too when asked. */
   cancelInGraph: (q: Queryable, processgraphid: string, alsoRunning: boolean, reason: string, now: Date) =>
     q.query<ChangedRow>(
       `UPDATE processes p SET state = 'CANCELLED', endtime = $2, waitdeadline = NULL, execdeadline = NULL, errors = errors || $3::jsonb
-        WHERE processgraphid = $1 AND (state = 'WAITING' OR ($4 AND state = 'RUNNING')) RETURNING ${CHANGED}`,
+        WHERE processgraphid = $1 AND (state IN ('WAITING', 'HALTED') OR ($4 AND state = 'RUNNING')) RETURNING ${CHANGED}`,
       [processgraphid, now, jsonParam([reason]), alsoRunning],
     ),
 
-  /** Puts claimed-but-undelivered processes back without counting a retry. */
+  /** Puts claimed-but-undelivered processes back without counting a retry (HALTED in a graph halted meanwhile). */
   requeue: (q: Queryable, colonyname: string, executorid: string, processids: string[]) =>
     q.query<ChangedRow>(
-      `UPDATE processes p SET state = 'WAITING', assignedexecutorid = NULL, starttime = NULL, execdeadline = NULL
+      `UPDATE processes p SET state = ${retryStateSql('p')}, assignedexecutorid = NULL, starttime = NULL, execdeadline = NULL
         WHERE processid = ANY($1::text[]) AND colonyname = $2 AND assignedexecutorid = $3 AND state = 'RUNNING' RETURNING ${CHANGED}`,
       [processids, colonyname, executorid],
     ),

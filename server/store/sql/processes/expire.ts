@@ -5,16 +5,18 @@
 import type { Queryable } from '../../db.ts';
 import { deadlineSql } from './deadline.ts';
 import { jsonParam } from './json.ts';
+import { retryStateSql } from '../halt.ts';
 import { CHANGED, type AttemptOutcome } from './types.ts';
 
 // One failed attempt: back to WAITING while retries remain (ready again, with a new wait deadline), else FAILED.
+// In a HALTED graph it goes back to HALTED instead (retryStateSql), and waits for the resume.
 // maxretries -1: retries never run out (as in ColonyOS); only maxwaittime or a cancel ends the process.
 const RETRIES_LEFT = '(p.maxretries < 0 OR p.retries < p.maxretries)';
 // `free` (SQL, over t): the attempt was lost through no fault of the process or its executor: tried again without spending a retry.
 const retryOrFailSet = (free = 'false') => {
   const again = `(${free} OR ${RETRIES_LEFT})`;
   return `
-  state = CASE WHEN ${again} THEN 'WAITING' ELSE 'FAILED' END,
+  state = CASE WHEN ${again} THEN ${retryStateSql('p')} ELSE 'FAILED' END,
   retries = CASE WHEN ${again} AND NOT ${free} THEN p.retries + 1 ELSE p.retries END,
   errors = p.errors || t.errors,
   assignedexecutorid = CASE WHEN ${again} THEN NULL ELSE p.assignedexecutorid END,
