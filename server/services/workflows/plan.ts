@@ -13,6 +13,7 @@ import { indexedVars } from './index-values.ts';
 import { planVariables } from './variables.ts';
 import { checkDag } from '../../../protocol/dag.ts';
 import { isGated } from '../../../protocol/flow.ts';
+import { checkExpands } from '../expand.ts';
 import { decideGates, publishFlow, type FlowOutcome } from '../gates.ts';
 import { randomId } from '../../../protocol/crypto.ts';
 import type { FunctionSpec } from '../../../protocol/schemas.ts';
@@ -62,6 +63,7 @@ export function planGraph(
   const problem = checkDag(specs.map((s) => ({ nodename: s.nodename, dependencies: s.conditions.dependencies })));
   if (problem) throw new AppError(problem.code, problem.message, problem.details);
   const decls = run?.decls ?? {};
+  checkExpands(specs, decls);
   const vars = planVariables(specs, decls, run?.given ?? {});
   const processgraphid = randomId();
   const ids = new Map<string, string>();

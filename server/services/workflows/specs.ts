@@ -12,6 +12,7 @@ import { toProcessGraph } from '../../store/rows.ts';
 import { inTransaction, type ServiceDeps } from '../context.ts';
 import type { GraphService, Origin, RunPlan } from '../graphs.ts';
 import { checkVariableUse } from './variables.ts';
+import { checkExpands } from '../expand.ts';
 import { parseVarFilters } from './search.ts';
 import { checkDag } from '../../../protocol/dag.ts';
 import type { FunctionSpec } from '../../../protocol/schemas.ts';
@@ -59,6 +60,7 @@ export function checkSpec(spec: SpecBody): void {
   const problem = checkDag(spec.functionspecs.map((s) => ({ nodename: s.nodename, dependencies: s.conditions.dependencies })));
   if (problem) throw new AppError(problem.code, problem.message, problem.details);
   checkVariableUse(spec.functionspecs, spec.variables);
+  checkExpands(spec.functionspecs, spec.variables);
 }
 
 const SPEC_CACHE_MS = 1000;
