@@ -1,6 +1,8 @@
 /**
  * Graph workloads (Colonies only; the peers have no process graphs):
  *   map-reduce  map adds `width` children (add_child, in batches) that all feed reduce; wall time and processes/s.
+ *   expand      the same fan-out by the server: range returns a list of `width`, `each` expands over it
+ *               (one process per element), its collector feeds reduce; wall time and processes/s.
  *   chain       `length` steps, each depending on the previous; per-hop latency = start of step i − start of step i−1.
  *   dag         a seeded random 100-node DAG submitted `count` times; wall time and per-graph duration.
  *   by-name     one-node runs, started in alternating blocks by a submit of the workflow and by a run
@@ -27,7 +29,7 @@ export interface GraphSizes {
 }
 
 export interface GraphResult {
-  workload: 'map-reduce' | 'chain' | 'dag' | 'by-name';
+  workload: 'map-reduce' | 'expand' | 'chain' | 'dag' | 'by-name';
   graphs: number;
   processes: number;
   /** Graphs that finished SUCCESS within the cap. */
@@ -136,15 +138,35 @@ function wallOf(m: { t0: number; tEnd: number; ids: string[]; graphs: Map<string
 const succeeded = (graphs: Map<string, ProcessGraph>) => [...graphs.values()].filter((g) => g.state === 'SUCCESS').length;
 
 export async function runMapReduce(t: Target, w: Workers, admin: PgAdmin, client: ColoniesClient, s: GraphSizes): Promise<GraphResult> {
-  const m = await measure(t, w, admin, client, s.capMs, async () => {
-    const g = await client.submitWorkflow({ functionspecs: [spec('map', 'map', [], [s.mapWidth]), spec('reduce', 'reduce', ['map'])] });
-    return [g.processgraphid];
-  });
+  return fanOut(t, w, admin, client, s, 'map-reduce', [spec('map', 'map', [], [s.mapWidth]), spec('reduce', 'reduce', ['map'])], s.mapWidth + 2);
+}
+
+/** The map-reduce's fan-out written as `expand`: the server creates the `width` processes, no map function. */
+export async function runExpand(t: Target, w: Workers, admin: PgAdmin, client: ColoniesClient, s: GraphSizes): Promise<GraphResult> {
+  const specs = [
+    spec('range', 'range', [], [s.mapWidth]),
+    { ...spec('gen', 'each', ['range']), expand: { $output: 'range' } },
+    spec('reduce', 'reduce', ['each']),
+  ];
+  return fanOut(t, w, admin, client, s, 'expand', specs, s.mapWidth + 3);
+}
+
+/** One graph fanning out to `mapWidth` gen processes whose outputs (1 each) reduce sums. */
+async function fanOut(
+  t: Target,
+  w: Workers,
+  admin: PgAdmin,
+  client: ColoniesClient,
+  s: GraphSizes,
+  workload: 'map-reduce' | 'expand',
+  functionspecs: FunctionSpecInput[],
+  processes: number,
+): Promise<GraphResult> {
+  const m = await measure(t, w, admin, client, s.capMs, async () => [(await client.submitWorkflow({ functionspecs })).processgraphid]);
   const wall = wallOf(m);
-  const processes = s.mapWidth + 2;
   const sums = m.extras.sums ?? [];
   return {
-    workload: 'map-reduce',
+    workload,
     graphs: 1,
     processes,
     succeeded: succeeded(m.graphs),

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { killAllChildren, killAllChildrenNow } from './children.ts';
 import { onCleanup, runCleanup } from './cleanup.ts';
 import { errorText, now } from './common.ts';
-import { runByName, runChain, runDags, runMapReduce, type GraphSizes } from './graphs.ts';
+import { runByName, runChain, runDags, runExpand, runMapReduce, type GraphSizes } from './graphs.ts';
 import { PgAdmin } from './pg-admin.ts';
 import { renderProfile, summarizeProfile } from './profile.ts';
 import {
@@ -51,13 +51,13 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string' },
     workloads: { type: 'string', default: 'drain,e2e,latency' },
     modes: { type: 'string', default: 'single,batch' },
-    graphs: { type: 'string', default: 'map-reduce,chain,dag,by-name' },
+    graphs: { type: 'string', default: 'map-reduce,expand,chain,dag,by-name' },
     help: { type: 'boolean', default: false },
   },
 });
 if (opts.help) {
   console.log(
-    `usage: npm run bench -- [--quick] [--only ${GROUPS.join(',')}] [--workloads drain,e2e,latency] [--modes single,batch] [--graphs map-reduce,chain,dag,by-name] [--profile] [--rounds N] [--batch-size K] [--batch-loops L]`,
+    `usage: npm run bench -- [--quick] [--only ${GROUPS.join(',')}] [--workloads drain,e2e,latency] [--modes single,batch] [--graphs map-reduce,expand,chain,dag,by-name] [--profile] [--rounds N] [--batch-size K] [--batch-loops L]`,
   );
   process.exit(0);
 }
@@ -98,7 +98,7 @@ const SLOTS = 8; // per child: 16 in all
 const ROUND_WARMUP = 1_000;
 const workloads = new Set(opts.workloads.split(',').map((s) => s.trim()));
 const modes = new Set(opts.modes.split(',').map((s) => s.trim()));
-const GRAPH_RUNS = { 'map-reduce': runMapReduce, chain: runChain, dag: runDags, 'by-name': runByName };
+const GRAPH_RUNS = { 'map-reduce': runMapReduce, expand: runExpand, chain: runChain, dag: runDags, 'by-name': runByName };
 const graphRuns = opts.graphs.split(',').map((s) => {
   const run = GRAPH_RUNS[s.trim() as keyof typeof GRAPH_RUNS];
   if (!run) throw new Error(`--graphs: unknown workload "${s}" (known: ${Object.keys(GRAPH_RUNS).join(', ')})`);

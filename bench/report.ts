@@ -170,6 +170,7 @@ export function graphTable(results: TargetResult[]): Table {
       'Colonies',
       'Store',
       'Map-reduce wall s (proc/s)',
+      'Expand wall s (proc/s)',
       'Chain hop p50 / p99 ms',
       'DAG ×N wall s (proc/s)',
       'DAG graph p50 / p99 ms',
@@ -181,6 +182,7 @@ export function graphTable(results: TargetResult[]): Table {
     if (!t.graphs?.length) continue;
     const g = (w: GraphResult['workload']) => t.graphs!.find((x) => x.workload === w);
     const mr = g('map-reduce');
+    const ex = g('expand');
     const ch = g('chain');
     const dag = g('dag');
     const byName = g('by-name')?.starts;
@@ -189,6 +191,7 @@ export function graphTable(results: TargetResult[]): Table {
       t.variant === 'default' ? 'single' : 'batched',
       t.store,
       mr ? `${mr.wallSeconds.toFixed(2)} (${f0(mr.processesPerSecond)})${ok(mr)}` : '–',
+      ex ? `${ex.wallSeconds.toFixed(2)} (${f0(ex.processesPerSecond)})${ok(ex)}` : '–',
       ch?.latency ? `${f1(ch.latency.p50)} / ${f1(ch.latency.p99)}${ok(ch)}` : '–',
       dag ? `${dag.wallSeconds.toFixed(2)} (${f0(dag.processesPerSecond)})${ok(dag)}` : '–',
       dag?.latency ? `${f0(dag.latency.p50)} / ${f0(dag.latency.p99)}` : '–',
@@ -316,7 +319,7 @@ export function markdown(meta: Meta, results: TargetResult[]): string {
     '',
     renderMarkdown(ratioTable(results)),
     '',
-    `Process graphs (Colonies only): map-reduce with ${f0(Number(meta.sizes.mapWidth))} children, a ${f0(Number(meta.sizes.chainLength))}-step chain, ` +
+    `Process graphs (Colonies only): map-reduce with ${f0(Number(meta.sizes.mapWidth))} children, the same fan-out by expand, a ${f0(Number(meta.sizes.chainLength))}-step chain, ` +
       `a ${String(meta.sizes.dagNodes)}-node random DAG × ${String(meta.sizes.dagCount)}.`,
     '',
     renderMarkdown(graphTable(results)),

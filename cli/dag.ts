@@ -46,8 +46,9 @@ export function layersOf(processes: readonly Process[]): Process[][] {
   return layers.filter(Boolean);
 }
 
-/** The name pattern a fan-out shares: trailing digits become `*` (gen_nums_17 → gen_nums_*). */
+/** The name pattern a fan-out shares: trailing digits become `*` (gen_nums_17 → gen_nums_*, an expand's resize[17] → resize[*]). */
 export function patternOf(nodename: string): string {
+  if (/\[\d+\]$/.test(nodename)) return nodename.replace(/\[\d+\]$/, '[*]');
   return /\d+$/.test(nodename) ? nodename.replace(/\d+$/, '*') : nodename;
 }
 

@@ -23,6 +23,11 @@ export interface FuncSpecOptions {
   trigger?: TriggerRule;
   /** Run variables set from this process's output when it closes: { total: '$[0]' }. */
   setvariables?: Record<string, string>;
+  /**
+   * One process per element of a list, { $var: 'files' } or { $output: 'list-files', path: '$[0].items' }: each gets its
+   * element after its args; the node's children receive all their outputs in order.
+   */
+  expand?: { $var: string; path?: string } | { $output: string; path?: string };
 }
 
 export function funcSpec(o: FuncSpecOptions): FunctionSpecInput & { conditions: { dependencies: string[]; when?: string; trigger?: TriggerRule } } {
@@ -45,6 +50,7 @@ export function funcSpec(o: FuncSpecOptions): FunctionSpecInput & { conditions: 
       ...(o.trigger !== undefined ? { trigger: o.trigger } : {}),
     },
     ...(o.setvariables ? { setvariables: o.setvariables } : {}),
+    ...(o.expand ? { expand: o.expand } : {}),
   };
 }
 

@@ -85,19 +85,21 @@ const firstLine = (err: unknown) => (err instanceof Error ? err.message : String
 /** The control-flow fields of a function spec, as the gate reads them. */
 export interface FlowFields {
   kind?: string | undefined;
+  expand?: object | undefined;
   conditions: { when?: string | undefined; trigger?: TriggerRule | undefined };
 }
 
 /**
  * A gated process is started (or skipped, or failed) by the server once its parents have finished,
- * not by the count of their successes: it has a condition, a trigger rule other than the default, or
- * runs on no executor.
+ * not by the count of their successes: it has a condition, a trigger rule other than the default,
+ * runs on no executor, or expands over a list (protocol/expand.ts).
  */
 export function isGated(spec: FlowFields): boolean {
   return (
     (spec.kind !== undefined && spec.kind !== 'function') ||
     spec.conditions.when !== undefined ||
-    (spec.conditions.trigger ?? 'all_success') !== 'all_success'
+    (spec.conditions.trigger ?? 'all_success') !== 'all_success' ||
+    spec.expand !== undefined
   );
 }
 

@@ -5,6 +5,7 @@ import { HEX_ID } from './signing.ts';
 import { INT32_MAX, jsonObject, jsonValue, storableString } from './values.ts';
 import { isDateTime, jsonPath, variableName, VariableDeclarations } from './variables.ts';
 import { conditionProblem, NODE_KINDS, serverExecutorType, TRIGGER_RULES } from './flow.ts';
+import { ExpandSource } from './expand.ts';
 
 export const LIMITS = {
   maxNameLength: 200,
@@ -86,6 +87,8 @@ const FunctionSpecFields = z.object({
   assignee: resourceName.optional(),
   /** kind usertask: a JSON Schema of the data that completes it (default: any JSON object). */
   form: jsonObject.optional(),
+  /** One process per element of a list (a run variable or a parent's output): see protocol/expand.ts. */
+  expand: ExpandSource.optional(),
 });
 
 /** The fields that belong to one kind of node only. */
@@ -101,6 +104,8 @@ export const FunctionSpec = FunctionSpecFields.superRefine((s, ctx) => {
   if (kind === 'event' && s.event === undefined) ctx.addIssue({ code: 'custom', message: 'a node of kind event names its event', path: ['event'] });
   if (kind === 'sleep' && (s.seconds === undefined) === (s.until === undefined))
     ctx.addIssue({ code: 'custom', message: 'a node of kind sleep has seconds or until (one of them)', path: ['seconds'] });
+  if (kind !== 'function' && s.expand !== undefined)
+    ctx.addIssue({ code: 'custom', message: `a node of kind ${kind} runs on the server: only functions expand`, path: ['expand'] });
   if (kind !== 'function' && (s.executortype ?? s.conditions.executortype) !== undefined)
     ctx.addIssue({ code: 'custom', message: `a node of kind ${kind} runs on the server, not on an executor`, path: ['executortype'] });
 }).transform((s, ctx) => {

@@ -2,7 +2,7 @@
  * Colonies executors for the bench, through the SDK, every request signed and over HTTP.
  *   single: the SDK's Executor (one long-poll for its free slots; results go in with the next assign).
  *   batch:  loops that assign up to K processes per long-poll and hand their results in with the next assign.
- * The functions are no-ops except for what the graph workloads need (map adds children, reduce sums,
+ * The functions are no-ops except for what the graph workloads need (map adds children, range lists, reduce sums,
  * step records when it started).
  */
 import { ColoniesClient } from '../../executor/client.ts';
@@ -31,6 +31,11 @@ function benchFunctions(sink: Sink) {
     gen: () => {
       sink.started();
       return 1;
+    },
+    /** The expand workload's list: 0 … n-1 (its output, which `each` expands over). */
+    range: (_ctx: Ctx, n: number) => {
+      sink.started();
+      return Array.from({ length: n }, (_, i) => i);
     },
     /** Adds `width` gen children, each an extra parent of reduce (add_child insert=false). */
     map: async (ctx: Ctx, width: number) => {

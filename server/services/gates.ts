@@ -7,6 +7,8 @@
 import type { ColonyEvent } from '../../protocol/events.ts';
 import { decideTrigger, evaluateCondition, isServerNode, type ParentOutcome } from '../../protocol/flow.ts';
 import { NodeFailed, startServerNode } from './kinds/index.ts';
+import { expandNode } from './expand.ts';
+import { expandedCount } from '../../protocol/expand.ts';
 import type { Queryable } from '../store/db.ts';
 import { gatesSql, type DueGate, type EndedRow, type ParentRow } from '../store/sql/gates.ts';
 import { graphsSql } from '../store/sql/graphs.ts';
@@ -128,12 +130,34 @@ class Flow {
       if (g.graphstate !== 'WAITING' && g.graphstate !== 'RUNNING') continue;
       const mine = g.parents.map((id) => parents.get(id)).filter((p): p is ParentRow => p !== undefined);
       const d = decide(g, mine);
-      if (d.run) {
+      if (d.run && g.spec.expand !== undefined) await this.expand(g, d.input, mine);
+      else if (d.run) {
         const r = await gatesSql.open(this.tx, g.processid, d.input, this.now);
         if (!isServerNode(g.spec)) this.ready.push(r);
         else await this.startNode(g, d.input);
       } else await this.end(g.processid, d.state, d.reason, d.inherited);
     }
+  }
+
+  /** An expand node's gate opened: it fails, finishes (a collector, an empty list), or its instances are ready. */
+  private async expand(g: DueGate, input: unknown[], parents: ParentRow[]): Promise<void> {
+    const x = await expandNode(this.tx, g, input, parents, this.now);
+    if ('fail' in x) return this.end(g.processid, 'FAILED', x.fail, false);
+    if ('output' in x) {
+      await gatesSql.open(this.tx, g.processid, input, this.now);
+      await this.complete(new Map([[g.processid, x.output]]));
+      return;
+    }
+    for (const p of x.instances) this.ready.push({ colonyname: p.colonyname, executortype: p.spec.executortype });
+    const time = this.now.toISOString();
+    this.events.push({
+      type: 'processes-added',
+      colonyname: g.colonyname,
+      processgraphid: g.processgraphid,
+      parentprocessid: g.processid,
+      count: x.instances.length,
+      time,
+    });
   }
 }
 
@@ -150,7 +174,8 @@ export function decide(g: Pick<DueGate, 'spec' | 'input' | 'variables'>, parents
   if (verdict === 'fail')
     return { run: false, state: 'FAILED', reason: `not run: trigger rule ${rule} failed upstream (${describe(parents)})`, inherited: true };
   const input = parents.length === 0 ? g.input : inputOf(parents);
-  const when = g.spec.conditions.when;
+  // A collector's condition was decided when it expanded: its parents now are its instances.
+  const when = expandedCount(g.spec) === undefined ? g.spec.conditions.when : undefined;
   if (when === undefined) return { run: true, input };
   const ok = evaluateCondition(when, {
     input,

@@ -80,6 +80,7 @@ test('a fan-out of 10,000 is one line with its state counts; a failed node shows
   const out = renderDag([map, ...gens, reduce, failed]);
   assert.ok(Date.now() - t < 2000, 'renders 10,000 nodes quickly');
   assert.equal(patternOf('gen_nums_17'), 'gen_nums_*');
+  assert.equal(patternOf('resize[17]'), 'resize[*]', "an expand's instances group by their index");
   const lines = out.split('\n');
   assert.equal(lines[0], 'Graph: 10003 processes, 20001 edges, 3 layers');
   assert.ok(lines.length < 12, out);

@@ -47,9 +47,19 @@ export function noRunVariables(path: string): AppError {
 
 /** Control flow decides by parents and run variables: a standalone process has neither. */
 function noControlFlow(spec: FunctionSpec): void {
-  const field = spec.conditions.when !== undefined ? 'conditions.when' : spec.conditions.trigger !== undefined ? 'conditions.trigger' : undefined;
+  const field =
+    spec.conditions.when !== undefined
+      ? 'conditions.when'
+      : spec.conditions.trigger !== undefined
+        ? 'conditions.trigger'
+        : spec.expand
+          ? 'expand'
+          : undefined;
   if (!field) return;
-  const message = 'a condition or trigger rule decides by parents and run variables: submit it in a workflow';
+  const message =
+    field === 'expand'
+      ? 'expand reads a run variable or a parent output: submit it in a workflow'
+      : 'a condition or trigger rule decides by parents and run variables: submit it in a workflow';
   throw new AppError('VALIDATION_FAILED', `${field}: ${message}`, { issues: [{ path: field, message }] });
 }
 

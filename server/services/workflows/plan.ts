@@ -13,6 +13,7 @@ import { indexedVars } from './index-values.ts';
 import { planVariables } from './variables.ts';
 import { checkDag } from '../../../protocol/dag.ts';
 import { controlFlowProblem, isGated } from '../../../protocol/flow.ts';
+import { checkExpands } from '../expand.ts';
 import { decideGates, publishFlow, type FlowOutcome } from '../gates.ts';
 import { randomId } from '../../../protocol/crypto.ts';
 import type { FunctionSpec } from '../../../protocol/schemas.ts';
@@ -63,6 +64,7 @@ export function planGraph(
   if (problem) throw new AppError(problem.code, problem.message, problem.details);
   checkControlFlow(specs);
   const decls = run?.decls ?? {};
+  checkExpands(specs, decls);
   const vars = planVariables(specs, decls, run?.given ?? {});
   const processgraphid = randomId();
   const ids = new Map<string, string>();

@@ -13,6 +13,7 @@ import { inTransaction, type ServiceDeps } from '../context.ts';
 import type { GraphService, Origin, RunPlan } from '../graphs.ts';
 import { checkVariableUse } from './variables.ts';
 import { checkControlFlow } from './plan.ts';
+import { checkExpands } from '../expand.ts';
 import { parseVarFilters } from './search.ts';
 import { checkDag } from '../../../protocol/dag.ts';
 import type { FunctionSpec } from '../../../protocol/schemas.ts';
@@ -61,6 +62,7 @@ export function checkSpec(spec: SpecBody): void {
   if (problem) throw new AppError(problem.code, problem.message, problem.details);
   checkControlFlow(spec.functionspecs);
   checkVariableUse(spec.functionspecs, spec.variables);
+  checkExpands(spec.functionspecs, spec.variables);
 }
 
 const SPEC_CACHE_MS = 1000;

@@ -1,0 +1,103 @@
+/**
+ * A 10,000-way fan-out by expand: range returns 0…N-1, `each` expands over it (the server creates the
+ * N processes in one transaction, no map function), a fast in-process executor loop runs them (assign
+ * count 50, closes in parallel), and reduce gets every output in index order through the collector.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import { funcSpec, Workflow } from '../../executor/workflow.ts';
+import type { ColoniesClient } from '../../executor/client.ts';
+import type { Process } from '../../protocol/types.ts';
+
+let f: Fixture;
+before(async () => {
+  // With the background loops, as a server runs (see mapreduce-10k.test.ts).
+  f = await startFixture({ loops: true });
+});
+after(async () => {
+  await f.close();
+});
+
+const N = 10_000;
+
+test(`expand over a list of ${N}: one process per element, reduce gets every output in order`, async (t) => {
+  const type = 'expand10k';
+  const executors = await Promise.all([f.addExecutor(type), f.addExecutor(type)]);
+  const wf = new Workflow()
+    .add(funcSpec({ func: 'range', executortype: type, args: [N] }))
+    .add(funcSpec({ func: 'square', executortype: type, dependencies: ['range'], expand: { $output: 'range' } }))
+    .add(funcSpec({ func: 'reduce', executortype: type, dependencies: ['square'] }));
+  const started = Date.now();
+  const g = await f.a.userClient.submitWorkflow(wf);
+  const reduceId = (await f.a.userClient.findProcess(g.processgraphid, 'reduce')).processid;
+
+  let reduced: Process | undefined;
+  let ran = 0;
+  let lastProgress = Date.now();
+  const stop = new AbortController();
+
+  function run(p: Process): unknown[] {
+    switch (p.spec.funcname) {
+      case 'range':
+        return Array.from({ length: p.in[0] as number }, (_, i) => i);
+      case 'square': {
+        const x = p.in.at(-1) as number;
+        return [x * x];
+      }
+      case 'reduce':
+        reduced = p;
+        return [(p.in as number[]).reduce((s, n) => s + n, 0)];
+      default:
+        throw new Error(`unexpected function ${p.spec.funcname}`);
+    }
+  }
+
+  async function loop(client: ColoniesClient): Promise<void> {
+    while (!stop.signal.aborted) {
+      let ps: Process[];
+      try {
+        ps = await client.assign({ timeout: 2, count: 50 }, stop.signal);
+      } catch (err) {
+        if (stop.signal.aborted) return;
+        throw err;
+      }
+      if (ps.length === 0 && Date.now() - lastProgress > 30_000) throw new Error(`stalled: nothing to assign for 30 s after ${ran} processes ran`);
+      await Promise.all(
+        ps.map(async (p) => {
+          await client.close(p.processid, p.attempt, run(p));
+          ran++;
+          lastProgress = Date.now();
+          if (p.processid === reduceId) stop.abort();
+        }),
+      );
+    }
+  }
+
+  const loops = executors.flatMap((e) => [loop(e.client), loop(e.client)]);
+  try {
+    await Promise.all(loops);
+  } finally {
+    stop.abort(); // on failure too: no loop outlives the test
+    await Promise.allSettled(loops);
+  }
+  const ms = Date.now() - started;
+  t.diagnostic(`${N + 3} processes (range, ${N} by expand, the collector, reduce) in ${ms} ms on ${f.testDb.engine}`);
+
+  assert.equal(ran, N + 2, 'each process an executor runs ran exactly once (the collector runs on the server)');
+  assert.ok(reduced);
+  assert.deepEqual(
+    reduced.in,
+    Array.from({ length: N }, (_, i) => i * i),
+    "reduce's input is the instances' outputs in index order",
+  );
+  const reduce = await f.a.userClient.findProcess(g.processgraphid, 'reduce');
+  assert.equal(reduce.state, 'SUCCESS');
+  const graph = (await f.a.userClient.listProcessGraphs({ count: 10 })).find((x) => x.processgraphid === g.processgraphid);
+  assert.ok(graph);
+  assert.equal(graph.state, 'SUCCESS');
+  assert.equal(graph.processcount, N + 3);
+  assert.equal(graph.successcount, N + 3);
+  const stats = await f.a.userClient.stats();
+  assert.equal(stats.processes.WAITING + stats.processes.RUNNING, 0, 'nothing left behind');
+});
