@@ -157,7 +157,9 @@ function registerSubmit(wf: Command): void {
 }
 
 export function registerWorkflow(program: Command): void {
-  const wf = program.command('workflow').description('workflows (process graphs): submit, list by state, inspect with their DAG, halt and resume, cancel and remove');
+  const wf = program
+    .command('workflow')
+    .description('workflows (process graphs): submit, list by state, inspect with their DAG, halt and resume, cancel and remove');
 
   registerSubmit(wf);
 

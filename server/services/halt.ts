@@ -57,7 +57,10 @@ export function createHaltService(deps: ServiceDeps) {
         const g = await lockGraph(tx, colonyname, processgraphid);
         if (g.state !== 'HALTED') throw new AppError('GRAPH_NOT_HALTED', `process graph ${processgraphid} is ${g.state}, not HALTED`);
         const resumed = (await haltSql.resume(tx, processgraphid, now))!;
-        const events: ColonyEvent[] = [graphEvent(colonyname, processgraphid, resumed.state, now), ...resumed.processes.map((p) => processEvent(p, now))];
+        const events: ColonyEvent[] = [
+          graphEvent(colonyname, processgraphid, resumed.state, now),
+          ...resumed.processes.map((p) => processEvent(p, now)),
+        ];
         return { events, flows: await goOn(tx, resumed.processes, resumed.state, resumed.variables, now) };
       });
       deps.bus.emit(events);

@@ -158,7 +158,8 @@ export function createSpecService(deps: ServiceDeps, graphs: GraphService) {
         const existing = await graphsSql.getByKey(db, colonyname, r.key);
         if (existing) {
           const graph = toProcessGraph(existing);
-          const ran = graph.specname !== null && graph.specversion !== null ? await cachedSpec(colonyname, graph.specname, graph.specversion) : undefined;
+          const ran =
+            graph.specname !== null && graph.specversion !== null ? await cachedSpec(colonyname, graph.specname, graph.specversion) : undefined;
           return { graph, functionspecs: ran?.spec.functionspecs ?? [] };
         }
       }
