@@ -140,3 +140,26 @@ export async function flaky(ctx: ExecutionContext): Promise<{ ok: true; retries:
   await ctx.log(`flaky: succeeded after ${retries} retries`);
   return { ok: true, retries };
 }
+
+// ── An order with control flow (order.ts) ─────────────────────────────────────────────────────────
+
+export interface Order {
+  id: string;
+  amount: number;
+  items: string[];
+}
+
+/** One process per item (expand): its element comes after its args. */
+export function pack_item(_ctx: ExecutionContext, item: string): string {
+  return `packed ${item}`;
+}
+
+/** Gets every packed item, in order (the fan-out's outputs, its input); the order id is its argument. */
+export function ship_order(ctx: ExecutionContext, ...packed: string[]): { order: unknown; shipped: string[] } {
+  return { order: ctx.process.spec.args[0], shipped: packed };
+}
+
+/** The failure handler: the payment never came. Its input is the failed wait, with its errors. */
+export function cancel_order(ctx: ExecutionContext, failed: { nodename: string; errors: string[] }): { order: unknown; cancelled: string } {
+  return { order: ctx.process.spec.args[0], cancelled: `${failed.nodename}: ${failed.errors.at(-1) ?? 'failed'}` };
+}

@@ -12,7 +12,17 @@ export {
 } from './client.ts';
 export { ColoniesError, createTransport, type Transport } from './transport.ts';
 export { Executor, toOutput, type ExecutionContext, type ExecutorFunction, type ExecutorOptions } from './executor.ts';
-export { funcSpec, Workflow, type FuncSpecOptions, type VariableInput } from './workflow.ts';
+export {
+  eventNode,
+  funcSpec,
+  sleepNode,
+  userTask,
+  Workflow,
+  type FuncSpecOptions,
+  type NodeOptions,
+  type NodeSpec,
+  type VariableInput,
+} from './workflow.ts';
 export { clientEnv, CLIENT_ENV_VARS, type ClientEnv } from './env.ts';
 export { generateKeyPair, idOf } from '../protocol/crypto.ts';
 export type * from '../protocol/types.ts';

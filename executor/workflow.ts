@@ -30,7 +30,10 @@ export interface FuncSpecOptions {
   expand?: { $var: string; path?: string } | { $output: string; path?: string };
 }
 
-export function funcSpec(o: FuncSpecOptions): FunctionSpecInput & { conditions: { dependencies: string[]; when?: string; trigger?: TriggerRule } } {
+/** A node of a workflow as the builders make it: its dependencies always listed. */
+export type NodeSpec = FunctionSpecInput & { conditions: { dependencies: string[]; when?: string; trigger?: TriggerRule } };
+
+export function funcSpec(o: FuncSpecOptions): NodeSpec {
   const funcname = typeof o.func === 'string' ? o.func : o.func.name;
   if (!funcname) throw new Error('funcSpec: an anonymous function has no name; pass the name as a string');
   return {
@@ -54,14 +57,55 @@ export function funcSpec(o: FuncSpecOptions): FunctionSpecInput & { conditions: 
   };
 }
 
+/** What every node takes: where it sits in the graph, when it runs, how long it may wait. */
+export interface NodeOptions {
+  nodename: string;
+  dependencies?: string[];
+  when?: string;
+  trigger?: TriggerRule;
+  maxwaittime?: number;
+  label?: string;
+}
+
+/** A node the server runs itself, of a kind with its own fields (see protocol/flow.ts). */
+function serverNode(
+  kind: 'event' | 'sleep' | 'usertask',
+  o: NodeOptions,
+  fields: Pick<FunctionSpecInput, 'event' | 'seconds' | 'until' | 'assignee' | 'form'>,
+): NodeSpec {
+  return {
+    kind,
+    nodename: o.nodename,
+    maxwaittime: o.maxwaittime ?? 0,
+    label: o.label ?? '',
+    conditions: {
+      dependencies: [...(o.dependencies ?? [])],
+      ...(o.when !== undefined ? { when: o.when } : {}),
+      ...(o.trigger !== undefined ? { trigger: o.trigger } : {}),
+    },
+    ...fields,
+  };
+}
+
+/** Waits for an external event posted to the run (`postEvent`); its output is the event's data. */
+export const eventNode = (o: NodeOptions & { event: string }): NodeSpec => serverNode('event', o, { event: o.event });
+
+/** Waits `seconds` once ready, or until a time (ISO 8601, or { $var: name } holding one). */
+export const sleepNode = (o: NodeOptions & ({ seconds: number } | { until: string | { $var: string } })): NodeSpec =>
+  serverNode('sleep', o, 'seconds' in o ? { seconds: o.seconds } : { until: o.until });
+
+/** Waits for a user (the assignee, or anyone in the colony) to complete it with data its form (a JSON Schema) accepts. */
+export const userTask = (o: NodeOptions & { assignee?: string; form?: Record<string, unknown> }): NodeSpec =>
+  serverNode('usertask', o, { ...(o.assignee !== undefined ? { assignee: o.assignee } : {}), ...(o.form !== undefined ? { form: o.form } : {}) });
+
 /** A variable's declaration as a workflow states it (see protocol/variables.ts). */
 export type VariableInput = z.input<typeof VariableDeclaration>;
 
 export class Workflow {
-  readonly functionspecs: ReturnType<typeof funcSpec>[] = [];
+  readonly functionspecs: NodeSpec[] = [];
   readonly variables: Record<string, VariableInput> = {};
   constructor(readonly colonyname?: string) {}
-  add(spec: ReturnType<typeof funcSpec>): this {
+  add(spec: NodeSpec): this {
     this.functionspecs.push(spec);
     return this;
   }
