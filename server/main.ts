@@ -16,6 +16,7 @@ import { createGraphService } from './services/graphs.ts';
 import { createCronService } from './services/crons.ts';
 import { createFunctionService } from './services/functions.ts';
 import { createSpecService } from './services/workflows/specs.ts';
+import { createTaskService } from './services/tasks.ts';
 import { createAuthorizer } from './auth/authorize.ts';
 import { createVerifier } from './auth/verify.ts';
 import { createApp } from './http/app.ts';
@@ -103,6 +104,7 @@ function createServices(deps: ServiceDeps): Services {
     crons: createCronService(deps, specs),
     specs,
     functions: createFunctionService(deps),
+    tasks: createTaskService(deps),
   };
 }
 

@@ -16,6 +16,7 @@ import { graphHandlers } from './graphs.ts';
 import { cronHandlers } from './crons.ts';
 import { functionHandlers } from './functions.ts';
 import { specHandlers } from './specs.ts';
+import { taskHandlers } from './tasks.ts';
 
 const COLONY_ROLE: Record<Exclude<Route['role'], 'server owner'>, Role> = { 'colony owner': 'owner', member: 'member', executor: 'executor' };
 
@@ -77,6 +78,7 @@ export function apiRouter(deps: RouteDeps): Router {
     ...cronHandlers(deps.services),
     ...functionHandlers(deps.services),
     ...specHandlers(deps.services),
+    ...taskHandlers(deps.services),
   };
   const router = Router();
   for (const route of ROUTES) register(router, deps, route, handlers[route.operation] as Handler<Operation>);

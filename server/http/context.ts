@@ -13,6 +13,7 @@ import type { GraphService } from '../services/graphs.ts';
 import type { CronService } from '../services/crons.ts';
 import type { FunctionService } from '../services/functions.ts';
 import type { SpecService } from '../services/workflows/specs.ts';
+import type { TaskService } from '../services/tasks.ts';
 
 export interface Services {
   colonies: ColonyService;
@@ -21,6 +22,7 @@ export interface Services {
   crons: CronService;
   functions: FunctionService;
   specs: SpecService;
+  tasks: TaskService;
 }
 
 export interface RouteDeps {

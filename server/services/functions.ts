@@ -9,6 +9,8 @@ import { functionsSql, type FunctionKey, type WaitRow } from '../store/sql/funct
 import type { ServiceDeps } from './context.ts';
 import { ReadCache } from './read-cache.ts';
 import type { FunctionInfo, Process } from '../../protocol/types.ts';
+import { isServerNode } from '../../protocol/flow.ts';
+import { serverNodeWaitReason } from './kinds/index.ts';
 
 // Submits read the served functions from a per-colony cache, so that the warning costs the submit
 // path no query (see docs/architecture.md, Functions). Local declarations clear it at once; another
@@ -17,6 +19,9 @@ const SERVED_TTL_MS = 1000;
 const MAX_CACHED_COLONIES = 10_000;
 
 const pairKey = (executortype: string, funcname: string) => executortype + '\u0000' + funcname;
+
+// A server node's executor type (protocol/flow.ts serverExecutorType) starts with ':', which no executor's can.
+const onServer = (p: FunctionKey) => p.executortype.startsWith(':');
 
 /** The distinct (executortype, funcname) of specs, in their first order. */
 function distinctPairs(specs: readonly FunctionKey[]): FunctionKey[] {
@@ -81,18 +86,22 @@ export function createFunctionService(deps: ServiceDeps) {
     async warnings(colonyname: string, specs: readonly FunctionKey[]): Promise<string[]> {
       const set = await served(colonyname);
       return distinctPairs(specs)
-        .filter((p) => !set.has(pairKey(p.executortype, p.funcname)))
+        .filter((p) => !onServer(p) && !set.has(pairKey(p.executortype, p.funcname)))
         .map(unservedWarning);
     },
 
     /** The processes with `waitreason` set on those WAITING: one query over the distinct pairs of the ready ones. */
     async explain<P extends Process>(colonyname: string, processes: P[]): Promise<P[]> {
-      const ready = processes.filter((p) => p.state === 'WAITING' && p.ready);
+      const ready = processes.filter((p) => p.state === 'WAITING' && p.ready && !isServerNode(p.spec));
       const rows = ready.length > 0 ? await functionsSql.wait(db, colonyname, distinctPairs(ready.map((p) => p.spec)), heardSince()) : [];
       const reasons = new Map(rows.map((w) => [pairKey(w.executortype, w.funcname), waitReason(w)]));
       return processes.map((p) => {
         if (p.state !== 'WAITING') return p;
-        const waitreason = p.ready ? reasons.get(pairKey(p.spec.executortype, p.spec.funcname)) : 'waits for its parents to succeed';
+        const waitreason = !p.ready
+          ? 'waits for its parents to succeed'
+          : isServerNode(p.spec)
+            ? serverNodeWaitReason(p.spec)
+            : reasons.get(pairKey(p.spec.executortype, p.spec.funcname));
         return waitreason ? { ...p, waitreason } : p;
       });
     },

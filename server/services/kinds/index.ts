@@ -6,11 +6,25 @@
 import type { NodeKind } from '../../../protocol/flow.ts';
 import type { Queryable } from '../../store/db.ts';
 import type { DueGate } from '../../store/sql/gates.ts';
+import type { FunctionSpec } from '../../../protocol/schemas.ts';
+import { startUserTask, userTaskWaitReason } from './usertask.ts';
 
 /** Starts a server node whose gate just opened, in the gate's transaction; an output finishes it at once. */
 export type StartServerNode = (tx: Queryable, node: DueGate, input: unknown[], now: Date) => Promise<unknown[] | undefined>;
 
-const SERVER_NODES: Partial<Record<NodeKind, StartServerNode>> = {};
+const SERVER_NODES: Partial<Record<NodeKind, StartServerNode>> = {
+  usertask: startUserTask,
+};
+
+/** Why a ready server node of a kind waits (the `waitreason` of a process get). */
+const WAIT_REASONS: Partial<Record<NodeKind, (spec: FunctionSpec) => string>> = {
+  usertask: userTaskWaitReason,
+};
+
+export function serverNodeWaitReason(spec: FunctionSpec): string {
+  const kind = spec.kind ?? 'function';
+  return WAIT_REASONS[kind]?.(spec) ?? `waiting for the server to finish this ${kind} node`;
+}
 
 export async function startServerNode(tx: Queryable, node: DueGate, input: unknown[], now: Date): Promise<unknown[] | undefined> {
   const start = SERVER_NODES[node.spec.kind ?? 'function'];
