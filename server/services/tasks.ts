@@ -38,18 +38,25 @@ function personOf(m: Membership): string | undefined {
 function checkCompletion(task: LockedTask, caller: Membership, processid: string): void {
   const who = personOf(caller);
   if (who === undefined)
-    throw new AppError('FORBIDDEN', `only a user of colony "${caller.colonyname}" or its owner completes a task, not executor "${caller.executor?.executorname}"`);
+    throw new AppError(
+      'FORBIDDEN',
+      `only a user of colony "${caller.colonyname}" or its owner completes a task, not executor "${caller.executor?.executorname}"`,
+    );
   const assignee = task.spec.assignee;
   if (assignee !== undefined && assignee !== caller.username)
     throw new AppError('FORBIDDEN', `task ${processid} (${task.spec.nodename}) is assigned to ${assignee}, not ${who}`, { assignee });
   if (task.open) return;
   if (task.state === 'SUCCESS') {
     const at = task.endtime ? new Date(task.endtime).toISOString() : 'an unknown time';
-    throw new AppError('TASK_NOT_OPEN', `task ${processid} (${task.spec.nodename}) was already completed at ${at} by ${task.completedby ?? 'someone'}`, {
-      state: task.state,
-      completedby: task.completedby,
-      endtime: task.endtime,
-    });
+    throw new AppError(
+      'TASK_NOT_OPEN',
+      `task ${processid} (${task.spec.nodename}) was already completed at ${at} by ${task.completedby ?? 'someone'}`,
+      {
+        state: task.state,
+        completedby: task.completedby,
+        endtime: task.endtime,
+      },
+    );
   }
   const why = task.state === 'WAITING' ? 'waits for its parents to finish' : `is ${task.state}`;
   throw new AppError('TASK_NOT_OPEN', `task ${processid} (${task.spec.nodename}) is not open: it ${why}`, { state: task.state });
@@ -66,7 +73,12 @@ function checkData(task: LockedTask, data: unknown): void {
 
 /** The segments of a JSON Pointer ('/items/0/name' → items, 0, name). */
 const pointerSegments = (pointer: string) =>
-  pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 
 export function createTaskService(deps: ServiceDeps) {
   return {

@@ -86,7 +86,11 @@ test('a user task waits for its assignee, who completes it; its data is its outp
   const approve = await node(g.processgraphid, 'approve');
   assert.equal(approve.spec.executortype, ':usertask');
   await refused(alice.completeTask(approve.processid, { amount: 5, reason: 'ok' }), 409, 'TASK_NOT_OPEN', /waits for its parents/);
-  assert.equal((await alice.listTasks()).some((t) => t.processid === approve.processid), false, 'not open before its parents finish');
+  assert.equal(
+    (await alice.listTasks()).some((t) => t.processid === approve.processid),
+    false,
+    'not open before its parents finish',
+  );
 
   const prepare = await take(e, 'prepare');
   await e.close(prepare.processid, prepare.attempt, [{ order: 42 }]);
@@ -110,13 +114,19 @@ test('a user task waits for its assignee, who completes it; its data is its outp
   assert.equal((await alice.getProcess(approve.processid)).waitreason, 'waiting for alice to complete the task');
   assert.ok((await alice.listTasks({ mine: true })).some((t) => t.processid === approve.processid));
   assert.ok(!(await bob.listTasks({ mine: true })).some((t) => t.processid === approve.processid), "not bob's");
-  assert.ok((await bob.listTasks()).some((t) => t.processid === approve.processid), 'everyone sees the open tasks');
+  assert.ok(
+    (await bob.listTasks()).some((t) => t.processid === approve.processid),
+    'everyone sees the open tasks',
+  );
 
   const done = await alice.completeTask(approve.processid, { amount: 5, reason: 'ok' });
   assert.equal(done.state, 'SUCCESS');
   assert.deepEqual(done.out, [{ amount: 5, reason: 'ok' }]);
   assert.equal(done.assignedexecutorid, f.a.user.id, 'who completed it is kept on the process');
-  assert.equal((await alice.listTasks()).some((t) => t.processid === approve.processid), false);
+  assert.equal(
+    (await alice.listTasks()).some((t) => t.processid === approve.processid),
+    false,
+  );
   const ship = await take(e, 'ship');
   assert.deepEqual(ship.in, [{ amount: 5, reason: 'ok' }]);
   await e.close(ship.processid, ship.attempt, []);
@@ -158,7 +168,10 @@ test('refusals change nothing: another user, an executor, data failing the form,
   // Another colony's task is not found through this colony either.
   await refused(f.b.userClient.completeTask(approve.processid, { amount: 1, reason: 'ok' }), 404, 'PROCESS_NOT_FOUND');
   assert.equal(JSON.stringify(await graph(g.processgraphid)), before, 'nothing changed');
-  assert.ok((await alice.listTasks()).some((t) => t.processid === approve.processid), 'still open');
+  assert.ok(
+    (await alice.listTasks()).some((t) => t.processid === approve.processid),
+    'still open',
+  );
 });
 
 test('a task without assignee or form: any user or the owner completes it with any JSON object', async () => {
@@ -168,7 +181,10 @@ test('a task without assignee or form: any user or the owner completes it with a
   const t1 = await node(g1.processgraphid, 'review');
   const t2 = await node(g2.processgraphid, 'review');
   assert.equal((await alice.getProcess(t1.processid)).waitreason, 'waiting for a user to complete the task');
-  assert.ok((await bob.listTasks({ mine: true })).some((t) => t.processid === t1.processid), 'an unassigned task is everyone\'s');
+  assert.ok(
+    (await bob.listTasks({ mine: true })).some((t) => t.processid === t1.processid),
+    "an unassigned task is everyone's",
+  );
   await refused(bob.completeTask(t1.processid, [1, 2]), 400, 'VALIDATION_FAILED', /must be object/);
   assert.equal((await bob.completeTask(t1.processid, { looks: 'good' })).state, 'SUCCESS');
   const byOwner = await f.a.ownerClient.completeTask(t2.processid, {});
