@@ -257,4 +257,6 @@ test('a form that is not a JSON Schema is refused at submit, naming the field', 
     /form is not a valid JSON Schema/,
   );
   assert.match(JSON.stringify(err.details), /body\.0\.form/);
+  // A task outside a workflow would have no gate to open it.
+  await refused(alice.submit({ nodename: 'alone', kind: 'usertask' }), 400, 'VALIDATION_FAILED', /kind: a node of kind usertask runs on the server/);
 });
