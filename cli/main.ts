@@ -14,6 +14,7 @@ import { registerKey } from './key.ts';
 import { registerLog } from './log.ts';
 import { registerProcess } from './process.ts';
 import { registerServer } from './server.ts';
+import { registerTask } from './task.ts';
 import { registerUser } from './user.ts';
 import { registerWorkflow } from './workflow.ts';
 
@@ -65,6 +66,7 @@ Reference: docs/cli.md`,
   registerWorkflow(program);
   registerEvent(program);
   registerCron(program);
+  registerTask(program);
   registerLog(program);
   return program;
 }

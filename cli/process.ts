@@ -130,7 +130,8 @@ export function processView(p: Process, names: Map<string, string>): string {
       ['Workflow', p.processgraphid ?? '-'],
       ['Node name', s.nodename],
       ['Initiator', who(p.initiatorid, names)],
-      ['Executor', who(p.assignedexecutorid, names)],
+      // A user task runs on no executor: the identity it ran on is the person who completed it.
+      [s.kind === 'usertask' ? 'Completed by' : 'Executor', who(p.assignedexecutorid, names)],
       ['Retries', `${p.retries} of ${maxRetriesText(s.maxretries)} (attempt ${p.attempt})`],
       ['Parents', ids(p.parents)],
       ['Children', ids(p.children)],

@@ -15,15 +15,15 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Reads and parses a JSON file; '-' reads stdin. */
-export async function readJsonFile(path: string): Promise<unknown> {
+/** Reads and parses a JSON file; '-' reads stdin. `what` names the file in errors. */
+export async function readJsonFile(path: string, what = 'spec file'): Promise<unknown> {
   let text: string;
   try {
     text = path === '-' ? await readStdin() : await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CliError('FILE_NOT_FOUND', `spec file ${path} does not exist`, EXIT.usage);
-    throw new CliError('BAD_SPEC', `cannot read spec file ${path}: ${(err as Error).message}`, EXIT.usage);
+    if (code === 'ENOENT') throw new CliError('FILE_NOT_FOUND', `${what} ${path} does not exist`, EXIT.usage);
+    throw new CliError('BAD_SPEC', `cannot read ${what} ${path}: ${(err as Error).message}`, EXIT.usage);
   }
   try {
     return JSON.parse(text) as unknown;

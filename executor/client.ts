@@ -17,6 +17,7 @@ import type {
   User,
   FunctionInfo,
   GraphEvent,
+  UserTask,
   WorkflowSpecSummary,
   WorkflowSpecVersion,
 } from '../protocol/types.ts';
@@ -424,6 +425,16 @@ export class ColoniesClient {
     const qs = q.toString().replace(/\+/g, '%20');
     // Repeated `var` parameters: written into the path, which is signed as it is sent.
     return this.req<ProcessGraph[]>({ method: to.method, path: to.path + (qs ? `?${qs}` : '') });
+  }
+
+  // User tasks
+  /** Open user tasks of the colony, oldest first; `mine`: those assigned to this identity's user or to anyone. */
+  listTasks(o: { mine?: boolean; count?: number; offset?: number } = {}) {
+    return this.req<UserTask[]>(this.at('listTasks', {}), undefined, { ...o });
+  }
+  /** Completes a user task with data its form accepts; answers the process (SUCCESS, output [data]). */
+  completeTask(processid: string, data: unknown) {
+    return this.req<Process>(this.at('completeTask', { id: processid }), { data });
   }
 
   // Crons

@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   PART_OF_GRAPH: { status: 409, description: 'The process belongs to a process graph; act on the graph instead.' },
   INVALID_GRAPH_CHANGE: { status: 409, description: 'add_child: the parent is not running in this graph, or the named child is no longer waiting.' },
   PROCESS_FINISHED: { status: 409, description: 'The process or graph has already finished.' },
+  TASK_NOT_OPEN: { status: 409, description: 'The user task is not open: its parents have not finished, or it has ended.' },
   SPEC_IN_USE: { status: 409, description: 'The workflow spec has runs waiting or running; remove it with force, or when they are done.' },
   GRAPH_HALTED: { status: 409, description: 'The process graph is already halted; resume it first.' },
   GRAPH_NOT_HALTED: { status: 409, description: 'The process graph is not halted, so there is nothing to resume.' },

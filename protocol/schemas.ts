@@ -6,6 +6,7 @@ import { INT32_MAX, jsonObject, jsonValue, storableString } from './values.ts';
 import { isDateTime, jsonPath, variableName, VariableDeclarations } from './variables.ts';
 import { conditionProblem, NODE_KINDS, serverExecutorType, TRIGGER_RULES } from './flow.ts';
 import { ExpandSource } from './expand.ts';
+import { formProblem } from './forms.ts';
 
 export const LIMITS = {
   maxNameLength: 200,
@@ -108,6 +109,8 @@ export const FunctionSpec = FunctionSpecFields.superRefine((s, ctx) => {
     ctx.addIssue({ code: 'custom', message: `a node of kind ${kind} runs on the server: only functions expand`, path: ['expand'] });
   if (kind !== 'function' && (s.executortype ?? s.conditions.executortype) !== undefined)
     ctx.addIssue({ code: 'custom', message: `a node of kind ${kind} runs on the server, not on an executor`, path: ['executortype'] });
+  const badForm = s.form === undefined ? undefined : formProblem(s.form);
+  if (badForm) ctx.addIssue({ code: 'custom', message: `form ${badForm}`, path: ['form'] });
 }).transform((s, ctx) => {
   const executortype = s.kind && s.kind !== 'function' ? serverExecutorType(s.kind) : (s.executortype ?? s.conditions.executortype);
   const funcname = s.funcname ?? (s.kind && s.kind !== 'function' ? s.kind : undefined);
@@ -302,6 +305,18 @@ export const LogsQuery = z
     count: intFromQuery(1, LIMITS.maxListCount).default(LIMITS.defaultListCount),
     since: z.coerce.number().int().min(0).optional(),
   })
+  .strict();
+
+/** User tasks: the colony's open ones (`mine`: those assigned to the caller or to anyone). */
+export const ListTasksQuery = z
+  .object({
+    mine: z.enum(['true', 'false']).optional(),
+    ...paging,
+  })
+  .strict();
+/** Completing a user task: the data its form describes (without a form, any JSON object). */
+export const CompleteTaskRequest = z
+  .object({ data: jsonValue.refine((v) => v !== undefined, "required: the data the task's form describes") })
   .strict();
 
 /** add_child: splice a new process into a running graph (the caller runs the parent). */

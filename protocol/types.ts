@@ -59,6 +59,26 @@ export interface Process {
   runname?: string;
 }
 
+/** An open user task: a ready node of kind usertask, waiting for a user to complete it with data its form accepts. */
+export interface UserTask {
+  /** The process's id: what completes it. */
+  processid: string;
+  processgraphid: string;
+  /** The run's name ('' for an unnamed run). */
+  runname: string;
+  nodename: string;
+  /** The user who may complete it; null: any user of the colony. */
+  assignee: string | null;
+  /** A JSON Schema of the data that completes it; null: any JSON object. */
+  form: Record<string, unknown> | null;
+  /** What it got: its parents' outputs, in order. */
+  in: unknown[];
+  /** Since when it waits (it became ready). */
+  readytime: string;
+  /** When it fails unless completed (maxwaittime); null: never. */
+  waitdeadline: string | null;
+}
+
 export interface ProcessGraph {
   processgraphid: string;
   colonyname: string;

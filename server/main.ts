@@ -17,6 +17,7 @@ import { createCronService } from './services/crons.ts';
 import { createFunctionService } from './services/functions.ts';
 import { createSpecService } from './services/workflows/specs.ts';
 import { createEventService } from './services/events.ts';
+import { createTaskService } from './services/tasks.ts';
 import { createAuthorizer } from './auth/authorize.ts';
 import { createVerifier } from './auth/verify.ts';
 import { createApp } from './http/app.ts';
@@ -105,6 +106,7 @@ function createServices(deps: ServiceDeps): Services {
     specs,
     functions: createFunctionService(deps),
     events: createEventService(deps),
+    tasks: createTaskService(deps),
   };
 }
 

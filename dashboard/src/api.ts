@@ -11,6 +11,7 @@ import type {
   ProcessGraph,
   ProcessGraphWithProcesses,
   User,
+  UserTask,
   WorkflowSpecSummary,
 } from '../../protocol/types.ts';
 import { randomNonce, sha256Hex, type Signer } from './crypto.ts';
@@ -124,6 +125,9 @@ export class Api {
     });
   process = (id: string) => this.request<Process>('GET', `${this.c()}/processes/${enc(id)}`);
   logs = (id: string, since = 0, count = 1000) => this.request<LogEntry[]>('GET', `${this.c()}/processes/${enc(id)}/logs`, { since, count });
+
+  tasks = (mine: boolean) => this.request<UserTask[]>('GET', `${this.c()}/tasks`, { mine: mine ? 'true' : undefined, count: MAX_LIST });
+  completeTask = (id: string, data: unknown) => this.request<Process>('POST', `${this.c()}/tasks/${enc(id)}/complete`, undefined, { data });
 }
 
 /** A sentence for the sign-in page: what went wrong, in the user's terms. */

@@ -13,6 +13,7 @@ import { workflowsPage } from './pages/workflows.ts';
 import { workflowPage } from './pages/workflow.ts';
 import { processesPage } from './pages/processes.ts';
 import { processPage } from './pages/process.ts';
+import { taskPage, tasksPage } from './pages/tasks.ts';
 
 const root = document.getElementById('app')!;
 
@@ -63,6 +64,7 @@ function start(ctx: Ctx): void {
     navLink('#/workflows', 'Workflows', 'workflows'),
     navLink('#/processes', 'Processes', 'processes'),
     navLink('#/processes?state=FAILED', 'Failed', 'failed'),
+    navLink('#/tasks', 'Tasks', 'tasks'),
   );
   const signOut = h('button', { class: 'btn btn-small btn-quiet', type: 'button' }, 'Sign out');
   signOut.addEventListener('click', () => {
@@ -103,6 +105,8 @@ function start(ctx: Ctx): void {
     else if (section === 'workflows') page = workflowsPage(ctx, r.params);
     else if (section === 'processes' && id) page = processPage(ctx, id);
     else if (section === 'processes') page = processesPage(ctx, r.params);
+    else if (section === 'tasks' && id) page = taskPage(ctx, id);
+    else if (section === 'tasks') page = tasksPage(ctx, r.params);
     else page = overviewPage(ctx);
     current = page;
     const active = section === 'processes' && r.params.get('state') === 'FAILED' && !id ? 'failed' : (section ?? 'overview');

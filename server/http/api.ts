@@ -17,6 +17,7 @@ import { cronHandlers } from './crons.ts';
 import { functionHandlers } from './functions.ts';
 import { specHandlers } from './specs.ts';
 import { eventHandlers } from './events.ts';
+import { taskHandlers } from './tasks.ts';
 
 const COLONY_ROLE: Record<Exclude<Route['role'], 'server owner'>, Role> = { 'colony owner': 'owner', member: 'member', executor: 'executor' };
 
@@ -79,6 +80,7 @@ export function apiRouter(deps: RouteDeps): Router {
     ...functionHandlers(deps.services),
     ...specHandlers(deps.services),
     ...eventHandlers(deps.services),
+    ...taskHandlers(deps.services),
   };
   const router = Router();
   for (const route of ROUTES) register(router, deps, route, handlers[route.operation] as Handler<Operation>);

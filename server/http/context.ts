@@ -14,6 +14,7 @@ import type { CronService } from '../services/crons.ts';
 import type { FunctionService } from '../services/functions.ts';
 import type { SpecService } from '../services/workflows/specs.ts';
 import type { EventService } from '../services/events.ts';
+import type { TaskService } from '../services/tasks.ts';
 
 export interface Services {
   colonies: ColonyService;
@@ -23,6 +24,7 @@ export interface Services {
   functions: FunctionService;
   specs: SpecService;
   events: EventService;
+  tasks: TaskService;
 }
 
 export interface RouteDeps {

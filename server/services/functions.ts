@@ -20,6 +20,9 @@ const MAX_CACHED_COLONIES = 10_000;
 
 const pairKey = (executortype: string, funcname: string) => executortype + '\u0000' + funcname;
 
+// A server node's executor type (protocol/flow.ts serverExecutorType) starts with ':', which no executor's can.
+const onServer = (p: FunctionKey) => p.executortype.startsWith(':');
+
 /** The distinct (executortype, funcname) of specs, in their first order. */
 function distinctPairs(specs: readonly FunctionKey[]): FunctionKey[] {
   const seen = new Map<string, FunctionKey>();
@@ -29,9 +32,6 @@ function distinctPairs(specs: readonly FunctionKey[]): FunctionKey[] {
   }
   return [...seen.values()];
 }
-
-/** Server nodes (protocol/flow.ts serverExecutorType) run on no executor: no executor is expected to serve them. */
-const isServerExecutorType = (executortype: string) => executortype.startsWith(':');
 
 export const unservedWarning = (p: FunctionKey): string => `no executor serves ${p.funcname} on ${p.executortype} yet`;
 
@@ -86,7 +86,7 @@ export function createFunctionService(deps: ServiceDeps) {
     async warnings(colonyname: string, specs: readonly FunctionKey[]): Promise<string[]> {
       const set = await served(colonyname);
       return distinctPairs(specs)
-        .filter((p) => !isServerExecutorType(p.executortype) && !set.has(pairKey(p.executortype, p.funcname)))
+        .filter((p) => !onServer(p) && !set.has(pairKey(p.executortype, p.funcname)))
         .map(unservedWarning);
     },
 

@@ -234,6 +234,8 @@ const TEMPLATES: Record<Operation, (s: Setup, r: Rng) => Template> = {
   removeWorkflowSpec: () => ({ params: { name: 'ghost' }, query: { force: 'false' } }),
   runWorkflow: () => ({ params: { name: 'ghost' }, body: { variables: { v: 'x' }, key: `k${++n}` } }),
   searchWorkflows: () => ({ params: { name: 'ghost' }, query: { var: 'v=x', state: 'WAITING', count: '5', offset: '0' } }),
+  listTasks: () => ({ query: { mine: 'true', count: '5', offset: '0' } }),
+  completeTask: (s) => ({ params: { id: s.standalone }, body: { data: { approved: true, note: 'ok' } } }),
 };
 
 /** Every object and array inside a value, with its path. */

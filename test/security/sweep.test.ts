@@ -90,6 +90,8 @@ const PROBES: Record<Operation, Probe> = {
   removeWorkflowSpec: missing('spec', 'SPEC_NOT_FOUND'),
   runWorkflow: missing('spec', 'SPEC_NOT_FOUND', { variables: {} }),
   searchWorkflows: missing('spec', 'SPEC_NOT_FOUND'),
+  listTasks: ok,
+  completeTask: missing('process', 'PROCESS_NOT_FOUND', { data: {} }),
 };
 
 const probeOf = (route: Route): Probe => {

@@ -91,7 +91,8 @@ export function processDetail(ctx: Ctx, processid: string, o: { inPanel?: boolea
         { class: 'facts' },
         fact('Function', h('code', null, p.spec.funcname)),
         fact('Executor type', p.spec.executortype),
-        fact('Executor', p.assignedexecutorid ? ctx.names.of(p.assignedexecutorid) : '—'),
+        // A user task runs on no executor: the identity it ran on is the person who completed it.
+        fact(p.spec.kind === 'usertask' ? 'Completed by' : 'Executor', p.assignedexecutorid ? ctx.names.of(p.assignedexecutorid) : '—'),
         p.state === 'WAITING' && p.waitreason ? fact('Waiting', h('span', { 'data-testid': 'wait-reason' }, p.waitreason)) : [],
         fact('Retries', `${p.retries} of ${maxRetries(p.spec.maxretries)}`, p.attempt > 1 ? ` (attempt ${p.attempt})` : ''),
         fact('Submitted', when(p.submissiontime)),

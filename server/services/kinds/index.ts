@@ -10,6 +10,7 @@ import type { Queryable } from '../../store/db.ts';
 import type { DueGate } from '../../store/sql/gates.ts';
 import { eventWaitReasons, startEvent } from './event.ts';
 import { sleepWaitReasons, startSleep } from './sleep.ts';
+import { startUserTask, userTaskWaitReason } from './usertask.ts';
 
 export { NodeFailed } from './node-failed.ts';
 
@@ -22,11 +23,13 @@ export type ServerWaitReasons = (q: Queryable, nodes: Process[]) => Promise<Map<
 const SERVER_NODES: Partial<Record<NodeKind, StartServerNode>> = {
   event: startEvent,
   sleep: startSleep,
+  usertask: startUserTask,
 };
 
 const WAIT_REASONS: Partial<Record<NodeKind, ServerWaitReasons>> = {
   event: (_q, nodes) => eventWaitReasons(nodes),
   sleep: sleepWaitReasons,
+  usertask: (_q, nodes) => Promise.resolve(new Map(nodes.map((p) => [p.processid, userTaskWaitReason(p.spec)]))),
 };
 
 export async function startServerNode(tx: Queryable, node: DueGate, input: unknown[], now: Date): Promise<unknown[] | undefined> {

@@ -47,6 +47,11 @@ export function noRunVariables(path: string): AppError {
 
 /** Control flow decides by parents and run variables: a standalone process has neither. */
 function noControlFlow(spec: FunctionSpec): void {
+  if (spec.kind !== undefined && spec.kind !== 'function') {
+    // The server starts a node of another kind when its gate opens, which only a workflow has.
+    const message = `a node of kind ${spec.kind} runs on the server when its gate opens: submit it in a workflow`;
+    throw new AppError('VALIDATION_FAILED', `kind: ${message}`, { issues: [{ path: 'kind', message }] });
+  }
   const field =
     spec.conditions.when !== undefined
       ? 'conditions.when'
