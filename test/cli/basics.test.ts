@@ -88,7 +88,7 @@ describe('colonies', () => {
       tableRows(statsTable.stdout)
         .slice(1)
         .map((r) => r[0]),
-      ['WAITING', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLED'],
+      ['WAITING', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLED', 'SKIPPED', 'HALTED'],
     );
     assert.match(statsTable.stdout, /Executors: 1\n$/);
 
