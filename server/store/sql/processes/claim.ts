@@ -24,6 +24,8 @@ import type { ClaimOutcome, ClaimedRow, CloseRow, Offer } from './types.ts';
 // once it knew of a large backlog; test/store/plans.test.ts).
 // `started`: a graph row locked by another statement is being started, counted or finished by it: skip
 // it rather than wait (a claim that closes too holds child rows that the other may be waiting for).
+// A retry waiting out its delay (notbefore, NULL for every other process) is passed over until it is due:
+// a filter on the rows the claim index yields, so the plan stays the same (docs/performance.md).
 // A process reading variables its run sets as it goes (varrefs, NULL for every other) gets their values now.
 const RESOLVED_SPEC = `CASE WHEN p.varrefs IS NULL THEN p.spec
   ELSE colonies_resolve(p.spec, p.varrefs, (SELECT g.variables FROM processgraphs g WHERE g.processgraphid = p.processgraphid)) END`;
@@ -36,6 +38,7 @@ slots AS (
   SELECT processid, row_number() OVER (ORDER BY prioritytime, seq) AS rn FROM (
     SELECT processid, prioritytime, seq FROM processes
      WHERE colonyname = $1 AND executortype = $2 AND state = 'WAITING' AND waitingparents = 0
+       AND (notbefore IS NULL OR notbefore <= $4)
      ORDER BY prioritytime, seq
      LIMIT (SELECT count(*) FROM slots)
      FOR UPDATE SKIP LOCKED
@@ -64,13 +67,14 @@ const CLAIMED_ROWS = rowsAsArrays<ClaimedRow>(`${STORED_PROCESS_COLUMNS}, rn, gr
 // The claimed rows in slot order, and `exhausted`: this snapshot held no ready process of the type
 // beyond those claimed, not even one that SKIP LOCKED passed over (locked by a statement that may yet
 // roll back). Looked for only when the rows ran out before the slots did, so a busy queue pays nothing;
-// in queue order, as the claim reads (NOT EXISTS was planned as a scan of the whole table).
+// in queue order, as the claim reads (NOT EXISTS was planned as a scan of the whole table). A retry not
+// yet due does not count: the deadline sweep wakes the long-polls when it comes due (wakeDue, lifecycle.ts).
 const CLAIMED_COLUMNS = `(SELECT coalesce(json_agg(${CLAIMED_ROWS.sql('a.')} ORDER BY a.rn), '[]'::json) FROM (
   SELECT ${STORED_PROCESS_COLUMNS}, rn, (processgraphid IN (SELECT processgraphid FROM started)) AS graphstarted FROM assigned) a) AS assigned,
   CASE WHEN (SELECT count(*) FROM picked) < (SELECT count(*) FROM slots) THEN (
     SELECT w.processid FROM processes w
      WHERE w.colonyname = $1 AND w.executortype = $2 AND w.state = 'WAITING' AND w.waitingparents = 0
-       AND w.processid <> ALL(ARRAY(SELECT processid FROM picked))
+       AND (w.notbefore IS NULL OR w.notbefore <= $4) AND w.processid <> ALL(ARRAY(SELECT processid FROM picked))
      ORDER BY w.prioritytime, w.seq LIMIT 1) IS NULL
   ELSE false END AS exhausted`;
 

@@ -36,9 +36,10 @@ export type ChangedRow = Omit<Extract<ColonyEvent, { type: 'process' }>, 'type' 
 export const CHANGED =
   'p.processid, p.colonyname, p.processgraphid, p.nodename, p.funcname, p.executortype, p.state, p.retries, p.assignedexecutorid';
 
-/** A failed attempt's outcome: retried (WAITING) or FAILED, with the errors so far. */
+/** A failed attempt's outcome: retried (WAITING) or FAILED, with the errors so far and, for a delayed retry, when it may start. */
 export interface AttemptOutcome extends ChangedRow {
   errors: string[];
+  notbefore: Date | null;
 }
 
 /** One executor's result for one attempt of a process, as a close hands it in. */
