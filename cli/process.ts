@@ -6,7 +6,7 @@ import type { FunctionSpecInput } from '../protocol/schemas.ts';
 import type { ProcessState } from '../protocol/states.ts';
 import type { Process } from '../protocol/types.ts';
 import { confirm } from './confirm.ts';
-import { clientFor, examples, integer, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
+import { clientFor, examples, integer, nonNegativeInt, nonNegativeNumber, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { usage } from './errors.ts';
 import {
   durationBetween,
@@ -181,6 +181,9 @@ interface SubmitFlags extends Flags {
   maxwaittime?: number;
   maxexectime?: number;
   maxretries?: number;
+  retrydelay?: number;
+  retrybackoff?: number;
+  maxretrydelay?: number;
   priority?: number;
   label?: string;
   wait?: boolean;
@@ -194,7 +197,7 @@ async function specFromFlags(o: SubmitFlags): Promise<FunctionSpecInput> {
   const raw: Record<string, unknown> = { funcname: o.funcname, executortype: o.type ?? clientEnv().executortype };
   if (o.args) raw.args = parseJsonFlag('--args', o.args, 'array');
   if (o.kwargs) raw.kwargs = parseJsonFlag('--kwargs', o.kwargs, 'object');
-  for (const k of ['maxwaittime', 'maxexectime', 'maxretries', 'priority', 'label'] as const) if (o[k] !== undefined) raw[k] = o[k];
+  for (const k of ['maxwaittime', 'maxexectime', 'maxretries', 'retrydelay', 'retrybackoff', 'maxretrydelay', 'priority', 'label'] as const) if (o[k] !== undefined) raw[k] = o[k];
   if (!raw.executortype) throw usage('no executor type: pass --type or set COLONIES_EXECUTOR_TYPE');
   return parseFunctionSpec(raw, 'the flags');
 }
@@ -220,7 +223,10 @@ function registerSubmit(proc: Command): void {
         .option('--type <type>', 'executor type (inline spec; fills specs that have none) [env COLONIES_EXECUTOR_TYPE for inline specs]')
         .option('--maxwaittime <s>', 'inline spec: fail when not assigned within this many seconds', integer)
         .option('--maxexectime <s>', 'inline spec: fail the attempt when not closed within this many seconds', integer)
-        .option('--maxretries <n>', 'inline spec: retries of a failed attempt (-1: without limit)', integer)
+        .option('--maxretries <n>', 'inline spec: retries of a failed attempt (-1: without limit, needs --retrydelay)', integer)
+        .option('--retrydelay <s>', 'inline spec: seconds before the first retry (default 0)', nonNegativeNumber)
+        .option('--retrybackoff <x>', 'inline spec: each further retry waits this many times longer (default 2)', nonNegativeNumber)
+        .option('--maxretrydelay <s>', 'inline spec: the longest a retry waits (default 100 × retrydelay)', nonNegativeNumber)
         .option('--priority <n>', 'inline spec: higher runs first', integer)
         .option('--label <text>', 'inline spec: a label to filter listings with')
         .option('--wait', 'wait for it to finish (progress on stderr), print its output; exit 1 if it failed')

@@ -13,11 +13,29 @@ export interface FuncSpecOptions {
   maxwaittime?: number;
   maxexectime?: number;
   maxretries?: number;
+  /** Seconds before the first retry (default 0: at once); see docs/architecture.md, Process semantics. */
+  retrydelay?: number;
+  /** Each further retry waits this many times longer (default 2). */
+  retrybackoff?: number;
+  /** The longest a retry waits (default 100 × retrydelay). */
+  maxretrydelay?: number;
+  /** Error kinds (a thrown error's name) never retried. */
+  noretry?: string[];
   priority?: number;
   label?: string;
   dependencies?: string[];
   /** Run variables set from this process's output when it closes: { total: '$[0]' }. */
   setvariables?: Record<string, string>;
+}
+
+/** The retry policy's fields that were given: a spec without them keeps its old form (and a registered spec its hash). */
+function retryPolicy(o: FuncSpecOptions): Pick<FunctionSpecInput, 'retrydelay' | 'retrybackoff' | 'maxretrydelay' | 'noretry'> {
+  return {
+    ...(o.retrydelay !== undefined ? { retrydelay: o.retrydelay } : {}),
+    ...(o.retrybackoff !== undefined ? { retrybackoff: o.retrybackoff } : {}),
+    ...(o.maxretrydelay !== undefined ? { maxretrydelay: o.maxretrydelay } : {}),
+    ...(o.noretry ? { noretry: [...o.noretry] } : {}),
+  };
 }
 
 export function funcSpec(o: FuncSpecOptions): FunctionSpecInput & { conditions: { dependencies: string[] } } {
@@ -36,6 +54,7 @@ export function funcSpec(o: FuncSpecOptions): FunctionSpecInput & { conditions: 
     label: o.label ?? '',
     conditions: { dependencies: [...(o.dependencies ?? [])] },
     ...(o.setvariables ? { setvariables: o.setvariables } : {}),
+    ...retryPolicy(o),
   };
 }
 

@@ -17,7 +17,7 @@ import type { AppError } from '../../errors.ts';
 import { LIMITS } from '../../../protocol/schemas.ts';
 import { groupBy } from './group.ts';
 import { Heartbeats } from './heartbeats.ts';
-import { KnownEmpty, RunningParents } from './hints.ts';
+import { DueRetries, KnownEmpty, RunningParents } from './hints.ts';
 import { IdleRegistry, toOffer, withdraw, type IdleExecutor } from './idle.ts';
 
 /** The executor behind a request: who asks, and for which type of work. */
@@ -57,6 +57,8 @@ export class Dispatcher {
   /** Executors' last contact and reports, for the lease sweep. */
   readonly heartbeats: Heartbeats;
   private readonly runningParents = new RunningParents();
+  /** How far the sweep has announced delayed retries coming due. */
+  readonly due: DueRetries;
   /** Long-polls of one colony and executor type claim together (per WakeHub.key). */
   private readonly claimers = new Map<string, Batcher<ClaimAsk, ClaimAnswer>>();
   /** Concurrent closes from any executors share one statement. */
@@ -73,6 +75,7 @@ export class Dispatcher {
   constructor(private readonly deps: ServiceDeps) {
     this.knownEmpty = new KnownEmpty(deps.clock);
     this.heartbeats = new Heartbeats(deps);
+    this.due = new DueRetries(deps.clock);
     this.ended = new RecentEnds((LIMITS.maxAssignTimeoutSeconds + 60) * 1000, () => deps.clock.monotonic());
   }
 

@@ -52,3 +52,25 @@ export class KnownEmpty {
     return e !== undefined && e.generation === generation && this.clock.monotonic() - e.at < KNOWN_EMPTY_MS;
   }
 }
+
+/**
+ * The window of time whose due retries the last sweep woke (see lifecycle.ts, wakeDue): the next one
+ * looks from its end, so each retry coming due is announced once on this replica. It starts when the
+ * replica does: a long-poll that came earlier claims anyway.
+ */
+export class DueRetries {
+  private since: Date;
+  constructor(clock: Clock) {
+    this.since = clock.now();
+  }
+
+  /** Where the next sweep looks from, or undefined when the clock has not moved on. */
+  from(now: Date): Date | undefined {
+    return now.getTime() > this.since.getTime() ? this.since : undefined;
+  }
+
+  /** The retries due up to `now` were announced. */
+  announced(now: Date): void {
+    this.since = now;
+  }
+}
