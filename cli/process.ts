@@ -14,6 +14,7 @@ import {
   jsonCell,
   maxRetriesText,
   note,
+  retryWait,
   paintState,
   print,
   printJson,
@@ -118,13 +119,31 @@ function json(v: unknown): string {
 const seconds = (n: number) => (n > 0 ? `${n} s` : 'none');
 const ids = (list: string[]) => (list.length === 0 ? '-' : list.slice(0, 5).join('\n') + (list.length > 5 ? `\n… ${list.length - 5} more` : ''));
 
+/** The spec's retry policy, when it has one: the delay and how it grows, the kinds never retried. */
+function retryPolicyRows(s: Process['spec']): [string, Cell][] {
+  const rows: [string, Cell][] = [];
+  if (s.retrydelay)
+    rows.push(['Retry delay', `${s.retrydelay} s, × ${s.retrybackoff ?? 2} each retry, at most ${s.maxretrydelay ?? 100 * s.retrydelay} s`]);
+  if (s.noretry?.length) rows.push(['Never retried', s.noretry.join(', ')]);
+  return rows;
+}
+
 /** A readable multi-section view: the process, its spec, input/output, errors with stacks, times. */
 export function processView(p: Process, names: Map<string, string>): string {
   const s = p.spec;
+  const retry = retryWait(p);
+  const waiting: [string, Cell][] = retry
+    ? [
+        ['Waiting', retry.text],
+        ['Last error', retry.lasterror],
+      ]
+    : p.waitreason
+      ? [['Waiting', p.waitreason]]
+      : [];
   const sections = [
     renderSection(`Process ${p.processid}`, [
       ['State', stateCell(p.state)],
-      ...(p.waitreason ? [['Waiting', p.waitreason] as [string, Cell]] : []),
+      ...waiting,
       ['Workflow', p.processgraphid ?? '-'],
       ['Node name', s.nodename],
       ['Initiator', who(p.initiatorid, names)],
@@ -142,6 +161,7 @@ export function processView(p: Process, names: Map<string, string>): string {
       ['Max wait time', seconds(s.maxwaittime)],
       ['Max exec time', seconds(s.maxexectime)],
       ['Max retries', maxRetriesText(s.maxretries)],
+      ...retryPolicyRows(s),
       ['Label', s.label || '-'],
       ['Dependencies', s.conditions.dependencies.join(', ') || '-'],
     ]),
