@@ -217,7 +217,8 @@ async function specFromFlags(o: SubmitFlags): Promise<FunctionSpecInput> {
   const raw: Record<string, unknown> = { funcname: o.funcname, executortype: o.type ?? clientEnv().executortype };
   if (o.args) raw.args = parseJsonFlag('--args', o.args, 'array');
   if (o.kwargs) raw.kwargs = parseJsonFlag('--kwargs', o.kwargs, 'object');
-  for (const k of ['maxwaittime', 'maxexectime', 'maxretries', 'retrydelay', 'retrybackoff', 'maxretrydelay', 'priority', 'label'] as const) if (o[k] !== undefined) raw[k] = o[k];
+  for (const k of ['maxwaittime', 'maxexectime', 'maxretries', 'retrydelay', 'retrybackoff', 'maxretrydelay', 'priority', 'label'] as const)
+    if (o[k] !== undefined) raw[k] = o[k];
   if (!raw.executortype) throw usage('no executor type: pass --type or set COLONIES_EXECUTOR_TYPE');
   return parseFunctionSpec(raw, 'the flags');
 }

@@ -82,7 +82,11 @@ const FunctionSpecFields = z.object({
 /** The retry policy's rules across fields; each issue names the field to change. */
 function checkRetryPolicy(s: z.output<typeof FunctionSpecFields>, ctx: z.core.$RefinementCtx<unknown>): void {
   if (s.maxretrydelay !== undefined && s.maxretrydelay < (s.retrydelay ?? 0))
-    ctx.addIssue({ code: 'custom', message: `maxretrydelay (${s.maxretrydelay}) is below retrydelay (${s.retrydelay ?? 0})`, path: ['maxretrydelay'] });
+    ctx.addIssue({
+      code: 'custom',
+      message: `maxretrydelay (${s.maxretrydelay}) is below retrydelay (${s.retrydelay ?? 0})`,
+      path: ['maxretrydelay'],
+    });
   // Unlimited retries without a delay would fail in a loop as fast as the executors can take the work.
   if (s.maxretries === UNLIMITED_RETRIES && !((s.retrydelay ?? 0) > 0))
     ctx.addIssue({ code: 'custom', message: 'maxretries -1 (retry without limit) needs a retrydelay greater than 0', path: ['maxretries'] });

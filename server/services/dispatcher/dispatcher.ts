@@ -49,6 +49,7 @@ interface ClaimAnswer {
   rows: ProcessRow[];
   closed: boolean[];
   exhausted: boolean;
+  nextdue: Date | null;
 }
 
 export class Dispatcher {
@@ -129,7 +130,7 @@ export class Dispatcher {
         });
         pending = [];
         got = r.rows.map(toProcess);
-        if (r.exhausted) this.knownEmpty.note(key, generation);
+        if (r.exhausted) this.knownEmpty.note(key, generation, r.nextdue);
       }
       if (got.length === 0) {
         if (this.stopping) return { processes: [], closed };
@@ -322,7 +323,7 @@ export class Dispatcher {
     this.deps.bus.emit(claimEvents(colonyname, r.assigned, now));
     await this.requeueAll(undelivered);
     let at = 0;
-    return asks.map((a, i) => ({ rows: answers[i]!, closed: closed.slice(at, (at += a.closes.length)), exhausted: r.exhausted }));
+    return asks.map((a, i) => ({ rows: answers[i]!, closed: closed.slice(at, (at += a.closes.length)), exhausted: r.exhausted, nextdue: r.nextdue }));
   }
 
   private async requeueAll(rows: ProcessRow[]): Promise<void> {

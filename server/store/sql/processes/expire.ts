@@ -18,7 +18,7 @@ export const RETRY_JITTER = 0.1;
  * SQL: when the process `row` may be tried again after failing at `now`, by its spec's retry policy
  * (NULL: at once). The retry about to be spent is number n = retries + 1; its delay is
  * retrydelay × retrybackoff^(n−1), at most maxretrydelay (default 100 × retrydelay), less up to
- * RETRY_JITTER of it. Compared in logarithms first, so a large power cannot overflow. Evaluated once per
+ * RETRY_JITTER of it, rounded up to the millisecond. Compared in logarithms first, so a large power cannot overflow. Evaluated once per
  * row (it draws a random number), in the statement's `t`. See docs/architecture.md, Process semantics.
  */
 function retryAtSql(row: string, now: string): string {
@@ -27,7 +27,9 @@ function retryAtSql(row: string, now: string): string {
   const ceiling = `coalesce(${num('maxretrydelay')}, 100 * ${delay})`;
   const grown = `CASE WHEN ln(${delay}) + ${row}.retries * ln(${backoff}) >= ln(${ceiling}) THEN ${ceiling}
     ELSE least(${delay} * power(${backoff}, ${row}.retries), ${ceiling}) END`;
-  return `CASE WHEN ${delay} > 0 THEN ${now}::timestamptz + make_interval(secs => (${grown}) * (1 - ${RETRY_JITTER} * random())) END`;
+  // In whole milliseconds, as clients read times: a client that waits until the time it was shown finds the process due.
+  return `CASE WHEN ${delay} > 0 THEN ${now}::timestamptz
+    + make_interval(secs => ceil(1000 * (${grown}) * (1 - ${RETRY_JITTER} * random())) / 1000) END`;
 }
 
 /**

@@ -65,10 +65,14 @@ export interface CloseOutcome {
   finished: { processgraphid: string; colonyname: string }[];
 }
 
-/** What a claim did: the rows claimed in slot order, whether the queue is exhausted, and its closes' outcome. */
+/**
+ * What a claim did: the rows claimed in slot order, whether the queue is exhausted, when its first
+ * delayed retry comes due (null: none, or not looked for), and its closes' outcome.
+ */
 export interface ClaimOutcome extends CloseOutcome {
   assigned: ClaimedRow[];
   exhausted: boolean;
+  nextdue: Date | null;
 }
 
 /** An idle long-poll's slots offered to a close for the children it releases. */
