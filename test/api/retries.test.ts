@@ -2,27 +2,17 @@
  * Retry policies with a ManualClock: delays grow by the backoff up to the ceiling, with bounded jitter;
  * a delayed retry is WAITING but not assigned until due; failures that are final or of a kind in
  * noretry end the process at once (by the API and the SDK's Executor); exec timeouts follow the
- * policy; the policy's fields are validated everywhere a spec enters; a restart keeps the delay; a
- * long-polling executor is woken when a retry comes due.
+ * policy; the policy's fields are validated everywhere a spec enters. Restarts and wake-ups:
+ * test/loops/retries.test.ts.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
-import { createPostgresDatabase, testEngine, type TestDb } from '../helpers/db.ts';
-import { createColoniesServer } from '../../server/main.ts';
-import { loadServerConfig } from '../../server/config.ts';
-import { silentLogger } from '../../server/log.ts';
-import { createPgDb } from '../../server/store/pg-db.ts';
-import { createPgliteDb } from '../../server/store/pglite-db.ts';
-import { migrate } from '../../server/store/migrate.ts';
 import { issuePaths } from '../helpers/signed-agent.ts';
 import { ManualClock, systemClock } from '../../server/clock.ts';
 import { ColoniesError } from '../../executor/transport.ts';
-import { ColoniesClient } from '../../executor/client.ts';
+import type { ColoniesClient } from '../../executor/client.ts';
 import { Executor, type ExecutionContext } from '../../executor/executor.ts';
 import type { FunctionSpecInput } from '../../protocol/schemas.ts';
 import type { Process } from '../../protocol/types.ts';
@@ -295,90 +285,4 @@ test('the policy is validated where a spec enters: submit, batch, workflow, regi
   const p = await assignOne(e.client);
   assert.deepEqual(await paths(e.client.fail(p.processid, p.attempt, ['x'], { errorkind: '' })), ['body.errorkind']);
   assert.equal((await get(p.processid)).state, 'RUNNING', 'nothing changed');
-});
-
-test('a long-polling executor gets a delayed retry once it comes due, with no new submit', async () => {
-  // Its own server, with the deadline loop running (every 20 ms of real time, reading the manual clock).
-  const loopClock = new ManualClock(Date.UTC(2026, 0, 1));
-  const g = await startFixture({ clock: loopClock, authClock: systemClock, loops: true, config: { deadlineIntervalMs: 20, leaseSeconds: 100_000 } });
-  try {
-    const type = 'retry-long-poll';
-    const e = await g.addExecutor(type);
-    const { processid } = await g.a.userClient.submit({ funcname: 'f', executortype: type, maxretries: 1, retrydelay: 30 });
-    const [p] = await e.client.assign({ timeout: 0 });
-    await e.client.fail(processid, p!.attempt, ['down']);
-    // The executor asks and waits (its claim finds nothing due).
-    const poll = e.client.assign({ timeout: 60 });
-    for (let i = 0; i < 500 && g.server.services.processes.waitingLongPolls(g.a.colonyname, type) === 0; i++) await sleep(10);
-    assert.equal(g.server.services.processes.waitingLongPolls(g.a.colonyname, type), 1, 'the long-poll waits');
-    loopClock.advance(30 * SEC);
-    const [got] = await poll;
-    assert.equal(got?.processid, processid, 'the due retry wakes the long-poll (a timeout would answer nothing)');
-    assert.equal(got.attempt, 2);
-  } finally {
-    await g.close();
-  }
-});
-
-/** A store that outlives its server: a PGlite data directory, or a PostgreSQL database; open() connects anew each time. */
-async function durableStore(): Promise<{ open(): Promise<TestDb>; remove(): Promise<void> }> {
-  if (testEngine() === 'pglite') {
-    const dir = mkdtempSync(join(tmpdir(), 'colonies-retry-restart-'));
-    return {
-      async open() {
-        const db = await createPgliteDb(join(dir, 'data'));
-        await migrate(db);
-        return { db, engine: 'pglite', url: undefined, drop: () => db.close() };
-      },
-      remove: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  }
-  const created = await createPostgresDatabase();
-  return {
-    async open() {
-      const db = createPgDb({ connectionString: created.url, max: 4 });
-      await migrate(db);
-      return { db, engine: 'postgres', url: created.url, drop: () => db.close() };
-    },
-    remove: () => created.drop(),
-  };
-}
-
-test('a restart in the middle of a delay: the retry is still WAITING with its notbefore, and is assigned once it passes', async () => {
-  const restartClock = new ManualClock(Date.UTC(2026, 0, 1));
-  const store = await durableStore();
-  try {
-    const first = await store.open();
-    const s1 = await startFixture({ clock: restartClock, authClock: systemClock, testDb: first, config: { leaseSeconds: 100_000 } });
-    const type = 'retry-restart';
-    const e = await s1.addExecutor(type);
-    const { processid } = await s1.a.userClient.submit({ funcname: 'f', executortype: type, maxretries: 2, retrydelay: 60 });
-    const [p] = await e.client.assign({ timeout: 0 });
-    const failed = await e.client.fail(processid, p!.attempt, ['down']);
-    restartClock.advance(20 * SEC); // a third of the way through the delay
-    await s1.close();
-    await first.drop();
-
-    const again = await store.open();
-    const s2 = await createColoniesServer(
-      { ...loadServerConfig({}), host: '127.0.0.1', port: 0, logLevel: 'silent', leaseSeconds: 100_000 },
-      { db: again.db, log: silentLogger, loops: false, clock: restartClock, authClock: systemClock },
-    );
-    try {
-      const url = await s2.listen();
-      const user = new ColoniesClient({ url, prvkey: s1.a.user.prvkey, colonyname: s1.a.colonyname });
-      const executor = new ColoniesClient({ url, prvkey: e.key.prvkey, colonyname: s1.a.colonyname });
-      const waiting = await user.getProcess(processid);
-      assert.deepEqual([waiting.state, waiting.retries, waiting.notbefore], ['WAITING', 1, failed.notbefore]);
-      await nothingToAssign(executor);
-      restartClock.set(Date.parse(failed.notbefore!));
-      const second = await assignOne(executor);
-      assert.deepEqual([second.processid, second.attempt], [processid, 2]);
-    } finally {
-      await s2.close();
-      await again.drop();
-    }
-  } finally {
-    await store.remove();
-  }
 });
