@@ -36,8 +36,9 @@ const KNOWN_EMPTY_MS = 1000;
  * another replica) the queue is known empty, so a long-poll arriving meanwhile waits without a claim
  * statement: a statement per idle cycle saved. Trusted only briefly (real time, as the long-polls'
  * timers): a wake-up missed (another replica's NOTIFY while the listener reconnects) then delays new
- * polls by one long-poll at most, as it already delays those that wait. Nor once the first delayed
- * retry the claim saw comes due: the sweep announces it (DueRetries), but a poll arriving first claims it.
+ * polls by one long-poll at most, as it already delays those that wait. Nor past the moment the first
+ * delayed retry the claim saw comes due (domain time): the sweep announces it, but a poll arriving
+ * before the sweep claims it.
  */
 export class KnownEmpty {
   private readonly found = new Map<string, { generation: number; at: number; nextdue: number }>();

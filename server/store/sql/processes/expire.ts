@@ -12,14 +12,15 @@ import { CHANGED, type AttemptOutcome, type ReadyWork } from './types.ts';
 const RETRIES_LEFT = '(p.maxretries < 0 OR p.retries < p.maxretries)';
 
 /** Share of a retry's delay taken off at random, so that processes failing together do not come back together. */
-export const RETRY_JITTER = 0.1;
+const RETRY_JITTER = 0.1;
 
 /**
  * SQL: when the process `row` may be tried again after failing at `now`, by its spec's retry policy
  * (NULL: at once). The retry about to be spent is number n = retries + 1; its delay is
  * retrydelay × retrybackoff^(n−1), at most maxretrydelay (default 100 × retrydelay), less up to
- * RETRY_JITTER of it, rounded up to the millisecond. Compared in logarithms first, so a large power cannot overflow. Evaluated once per
- * row (it draws a random number), in the statement's `t`. See docs/architecture.md, Process semantics.
+ * RETRY_JITTER of it, rounded up to the millisecond. Compared in logarithms first, so that a large
+ * power cannot overflow. Evaluated once per row (it draws a random number), in the statement's `t`.
+ * See docs/architecture.md, Process semantics.
  */
 function retryAtSql(row: string, now: string): string {
   const num = (field: string) => `(${row}.spec->>'${field}')::float8`;
