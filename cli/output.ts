@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import { styleText } from 'node:util';
 import type CliTable from 'cli-table3';
 import type { ExecutorState, ProcessState } from '../protocol/states.ts';
+import type { Process } from '../protocol/types.ts';
+import { delayedRetry, retryText } from '../protocol/retry.ts';
 
 /** Colour only on a terminal, never with NO_COLOR; FORCE_COLOR=1 forces it (e.g. through `less -R`). */
 export function colorEnabled(stream: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -53,6 +55,18 @@ export function formatTime(iso: string | null | undefined): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** An ISO time as local `HH:MM:SS` when it is today, else as formatTime. */
+export function clockTime(iso: string): string {
+  const d = new Date(iso);
+  return d.toDateString() === new Date().toDateString() ? formatTime(iso).slice(11) : formatTime(iso);
+}
+
+/** A WAITING process's delayed retry, "retry delayed: attempt 2 of 4 at 12:03:07", or undefined when it has none. */
+export function retryWait(p: Process): { text: string; lasterror: string } | undefined {
+  const r = delayedRetry(p, Date.now());
+  return r && { text: `retry delayed: ${retryText(r, clockTime)}`, lasterror: r.lasterror };
 }
 
 /** A duration in ms as `850 ms`, `12.3 s`, `4 m 05 s`, `2 h 03 m`. */

@@ -6,7 +6,7 @@ import type { FunctionSpecInput } from '../protocol/schemas.ts';
 import type { ProcessState } from '../protocol/states.ts';
 import type { Process } from '../protocol/types.ts';
 import { confirm } from './confirm.ts';
-import { clientFor, examples, integer, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
+import { clientFor, examples, integer, nonNegativeInt, nonNegativeNumber, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { usage } from './errors.ts';
 import {
   durationBetween,
@@ -14,6 +14,7 @@ import {
   jsonCell,
   maxRetriesText,
   note,
+  retryWait,
   paintState,
   print,
   printJson,
@@ -120,13 +121,31 @@ function json(v: unknown): string {
 const seconds = (n: number) => (n > 0 ? `${n} s` : 'none');
 const ids = (list: string[]) => (list.length === 0 ? '-' : list.slice(0, 5).join('\n') + (list.length > 5 ? `\n… ${list.length - 5} more` : ''));
 
+/** The spec's retry policy, when it has one: the delay and how it grows, the kinds never retried. */
+function retryPolicyRows(s: Process['spec']): [string, Cell][] {
+  const rows: [string, Cell][] = [];
+  if (s.retrydelay)
+    rows.push(['Retry delay', `${s.retrydelay} s, × ${s.retrybackoff ?? 2} each retry, at most ${s.maxretrydelay ?? 100 * s.retrydelay} s`]);
+  if (s.noretry?.length) rows.push(['Never retried', s.noretry.join(', ')]);
+  return rows;
+}
+
 /** A readable multi-section view: the process, its spec, input/output, errors with stacks, times. */
 export function processView(p: Process, names: Map<string, string>): string {
   const s = p.spec;
+  const retry = retryWait(p);
+  const waiting: [string, Cell][] = retry
+    ? [
+        ['Waiting', retry.text],
+        ['Last error', retry.lasterror],
+      ]
+    : p.waitreason
+      ? [['Waiting', p.waitreason]]
+      : [];
   const sections = [
     renderSection(`Process ${p.processid}`, [
       ['State', stateCell(p.state)],
-      ...(p.waitreason ? [['Waiting', p.waitreason] as [string, Cell]] : []),
+      ...waiting,
       ['Workflow', p.processgraphid ?? '-'],
       ['Node name', s.nodename],
       ['Initiator', who(p.initiatorid, names)],
@@ -145,6 +164,7 @@ export function processView(p: Process, names: Map<string, string>): string {
       ['Max wait time', seconds(s.maxwaittime)],
       ['Max exec time', seconds(s.maxexectime)],
       ['Max retries', maxRetriesText(s.maxretries)],
+      ...retryPolicyRows(s),
       ['Label', s.label || '-'],
       ['Dependencies', s.conditions.dependencies.join(', ') || '-'],
     ]),
@@ -184,6 +204,9 @@ interface SubmitFlags extends Flags {
   maxwaittime?: number;
   maxexectime?: number;
   maxretries?: number;
+  retrydelay?: number;
+  retrybackoff?: number;
+  maxretrydelay?: number;
   priority?: number;
   label?: string;
   wait?: boolean;
@@ -197,7 +220,8 @@ async function specFromFlags(o: SubmitFlags): Promise<FunctionSpecInput> {
   const raw: Record<string, unknown> = { funcname: o.funcname, executortype: o.type ?? clientEnv().executortype };
   if (o.args) raw.args = parseJsonFlag('--args', o.args, 'array');
   if (o.kwargs) raw.kwargs = parseJsonFlag('--kwargs', o.kwargs, 'object');
-  for (const k of ['maxwaittime', 'maxexectime', 'maxretries', 'priority', 'label'] as const) if (o[k] !== undefined) raw[k] = o[k];
+  for (const k of ['maxwaittime', 'maxexectime', 'maxretries', 'retrydelay', 'retrybackoff', 'maxretrydelay', 'priority', 'label'] as const)
+    if (o[k] !== undefined) raw[k] = o[k];
   if (!raw.executortype) throw usage('no executor type: pass --type or set COLONIES_EXECUTOR_TYPE');
   return parseFunctionSpec(raw, 'the flags');
 }
@@ -223,7 +247,10 @@ function registerSubmit(proc: Command): void {
         .option('--type <type>', 'executor type (inline spec; fills specs that have none) [env COLONIES_EXECUTOR_TYPE for inline specs]')
         .option('--maxwaittime <s>', 'inline spec: fail when not assigned within this many seconds', integer)
         .option('--maxexectime <s>', 'inline spec: fail the attempt when not closed within this many seconds', integer)
-        .option('--maxretries <n>', 'inline spec: retries of a failed attempt (-1: without limit)', integer)
+        .option('--maxretries <n>', 'inline spec: retries of a failed attempt (-1: without limit, needs --retrydelay)', integer)
+        .option('--retrydelay <s>', 'inline spec: seconds before the first retry (default 0)', nonNegativeNumber)
+        .option('--retrybackoff <x>', 'inline spec: each further retry waits this many times longer (default 2)', nonNegativeNumber)
+        .option('--maxretrydelay <s>', 'inline spec: the longest a retry waits (default 100 × retrydelay)', nonNegativeNumber)
         .option('--priority <n>', 'inline spec: higher runs first', integer)
         .option('--label <text>', 'inline spec: a label to filter listings with')
         .option('--wait', 'wait for it to finish (progress on stderr), print its output; exit 1 if it failed')

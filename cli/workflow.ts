@@ -6,7 +6,7 @@ import { confirm } from './confirm.ts';
 import { clientFor, examples, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { layersOf, renderDag } from './dag.ts';
 import { usage } from './errors.ts';
-import { durationBetween, formatTime, jsonCell, note, print, printJson, renderSection, renderTable, style, type Cell } from './output.ts';
+import { durationBetween, formatTime, jsonCell, note, print, printJson, renderSection, renderTable, retryWait, style, type Cell } from './output.ts';
 import { LISTINGS, listFilters, namesById, REMOVE_FLAGS, removeAllState, stateCell, timeColumn, who, type ListFlags } from './process.ts';
 import { parseWorkflowSpec, readJsonFile } from './spec.ts';
 import { graphCounts, reportStarted } from './wait.ts';
@@ -52,7 +52,11 @@ export function graphTable(list: ProcessGraph[], state: ProcessGraph['state'], n
 /** Why its ready processes wait, one line per reason with the nodes it holds back (processes waiting for parents are left out). */
 function waitReasons(processes: ProcessGraphWithProcesses['processes']): string {
   const byReason = new Map<string, string[]>();
-  for (const p of processes) if (p.ready && p.waitreason) byReason.set(p.waitreason, [...(byReason.get(p.waitreason) ?? []), p.spec.nodename]);
+  for (const p of processes) {
+    const retry = retryWait(p);
+    const reason = retry ? `${retry.text} (last error: ${retry.lasterror})` : p.ready && p.waitreason;
+    if (reason) byReason.set(reason, [...(byReason.get(reason) ?? []), p.spec.nodename]);
+  }
   return [...byReason]
     .map(([reason, nodes]) => `${nodes.slice(0, 3).join(', ')}${nodes.length > 3 ? ` and ${nodes.length - 3} more` : ''}: ${reason}`)
     .join('\n');

@@ -131,11 +131,19 @@ export function store(ctx: ExecutionContext, result: Processed): Stored {
 /** Attempts the process makes before flaky succeeds is FLAKY_FAILURES + 1. */
 export const FLAKY_FAILURES = 2;
 
-export async function flaky(ctx: ExecutionContext): Promise<{ ok: true; retries: number }> {
+/** Bad input, which no retry can fix: a spec lists its name in `noretry`. */
+export class ValidationError extends Error {
+  override name = 'ValidationError';
+}
+
+/** Fails `failures` times (a transient error, retried), then succeeds; a bad `failures` is a ValidationError. */
+export async function flaky(ctx: ExecutionContext, failures: unknown = FLAKY_FAILURES): Promise<{ ok: true; retries: number }> {
+  if (typeof failures !== 'number' || !Number.isInteger(failures) || failures < 0)
+    throw new ValidationError(`flaky: failures must be a whole number, 0 or more (got ${JSON.stringify(failures)})`);
   const { retries } = ctx.process;
-  if (retries < FLAKY_FAILURES) {
+  if (retries < failures) {
     await ctx.log(`flaky: failing on purpose (retries so far: ${retries})`);
-    throw new Error(`flaky: transient failure ${retries + 1} of ${FLAKY_FAILURES}`);
+    throw new Error(`flaky: transient failure ${retries + 1} of ${failures}`);
   }
   await ctx.log(`flaky: succeeded after ${retries} retries`);
   return { ok: true, retries };

@@ -318,9 +318,18 @@ export class ColoniesClient {
   closeMany(closes: { processid: string; attempt: number; out: unknown[] }[]) {
     return this.req<{ closed: string[]; refused: string[] }>(this.at('closeProcesses', {}), { closes });
   }
-  /** Fails the attempt; with no errors the server records a reason naming this executor and the attempt. */
-  fail(processid: string, attempt: number, errors: string[] = []) {
-    return this.req<Process>(this.at('failProcess', { id: processid }), { attempt, errors });
+  /**
+   * Fails the attempt; with no errors the server records a reason naming this executor and the attempt.
+   * `retry: false` makes the failure final (FAILED whatever retries remain); `errorkind` (such as the
+   * thrown error's name) is not retried when the spec lists it in `noretry`.
+   */
+  fail(processid: string, attempt: number, errors: string[] = [], o: { retry?: boolean; errorkind?: string } = {}) {
+    return this.req<Process>(this.at('failProcess', { id: processid }), {
+      attempt,
+      errors,
+      ...(o.retry === false ? { retry: false } : {}),
+      ...(o.errorkind !== undefined ? { errorkind: o.errorkind } : {}),
+    });
   }
   addLog(processid: string, message: string) {
     return this.req<void>(this.at('addLog', { id: processid }), { message });

@@ -11,7 +11,7 @@ import { ColoniesClient, type ChildOptions, type Held } from './client.ts';
 import { ColoniesError } from './transport.ts';
 import { generateKeyPair, randomNonce } from '../protocol/crypto.ts';
 import type { Process } from '../protocol/types.ts';
-import type { FunctionSpecInput } from '../protocol/schemas.ts';
+import { errorKind, type FunctionSpecInput } from '../protocol/schemas.ts';
 
 export interface ExecutionContext {
   process: Process;
@@ -25,6 +25,13 @@ export interface ExecutionContext {
   /** add_child on this process's graph (see ColoniesClient.addChild). */
   addChild(spec: FunctionSpecInput, nodename: string, o?: { insert?: boolean; childprocessid?: string }): Promise<Process>;
   addChildren(children: ChildOptions[]): Promise<Process[]>;
+  /**
+   * Fails this attempt with `err` and ends the function (it throws). `{ retry: false }`: the failure is
+   * final, the process FAILED whatever retries remain (bad input, say, that no retry can fix). Throwing
+   * `err` itself does the same as `ctx.fail(err)`: retried by the spec's policy unless its `name` is in
+   * the spec's `noretry`.
+   */
+  fail(err: unknown, o?: { retry?: boolean }): never;
   /**
    * Aborted when the executor is forced to stop, or when the process is over on the server (cancelled,
    * its graph failed, its attempt expired or its lease lost): its result would be refused, so stop.
@@ -72,6 +79,26 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     const t = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
+
+/** What ctx.fail throws: the function's error, and whether a retry may fix it. */
+class AttemptFailure extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly retry: boolean,
+  ) {
+    super(error instanceof Error ? error.message : String(error));
+    this.name = 'AttemptFailure';
+  }
+}
+
+/** A failed function's report: its error's message and stack, and its kind (the error's name) when the server can store it. */
+export function failureOf(thrown: unknown): { errors: string[]; retry: boolean; errorkind?: string } {
+  const retry = !(thrown instanceof AttemptFailure && !thrown.retry);
+  const err = thrown instanceof AttemptFailure ? thrown.error : thrown;
+  const e = err instanceof Error ? err : new Error(String(err));
+  const kind = err instanceof Error && errorKind.safeParse(e.name).success ? { errorkind: e.name } : {};
+  return { errors: [e.message, ...(e.stack ? [e.stack] : [])], retry, ...kind };
+}
 
 /** The server's limit on one closeMany (LIMITS.maxAssignCount). */
 const CLOSE_BATCH = 500;
@@ -347,6 +374,9 @@ export class Executor {
       addChild: (spec, nodename, o = {}) => client.addChild(p.processgraphid ?? '', p.processid, o.childprocessid, spec, nodename, o.insert ?? false),
       addChildren: (children) => client.addChildren(p.processgraphid ?? '', p.processid, children),
       signal: AbortSignal.any([this.hardStop.signal, cancel]),
+      fail: (err, o = {}) => {
+        throw new AttemptFailure(err, o.retry ?? true);
+      },
     };
   }
 
@@ -364,20 +394,20 @@ export class Executor {
     this.running.set(p.processid, r);
     try {
       const fn = this.opts.functions[p.spec.funcname];
-      let outcome: { out: unknown[] } | { errors: string[] };
+      let outcome: { out: unknown[] } | ReturnType<typeof failureOf>;
       if (!fn) {
         outcome = {
           errors: [
             `function "${p.spec.funcname}" is not served by executor ${this.executorname} (it serves: ${Object.keys(this.opts.functions).join(', ')})`,
           ],
+          retry: true,
         };
       } else {
         try {
           const args = p.in.length > 0 ? p.in : p.spec.args;
           outcome = { out: toOutput(await fn(this.context(p, r.cancel.signal), ...args)) };
         } catch (err) {
-          const e = err instanceof Error ? err : new Error(String(err));
-          outcome = { errors: [e.message, ...(e.stack ? [e.stack] : [])] };
+          outcome = failureOf(err);
         }
       }
       // stop() already failed it, or the server said it is over: its result would be refused.
@@ -389,7 +419,8 @@ export class Executor {
       } else {
         // Closes or fails, retrying while the server is unreachable: a finished result is not thrown away.
         await this.retrying(async () => {
-          await this.client.fail(p.processid, p.attempt, outcome.errors);
+          const { errors, ...how } = outcome;
+          await this.client.fail(p.processid, p.attempt, errors, how);
           this.stats.failed++;
         });
       }

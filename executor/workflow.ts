@@ -14,6 +14,14 @@ export interface FuncSpecOptions {
   maxwaittime?: number;
   maxexectime?: number;
   maxretries?: number;
+  /** Seconds before the first retry (default 0: at once); see docs/architecture.md, Process semantics. */
+  retrydelay?: number;
+  /** Each further retry waits this many times longer (default 2). */
+  retrybackoff?: number;
+  /** The longest a retry waits (default 100 × retrydelay). */
+  maxretrydelay?: number;
+  /** Error kinds (a thrown error's name) never retried. */
+  noretry?: string[];
   priority?: number;
   label?: string;
   dependencies?: string[];
@@ -28,6 +36,16 @@ export interface FuncSpecOptions {
    * element after its args; the node's children receive all their outputs in order.
    */
   expand?: { $var: string; path?: string } | { $output: string; path?: string };
+}
+
+/** The retry policy's fields that were given: a spec without them keeps its old form (and a registered spec its hash). */
+function retryPolicy(o: FuncSpecOptions): Pick<FunctionSpecInput, 'retrydelay' | 'retrybackoff' | 'maxretrydelay' | 'noretry'> {
+  return {
+    ...(o.retrydelay !== undefined ? { retrydelay: o.retrydelay } : {}),
+    ...(o.retrybackoff !== undefined ? { retrybackoff: o.retrybackoff } : {}),
+    ...(o.maxretrydelay !== undefined ? { maxretrydelay: o.maxretrydelay } : {}),
+    ...(o.noretry ? { noretry: [...o.noretry] } : {}),
+  };
 }
 
 /** A node of a workflow as the builders make it: its dependencies always listed. */
@@ -54,6 +72,7 @@ export function funcSpec(o: FuncSpecOptions): NodeSpec {
     },
     ...(o.setvariables ? { setvariables: o.setvariables } : {}),
     ...(o.expand ? { expand: o.expand } : {}),
+    ...retryPolicy(o),
   };
 }
 

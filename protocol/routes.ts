@@ -213,7 +213,7 @@ export const OPERATIONS = {
     method: 'POST',
     path: `${C}/processes/:id/fail`,
     role: 'executor',
-    summary: 'Fail your attempt (retried while retries remain)',
+    summary: 'Fail your attempt (retried while retries remain, unless final or of a kind in noretry)',
     body: FailRequest,
     params: PROCESS,
     status: 200,

@@ -20,6 +20,10 @@ export const LIMITS = {
   maxSubmitBatch: 1000,
   maxDeadlineSeconds: 10 * 365 * 24 * 3600,
   maxRetries: 1000,
+  /** retrybackoff: a factor above this would reach any ceiling within a retry or two. */
+  maxRetryBackoff: 100,
+  /** noretry: error kinds per spec. */
+  maxNoRetryKinds: 100,
   maxPriority: 1000,
   maxLogMessageLength: 64 * 1024,
 } as const;
@@ -40,6 +44,10 @@ export const processId = z.string().regex(HEX_ID, 'a process id is 64 lowercase 
 /** Names inside a colony's data (funcname, nodename, dependencies): any storable text. */
 export const text = storableString().min(1).max(LIMITS.maxNameLength);
 const seconds = z.number().int().min(-1).max(LIMITS.maxDeadlineSeconds);
+/** A retry delay: seconds, fractions allowed (zod refuses NaN and the infinities). */
+const delaySeconds = z.number().min(0, 'seconds, 0 or more').max(LIMITS.maxDeadlineSeconds);
+/** An error's kind as executors report it (the SDK: the thrown error's `name`, such as ValidationError). */
+export const errorKind = storableString().min(1, 'an error kind is a non-empty string').max(LIMITS.maxNameLength);
 
 const Conditions = z
   .object({
@@ -72,6 +80,14 @@ const FunctionSpecFields = z.object({
   maxexectime: seconds.default(0),
   /** Retries of a failed attempt; -1 = without limit (as in ColonyOS): only maxwaittime or a cancel ends the process. */
   maxretries: z.number().int().min(UNLIMITED_RETRIES, `-1 (retry without limit) or 0 to ${LIMITS.maxRetries}`).max(LIMITS.maxRetries).default(0),
+  /** The retry policy (docs/architecture.md, Process semantics): seconds before the first retry (default 0: at once)… */
+  retrydelay: delaySeconds.optional(),
+  /** …multiplied by this for each further retry (default 2)… */
+  retrybackoff: z.number().min(1, 'a factor of 1 (a constant delay) or more').max(LIMITS.maxRetryBackoff).optional(),
+  /** …up to this ceiling (default 100 × retrydelay). */
+  maxretrydelay: delaySeconds.optional(),
+  /** Error kinds never retried: a failure of one of them ends the process FAILED at once. */
+  noretry: z.array(errorKind).max(LIMITS.maxNoRetryKinds).optional(),
   label: storableString().max(LIMITS.maxNameLength).default(''),
   conditions: Conditions,
   /** Run variables set from this process's output when it closes: {"total": "$[0]"}. */
@@ -91,6 +107,19 @@ const FunctionSpecFields = z.object({
   /** One process per element of a list (a run variable or a parent's output): see protocol/expand.ts. */
   expand: ExpandSource.optional(),
 });
+
+/** The retry policy's rules across fields; each issue names the field to change. */
+function checkRetryPolicy(s: z.output<typeof FunctionSpecFields>, ctx: z.core.$RefinementCtx<unknown>): void {
+  if (s.maxretrydelay !== undefined && s.maxretrydelay < (s.retrydelay ?? 0))
+    ctx.addIssue({
+      code: 'custom',
+      message: `maxretrydelay (${s.maxretrydelay}) is below retrydelay (${s.retrydelay ?? 0})`,
+      path: ['maxretrydelay'],
+    });
+  // Unlimited retries without a delay would fail in a loop as fast as the executors can take the work.
+  if (s.maxretries === UNLIMITED_RETRIES && !((s.retrydelay ?? 0) > 0))
+    ctx.addIssue({ code: 'custom', message: 'maxretries -1 (retry without limit) needs a retrydelay greater than 0', path: ['maxretries'] });
+}
 
 /** The fields that belong to one kind of node only. */
 const KIND_FIELDS = { event: ['event'], sleep: ['seconds', 'until'], usertask: ['assignee', 'form'] } as const;
@@ -112,6 +141,7 @@ export const FunctionSpec = FunctionSpecFields.superRefine((s, ctx) => {
   const badForm = s.form === undefined ? undefined : formProblem(s.form);
   if (badForm) ctx.addIssue({ code: 'custom', message: `form ${badForm}`, path: ['form'] });
 }).transform((s, ctx) => {
+  checkRetryPolicy(s, ctx);
   const executortype = s.kind && s.kind !== 'function' ? serverExecutorType(s.kind) : (s.executortype ?? s.conditions.executortype);
   const funcname = s.funcname ?? (s.kind && s.kind !== 'function' ? s.kind : undefined);
   if (!funcname) ctx.addIssue({ code: 'custom', message: 'funcname is required', path: ['funcname'] });
@@ -247,6 +277,10 @@ export const CloseManyRequest = z.object({
 export const FailRequest = z.object({
   attempt,
   errors: z.array(storableString().max(LIMITS.maxLogMessageLength)).default([]),
+  /** false: the failure is final, whatever retries remain (bad input, say, that no retry can fix). */
+  retry: z.boolean().default(true),
+  /** The error's kind (the SDK sends the thrown error's `name`): a kind in the spec's `noretry` is not retried. */
+  errorkind: errorKind.optional(),
 });
 export const LogRequest = z.object({ message: storableString().max(LIMITS.maxLogMessageLength) });
 

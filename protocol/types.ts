@@ -53,6 +53,8 @@ export interface Process {
   endtime: string | null;
   waitdeadline: string | null;
   execdeadline: string | null;
+  /** A retry's delay: the process may not start its next attempt before this time (null: no delay). See docs/architecture.md, Process semantics. */
+  notbefore: string | null;
   /** Why a WAITING process is not running yet; only in the answers of a process or graph get. */
   waitreason?: string;
   /** The name of the run (graph) it belongs to ('' for an unnamed run); present in lists, for a process in a graph. */

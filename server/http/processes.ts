@@ -53,7 +53,10 @@ export function processHandlers({ processes, functions }: Services) {
     closeProcess: ({ member, params, body }) =>
       processes.close(member.colonyname, member.id, { processid: params.id, attempt: body.attempt, out: body.out }),
     failProcess: ({ member, params, body }) =>
-      processes.fail(member.colonyname, { id: member.id, name: member.executor!.executorname }, params.id, body.attempt, body.errors),
+      processes.fail(member.colonyname, { id: member.id, name: member.executor!.executorname }, params.id, body.attempt, body.errors, {
+        retry: body.retry,
+        errorkind: body.errorkind,
+      }),
     addLog: ({ member, params, body }) => processes.addLog(member.colonyname, member.id, params.id, body.message),
     getLogs: ({ member, params, query }) => processes.logs(member.colonyname, params.id, query.since ?? 0, query.count),
     getExecutorLogs: ({ member, params, query }) => processes.executorLogs(member.colonyname, params.executorid, query.since ?? 0, query.count),

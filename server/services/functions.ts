@@ -11,6 +11,7 @@ import { ReadCache } from './read-cache.ts';
 import type { FunctionInfo, Process } from '../../protocol/types.ts';
 import { isServerNode } from '../../protocol/flow.ts';
 import { serverWaitReasons } from './kinds/index.ts';
+import { delayedRetry, retryText } from '../../protocol/retry.ts';
 
 // Submits read the served functions from a per-colony cache, so that the warning costs the submit
 // path no query (see docs/architecture.md, Functions). Local declarations clear it at once; another
@@ -90,9 +91,10 @@ export function createFunctionService(deps: ServiceDeps) {
         .map(unservedWarning);
     },
 
-    /** The processes with `waitreason` set on those WAITING: one query over the distinct pairs of the ready ones. */
+    /** The processes with `waitreason` set on those WAITING (a delayed retry says when): one query over the distinct pairs of the ready ones. */
     async explain<P extends Process>(colonyname: string, processes: P[]): Promise<P[]> {
-      const ready = processes.filter((p) => p.state === 'WAITING' && p.ready && !isServerNode(p.spec));
+      const now = clock.now().getTime();
+      const ready = processes.filter((p) => p.state === 'WAITING' && p.ready && !isServerNode(p.spec) && !delayedRetry(p, now));
       const rows = ready.length > 0 ? await functionsSql.wait(db, colonyname, distinctPairs(ready.map((p) => p.spec)), heardSince()) : [];
       const reasons = new Map(rows.map((w) => [pairKey(w.executortype, w.funcname), waitReason(w)]));
       // Server nodes wait for an event, a time or a user, each kind says which (services/kinds/).
@@ -100,6 +102,8 @@ export function createFunctionService(deps: ServiceDeps) {
       const nodeReasons = nodes.length > 0 ? await serverWaitReasons(db, nodes) : new Map<string, string>();
       return processes.map((p) => {
         if (p.state !== 'WAITING') return p;
+        const retry = delayedRetry(p, now);
+        if (retry) return { ...p, waitreason: `retry delayed: ${retryText(retry, (iso) => iso)} (last error: ${retry.lasterror})` };
         const waitreason = !p.ready
           ? 'waits for its parents to succeed'
           : isServerNode(p.spec)

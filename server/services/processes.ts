@@ -52,11 +52,22 @@ export function createProcessService(deps: ServiceDeps) {
       lifecycle.closeMany(ctx, colonyname, executorid, closes),
     /** Concurrent closes from any executors share one transaction (see Batcher). */
     close: (colonyname: string, executorid: string, c: Close): Promise<void> => lifecycle.close(ctx, colonyname, executorid, c),
-    /** A failed attempt: retried while retries remain, else FAILED (and its graph with it); no errors: a reason naming the executor. */
-    fail: (colonyname: string, executor: { id: string; name: string }, processid: string, attempt: number, errors: string[]): Promise<Process> =>
-      lifecycle.fail(ctx, colonyname, executor, processid, attempt, errors),
+    /**
+     * A failed attempt: retried (after the spec's delay) while retries remain, else FAILED (and its graph
+     * with it); FAILED at once when final or of a kind in noretry. No errors: a reason naming the executor.
+     */
+    fail: (
+      colonyname: string,
+      executor: { id: string; name: string },
+      processid: string,
+      attempt: number,
+      errors: string[],
+      o?: lifecycle.FailOptions,
+    ): Promise<Process> => lifecycle.fail(ctx, colonyname, executor, processid, attempt, errors, o),
     /** Deadline and lease sweep (any replica may run it; SKIP LOCKED hands each expired process to one). */
     expireDeadlines: (batch?: number): Promise<lifecycle.Expired> => lifecycle.expireDeadlines(ctx, batch),
+    /** Wakes the long-polls of delayed retries that came due since the last call (the deadline loop's). */
+    wakeDue: (): Promise<number> => lifecycle.wakeDue(ctx),
     /** An executor was heard from (any request); `report`, when given, is every attempt it runs now. */
     heard: (colonyname: string, executorid: string, report?: LeaseReport): void => ctx.dispatcher.heartbeats.heard(colonyname, executorid, report),
     /** An executor's heartbeat: records what it holds; returns those of them it should stop (no longer RUNNING on that attempt). */

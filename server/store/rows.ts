@@ -66,6 +66,7 @@ export interface ProcessRow {
   endtime: Date | string | null;
   waitdeadline: Date | string | null;
   execdeadline: Date | string | null;
+  notbefore: Date | string | null;
 }
 
 /** The columns a Process is built from (never SELECT * : seq is an int8 the drivers disagree on). */
@@ -82,7 +83,7 @@ export const parentOutputs = (row: string) => `(
     CROSS JOIN LATERAL jsonb_array_elements(pp.output) WITH ORDINALITY AS e(v, ord))`;
 
 const columns = (input: string) =>
-  `processid, colonyname, processgraphid, spec, state, waitingparents, ${input}, output, errors, retries, attempt, parents, children, initiatorid, assignedexecutorid, submissiontime, readytime, starttime, endtime, waitdeadline, execdeadline`;
+  `processid, colonyname, processgraphid, spec, state, waitingparents, ${input}, output, errors, retries, attempt, parents, children, initiatorid, assignedexecutorid, submissiontime, readytime, starttime, endtime, waitdeadline, execdeadline, notbefore`;
 
 /** The columns of a process row as stored (input included: what a claim fixed, or a root's args). */
 export const STORED_PROCESS_COLUMNS = columns('input');
@@ -115,6 +116,7 @@ export const toProcess = (r: ProcessRow): Process => ({
   endtime: iso(r.endtime),
   waitdeadline: iso(r.waitdeadline),
   execdeadline: iso(r.execdeadline),
+  notbefore: iso(r.notbefore),
 });
 
 export interface ProcessGraphRow {

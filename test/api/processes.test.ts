@@ -22,6 +22,7 @@ const PROCESS_KEYS = [
   'execdeadline',
   'in',
   'initiatorid',
+  'notbefore',
   'out',
   'parents',
   'processgraphid',
@@ -472,7 +473,9 @@ test('fail with an empty error list (as ColonyOS accepts it) records a reason na
 
 test('maxretries -1 retries without limit: every failed attempt goes back to WAITING, until a deadline ends it', async () => {
   const w = await worker('t-unlimited');
-  const created = await submit({ funcname: 'f', executortype: 't-unlimited', maxretries: -1, maxwaittime: 30, maxexectime: 10 });
+  // Unlimited retries need a delay (a constant second here: retrybackoff 1).
+  const policy = { maxretries: -1, retrydelay: 1, retrybackoff: 1 };
+  const created = await submit({ funcname: 'f', executortype: 't-unlimited', ...policy, maxwaittime: 30, maxexectime: 10 });
   assert.equal(created.spec.maxretries, -1);
   const { processid } = created;
   const fail = (attempt: number) => w.agent.post(`${A}/processes/${processid}/fail`, { attempt, errors: [`try ${attempt}`] });
@@ -481,6 +484,7 @@ test('maxretries -1 retries without limit: every failed attempt goes back to WAI
     assert.equal((await assignOne(w)).attempt, attempt);
     const r = (await fail(attempt).expect(200)).body as Process;
     assert.deepEqual([r.state, r.retries, r.assignedexecutorid, r.endtime], ['WAITING', attempt, null, null]);
+    clock.advance(1000); // the retry's delay
   }
   // An exec timeout is retried too.
   assert.equal((await assignOne(w)).attempt, 6);
@@ -489,7 +493,7 @@ test('maxretries -1 retries without limit: every failed attempt goes back to WAI
   const timedOut = await get(processid);
   assert.deepEqual([timedOut.state, timedOut.retries], ['WAITING', 6]);
   assert.match(timedOut.errors.at(-1)!, /maxexectime/);
-  // Only a deadline bounds it: not assigned within maxwaittime of becoming ready again, it fails.
+  // Only a deadline bounds it: not assigned within maxwaittime of becoming ready again (its delay over), it fails.
   clock.advance(31_000);
   await f.server.services.processes.expireDeadlines();
   const failed = await get(processid);

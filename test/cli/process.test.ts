@@ -138,10 +138,12 @@ describe('process submit', () => {
     assert.match(errorLine(rs[4]).message, /--args must be a JSON array/);
   });
 
-  test('--maxretries -1 retries without limit and process get shows it as unlimited; -2 is refused naming the field', async () => {
-    const [ok, bad] = await Promise.all([
-      run(['process', 'submit', '--funcname', 'forever', '--type', 'nobody-serves-this', '--maxretries', '-1'], env()),
-      run(['process', 'submit', '--funcname', 'forever', '--type', 'nobody-serves-this', '--maxretries', '-2'], env()),
+  test('--maxretries -1 with --retrydelay retries without limit and process get shows it; -2, or -1 without a delay, is refused naming the field', async () => {
+    const submit = (...flags: string[]) => run(['process', 'submit', '--funcname', 'forever', '--type', 'nobody-serves-this', ...flags], env());
+    const [ok, bad, undelayed] = await Promise.all([
+      submit('--maxretries', '-1', '--retrydelay', '5', '--retrybackoff', '3'),
+      submit('--maxretries', '-2'),
+      submit('--maxretries', '-1'),
     ]);
     assert.equal(ok.code, 0, ok.stderr);
     const id = ok.stdout.trim();
@@ -149,11 +151,37 @@ describe('process submit', () => {
     assert.equal(bad.code, 2);
     assert.equal(errorLine(bad).code, 'VALIDATION_FAILED');
     assert.match(errorLine(bad).message, /maxretries: -1 \(retry without limit\) or 0 to 1000/);
+    assert.equal(undelayed.code, 2);
+    assert.match(errorLine(undelayed).message, /maxretries: maxretries -1 \(retry without limit\) needs a retrydelay greater than 0/);
 
     const get = await run(['process', 'get', '-p', id], env());
     assert.equal(get.code, 0, get.stderr);
     assert.match(get.stdout, /│ Retries +│ 0 of unlimited \(attempt 0\)/);
     assert.match(get.stdout, /│ Max retries +│ unlimited/);
+    assert.match(get.stdout, /│ Retry delay +│ 5 s, × 3 each retry, at most 500 s/);
+  });
+
+  test('process get and workflow get show a delayed retry: which attempt comes when, and the last error', async () => {
+    const type = 'cli-retry-delayed';
+    const e = await f.addExecutor(type);
+    const spec = { funcname: 'fetch', executortype: type, maxretries: 3, retrydelay: 600 };
+    const g = await f.a.userClient.submitWorkflow([spec]);
+    const [p] = await e.client.assign({ timeout: 0 });
+    const failed = await e.client.fail(p!.processid, p!.attempt, ['connection refused', 'Error: connection refused\n    at fetch (f.ts:1)']);
+    // Local time of day: the retry is due in about ten minutes, today unless the test runs near midnight.
+    const at = new Date(failed.notbefore!);
+    const sameDay = at.toDateString() === new Date().toDateString();
+    const hms = [at.getHours(), at.getMinutes(), at.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+    const shown = `retry delayed: attempt 2 of 4 at ${sameDay ? '' : '\\S+ '}${hms}`;
+    const [get, wf] = await Promise.all([
+      run(['process', 'get', '-p', p!.processid], env()),
+      run(['workflow', 'get', '-g', g.processgraphid], env()),
+    ]);
+    assert.equal(get.code, 0, get.stderr);
+    assert.match(get.stdout, new RegExp(`│ Waiting +│ ${shown}`));
+    assert.match(get.stdout, /│ Last error +│ Error: connection refused/);
+    assert.equal(wf.code, 0, wf.stderr);
+    assert.match(wf.stdout, new RegExp(`fetch: ${shown} \\(last error: Error: connection refused\\)`));
   });
 });
 

@@ -120,7 +120,7 @@ test('cross-platform: fetch, process and store each run on their own executor ty
   assert.equal(crossPlatform.check(r), undefined);
 });
 
-test('retries: flaky fails twice, maxretries=3 lets the third attempt succeed with retries=2', async () => {
+test('retries: flaky fails twice, maxretries=3 lets the third attempt succeed with retries=2, each after its delay', async () => {
   const r = await retries.run(f.a.userClient);
   assert.equal(r.state, 'SUCCESS');
   const flaky = node(r.graph, 'flaky')!;
@@ -134,6 +134,14 @@ test('retries: flaky fails twice, maxretries=3 lets the third attempt succeed wi
     'flaky: failing on purpose (retries so far: 1)',
     'flaky: succeeded after 2 retries',
   ]);
+});
+
+test('retries: bad input is a ValidationError, which the spec never retries: the workflow fails at once', async () => {
+  const r = await retries.run(f.a.userClient, { failures: -1 });
+  assert.equal(r.state, 'FAILED');
+  const flaky = node(r.graph, 'flaky')!;
+  assert.deepEqual([flaky.state, flaky.retries], ['FAILED', 0]);
+  assert.match(flaky.errors[0]!, /failures must be a whole number.*\(not retried: ValidationError is in noretry\)$/);
 });
 
 test('an example whose workflow fails exits non-zero and says why', async () => {

@@ -53,11 +53,11 @@ async function assignOne(client: ColoniesClient): Promise<Process> {
   return p;
 }
 
-test('a silent executor loses its process after the lease: retried with the reason; its late close is refused', async () => {
+test('a silent executor loses its process after the lease: retried with the reason, after its delay; its late close is refused', async () => {
   const type = 'lease-silent';
   const e1 = await f.addExecutor(type);
   const e2 = await f.addExecutor(type);
-  const { processid } = await f.a.userClient.submit({ funcname: 'f', executortype: type, maxretries: 1 });
+  const { processid } = await f.a.userClient.submit({ funcname: 'f', executortype: type, maxretries: 1, retrydelay: 5 });
   const first = await assignOne(e1.client);
   await heardNow(e1.name);
 
@@ -71,6 +71,11 @@ test('a silent executor loses its process after the lease: retried with the reas
   assert.equal(retried.assignedexecutorid, null);
   assert.deepEqual(retried.errors, [`executor ${e1.name} not heard from for 30 s (attempt 1)`]);
   await refused(e1.client.close(processid, first.attempt, ['late']), 'PROCESS_NOT_RUNNING');
+  // A lost lease follows the retry policy: back after retrydelay (less up to a tenth).
+  const delay = Date.parse(retried.notbefore!) - clock.now().getTime();
+  assert.ok(delay >= 4.5 * SEC && delay <= 5 * SEC, `a delay of ${delay} ms`);
+  assert.deepEqual(await e2.client.assign({ timeout: 0 }), [], 'not before its delay');
+  clock.advance(delay);
 
   // Another executor takes it; it keeps its lease by being heard (any request), the silent one's close stays refused.
   const second = await assignOne(e2.client);
@@ -145,7 +150,7 @@ test('a run of the executor that began before the assignment and does not hold i
   await e.client.assign({ timeout: 0, holding: [], instance: run });
   await heardNow(e.name);
   clock.advance(SEC);
-  const p = await f.a.userClient.submit({ funcname: 'lost', executortype: type });
+  const p = await f.a.userClient.submit({ funcname: 'lost', executortype: type, retrydelay: 60 });
   const [claimed] = await e.client.assign({ timeout: 0 }); // as if its answer never arrived
   assert.equal(claimed?.processid, p.processid);
   clock.advance(6 * SEC);
@@ -155,6 +160,7 @@ test('a run of the executor that began before the assignment and does not hold i
   const retried = await get(p.processid);
   assert.equal(retried.state, 'WAITING', 'maxretries 0, and still WAITING: the lost answer spent nothing');
   assert.equal(retried.retries, 0);
+  assert.equal(retried.notbefore, null, 'nor waits out a delay: it is back at once');
   assert.deepEqual(retried.errors, [
     `assignment never reached executor ${e.name} (attempt 1): its answer was lost; tried again without spending a retry`,
   ]);

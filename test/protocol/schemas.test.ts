@@ -59,9 +59,17 @@ test('FunctionSpec refuses bad fields with precise paths', () => {
     'conditions.dependencies.0',
   ]);
   assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'x'.repeat(LIMITS.maxNameLength + 1), executortype: 'py' })), ['funcname']);
-  // -1 and 0 both mean "no deadline"; maxretries -1 means "retry without limit", as in ColonyOS.
+  // -1 and 0 both mean "no deadline"; maxretries -1 means "retry without limit", as in ColonyOS, but only with a delay.
   assert.equal(FunctionSpec.parse({ funcname: 'f', executortype: 'py', maxwaittime: -1 }).maxwaittime, -1);
-  assert.equal(FunctionSpec.parse({ funcname: 'f', executortype: 'py', maxretries: -1 }).maxretries, -1);
+  assert.equal(FunctionSpec.parse({ funcname: 'f', executortype: 'py', maxretries: -1, retrydelay: 1 }).maxretries, -1);
+  assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', maxretries: -1 })), ['maxretries']);
+  // The retry policy: each field named, and the ceiling checked against the delay.
+  assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', retrydelay: -0.5 })), ['retrydelay']);
+  assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', retrybackoff: 0.9 })), ['retrybackoff']);
+  assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', retrydelay: 2, maxretrydelay: 1 })), ['maxretrydelay']);
+  assert.deepEqual(issuePaths(FunctionSpec.safeParse({ funcname: 'f', executortype: 'py', noretry: [''] })), ['noretry.0']);
+  // Without the policy's fields a spec keeps its old form (a registered spec, its hash).
+  assert.equal('retrydelay' in FunctionSpec.parse({ funcname: 'f', executortype: 'py' }), false);
 });
 
 test('WorkflowSpec accepts {functionspecs} and a bare array, and normalises both', () => {

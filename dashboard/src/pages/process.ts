@@ -5,9 +5,10 @@
  */
 import { h, replace, throttle } from '../dom.ts';
 import { href, type Ctx, type Page } from '../context.ts';
-import { duration, json, maxRetries, shortId, span } from '../format.ts';
+import { duration, json, maxRetries, shortId, span, time } from '../format.ts';
 import { badge, errorBox, link, loading, when } from '../ui.ts';
 import type { LogEntry, Process } from '../../../protocol/types.ts';
+import { delayedRetry, retryText } from '../../../protocol/retry.ts';
 
 function jsonBlock(title: string, value: unknown, testid: string): HTMLElement {
   const j = json(value);
@@ -42,6 +43,17 @@ function errorsBlock(p: Process): HTMLElement | null {
     h('p', { class: 'error-message', role: 'alert' }, first ?? ''),
     rest.length ? h('details', { open: true }, h('summary', null, 'Stack trace and details'), h('pre', { class: 'stack' }, rest.join('\n\n'))) : null,
   );
+}
+
+/** Why a WAITING process waits: its delayed retry (when, and the error that caused it), or the server's reason. */
+function waitingFact(p: Process): HTMLElement[] {
+  const retry = delayedRetry(p, Date.now());
+  if (retry)
+    return [
+      ...fact('Waiting', h('span', { 'data-testid': 'wait-reason' }, `retry delayed: ${retryText(retry, (iso) => time(iso))}`)),
+      ...fact('Last error', h('span', { 'data-testid': 'last-error' }, retry.lasterror)),
+    ];
+  return p.state === 'WAITING' && p.waitreason ? fact('Waiting', h('span', { 'data-testid': 'wait-reason' }, p.waitreason)) : [];
 }
 
 function logsBlock(logs: LogEntry[]): HTMLElement {
@@ -93,7 +105,7 @@ export function processDetail(ctx: Ctx, processid: string, o: { inPanel?: boolea
         fact('Executor type', p.spec.executortype),
         // A user task runs on no executor: the identity it ran on is the person who completed it.
         fact(p.spec.kind === 'usertask' ? 'Completed by' : 'Executor', p.assignedexecutorid ? ctx.names.of(p.assignedexecutorid) : '—'),
-        p.state === 'WAITING' && p.waitreason ? fact('Waiting', h('span', { 'data-testid': 'wait-reason' }, p.waitreason)) : [],
+        waitingFact(p),
         fact('Retries', `${p.retries} of ${maxRetries(p.spec.maxretries)}`, p.attempt > 1 ? ` (attempt ${p.attempt})` : ''),
         fact('Submitted', when(p.submissiontime)),
         fact('Ready', when(p.readytime)),

@@ -17,7 +17,7 @@ import type { AppError } from '../../errors.ts';
 import { LIMITS } from '../../../protocol/schemas.ts';
 import { groupBy } from './group.ts';
 import { Heartbeats } from './heartbeats.ts';
-import { KnownEmpty, RunningParents } from './hints.ts';
+import { DueRetries, KnownEmpty, RunningParents } from './hints.ts';
 import { IdleRegistry, toOffer, withdraw, type IdleExecutor } from './idle.ts';
 
 /** The executor behind a request: who asks, and for which type of work. */
@@ -49,6 +49,7 @@ interface ClaimAnswer {
   rows: ProcessRow[];
   closed: boolean[];
   exhausted: boolean;
+  nextdue: Date | null;
 }
 
 export class Dispatcher {
@@ -57,6 +58,8 @@ export class Dispatcher {
   /** Executors' last contact and reports, for the lease sweep. */
   readonly heartbeats: Heartbeats;
   private readonly runningParents = new RunningParents();
+  /** How far the sweep has announced delayed retries coming due. */
+  readonly due: DueRetries;
   /** Long-polls of one colony and executor type claim together (per WakeHub.key). */
   private readonly claimers = new Map<string, Batcher<ClaimAsk, ClaimAnswer>>();
   /** Concurrent closes from any executors share one statement. */
@@ -73,6 +76,7 @@ export class Dispatcher {
   constructor(private readonly deps: ServiceDeps) {
     this.knownEmpty = new KnownEmpty(deps.clock);
     this.heartbeats = new Heartbeats(deps);
+    this.due = new DueRetries(deps.clock);
     this.ended = new RecentEnds((LIMITS.maxAssignTimeoutSeconds + 60) * 1000, () => deps.clock.monotonic());
   }
 
@@ -126,7 +130,7 @@ export class Dispatcher {
         });
         pending = [];
         got = r.rows.map(toProcess);
-        if (r.exhausted) this.knownEmpty.note(key, generation);
+        if (r.exhausted) this.knownEmpty.note(key, generation, r.nextdue);
       }
       if (got.length === 0) {
         if (this.stopping) return { processes: [], closed };
@@ -319,7 +323,7 @@ export class Dispatcher {
     this.deps.bus.emit(claimEvents(colonyname, r.assigned, now));
     await this.requeueAll(undelivered);
     let at = 0;
-    return asks.map((a, i) => ({ rows: answers[i]!, closed: closed.slice(at, (at += a.closes.length)), exhausted: r.exhausted }));
+    return asks.map((a, i) => ({ rows: answers[i]!, closed: closed.slice(at, (at += a.closes.length)), exhausted: r.exhausted, nextdue: r.nextdue }));
   }
 
   private async requeueAll(rows: ProcessRow[]): Promise<void> {

@@ -36,19 +36,44 @@ const KNOWN_EMPTY_MS = 1000;
  * another replica) the queue is known empty, so a long-poll arriving meanwhile waits without a claim
  * statement: a statement per idle cycle saved. Trusted only briefly (real time, as the long-polls'
  * timers): a wake-up missed (another replica's NOTIFY while the listener reconnects) then delays new
- * polls by one long-poll at most, as it already delays those that wait.
+ * polls by one long-poll at most, as it already delays those that wait. Nor past the moment the first
+ * delayed retry the claim saw comes due (domain time): the sweep announces it, but a poll arriving
+ * before the sweep claims it.
  */
 export class KnownEmpty {
-  private readonly found = new Map<string, { generation: number; at: number }>();
+  private readonly found = new Map<string, { generation: number; at: number; nextdue: number }>();
   constructor(private readonly clock: Clock) {}
 
-  /** A claim that began at `generation` found the queue exhausted. */
-  note(key: string, generation: number): void {
-    this.found.set(key, { generation, at: this.clock.monotonic() });
+  /** A claim that began at `generation` found the queue exhausted; a delayed retry comes due at `nextdue`, if any. */
+  note(key: string, generation: number, nextdue: Date | null = null): void {
+    this.found.set(key, { generation, at: this.clock.monotonic(), nextdue: nextdue?.getTime() ?? Infinity });
   }
 
+  /** Whether the queue is still known empty: nothing made ready since, not for too long, and no delayed retry due (domain time). */
   has(key: string, generation: number): boolean {
     const e = this.found.get(key);
-    return e !== undefined && e.generation === generation && this.clock.monotonic() - e.at < KNOWN_EMPTY_MS;
+    return e !== undefined && e.generation === generation && this.clock.monotonic() - e.at < KNOWN_EMPTY_MS && this.clock.now().getTime() < e.nextdue;
+  }
+}
+
+/**
+ * The window of time whose due retries the last sweep woke (see lifecycle.ts, wakeDue): the next one
+ * looks from its end, so each retry coming due is announced once on this replica. It starts when the
+ * replica does: a long-poll that came earlier claims anyway.
+ */
+export class DueRetries {
+  private since: Date;
+  constructor(clock: Clock) {
+    this.since = clock.now();
+  }
+
+  /** Where the next sweep looks from, or undefined when the clock has not moved on. */
+  from(now: Date): Date | undefined {
+    return now.getTime() > this.since.getTime() ? this.since : undefined;
+  }
+
+  /** The retries due up to `now` were announced. */
+  announced(now: Date): void {
+    this.since = now;
   }
 }

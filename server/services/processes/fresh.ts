@@ -55,5 +55,6 @@ export function freshProcess(p: NewProcess, now: Date, executorid: string | null
     endtime: null,
     waitdeadline: ready && !executorid ? deadlineAt(now, p.spec.maxwaittime) : null,
     execdeadline: executorid ? deadlineAt(now, p.spec.maxexectime) : null,
+    notbefore: null,
   };
 }

@@ -17,6 +17,7 @@ import { freshProcess, newProcess } from './fresh.ts';
 import { retried } from './outcomes.ts';
 import { publishFlow, settleFailures, sweepGates } from '../gates.ts';
 import { sweepTimers } from '../timers.ts';
+import { WakeHub } from '../wake.ts';
 
 /** What the lifecycle steps run on: the service's dependencies and its dispatcher. */
 export interface ProcessContext extends ServiceDeps {
@@ -107,7 +108,16 @@ export async function closeMany(ctx: ProcessContext, colonyname: string, executo
 export const noMessageReason = (executorname: string, attempt: number): string =>
   `failed by executor ${executorname} without a message (attempt ${attempt})`;
 
-/** A failed attempt: retried while retries remain, else FAILED (and its graph with it). */
+/** How an executor fails an attempt: `retry: false` makes it final; `errorkind` is matched against the spec's noretry. */
+export interface FailOptions {
+  retry?: boolean;
+  errorkind?: string | undefined;
+}
+
+/**
+ * A failed attempt: retried (after its spec's retry delay) while retries remain, else FAILED (and its
+ * graph with it); FAILED at once when it is final or its error kind is one the spec never retries.
+ */
 export async function fail(
   ctx: ServiceDeps,
   colonyname: string,
@@ -115,16 +125,18 @@ export async function fail(
   processid: string,
   attempt: number,
   errors: string[],
+  o: FailOptions = {},
 ): Promise<Process> {
   const now = ctx.clock.now();
   const executorid = executor.id;
   const reasons = errors.length > 0 ? errors : [noMessageReason(executor.name, attempt)];
+  const how = { final: o.retry === false, errorkind: o.errorkind };
   const result = await inTransaction(ctx.db, async (tx) => {
-    const o = await processesSql.fail(tx, colonyname, processid, executorid, attempt, reasons, now);
+    const o = await processesSql.fail(tx, colonyname, processid, executorid, attempt, reasons, now, how);
     return o ? { outcome: o, flow: await settleFailures(tx, [o], now) } : undefined;
   });
   if (!result) throw await whyNotRunning(ctx.db, colonyname, processid, executorid, attempt);
-  ctx.bus.ready(retried([result.outcome]));
+  ctx.bus.ready(retried([result.outcome], now));
   publishFlow(ctx, result.flow);
   return get(ctx, colonyname, processid);
 }
@@ -172,6 +184,21 @@ export async function expireDeadlines(ctx: ProcessContext, batch = 500): Promise
   }
 }
 
+/**
+ * Wakes the long-polls of delayed retries that came due since the last call on this replica (the
+ * deadline loop calls it every sweep; each replica wakes its own long-polls). One read on a small
+ * index. Returns how many came due.
+ */
+export async function wakeDue(ctx: ProcessContext): Promise<number> {
+  const now = ctx.clock.now();
+  const since = ctx.dispatcher.due.from(now);
+  if (!since) return 0;
+  const due = await processesSql.comingDue(ctx.db, since, now);
+  ctx.dispatcher.due.announced(now);
+  for (const w of due) ctx.wake.notify(WakeHub.key(w.colonyname, w.executortype), w.n);
+  return due.reduce((n, w) => n + w.n, 0);
+}
+
 /** Runs one expiry statement in batches until a batch comes back short; returns how many expired. */
 async function expireAll(
   ctx: ServiceDeps,
@@ -185,7 +212,7 @@ async function expireAll(
       const o = await expire(tx, now, batch);
       return { outcomes: o, flow: await settleFailures(tx, o, now) };
     });
-    ctx.bus.ready(retried(outcomes));
+    ctx.bus.ready(retried(outcomes, now));
     publishFlow(ctx, flow);
     n += outcomes.length;
     if (outcomes.length < batch) return n;

@@ -16,9 +16,14 @@ import {
 import { graphEvent, processEvent, specEvent, type ServiceDeps } from '../context.ts';
 import { checkGates } from '../gates.ts';
 
-/** The attempts that go back to the queue (retried), as ready work. */
-export function retried(outcomes: AttemptOutcome[]): ReadyWork[] {
-  return outcomes.filter((o) => o.state === 'WAITING').map((o) => ({ colonyname: o.colonyname, executortype: o.executortype, n: 1 }));
+/**
+ * The attempts that go back to the queue (retried) and may run by `now`, as ready work. A retry
+ * delayed beyond it is announced when it comes due (lifecycle.ts, wakeDue).
+ */
+export function retried(outcomes: AttemptOutcome[], now: Date): ReadyWork[] {
+  return outcomes
+    .filter((o) => o.state === 'WAITING' && (o.notbefore === null || new Date(o.notbefore).getTime() <= now.getTime()))
+    .map((o) => ({ colonyname: o.colonyname, executortype: o.executortype, n: 1 }));
 }
 
 /**

@@ -24,6 +24,8 @@ import type { ClaimOutcome, ClaimedRow, CloseRow, Offer } from './types.ts';
 // once it knew of a large backlog; test/store/plans.test.ts).
 // `started`: a graph row locked by another statement is being started, counted or finished by it: skip
 // it rather than wait (a claim that closes too holds child rows that the other may be waiting for).
+// A retry waiting out its delay (notbefore, NULL for every other process) is passed over until it is due:
+// a filter on the rows the claim index yields, so the plan stays the same (docs/performance.md).
 // A process reading variables its run sets as it goes (varrefs, NULL for every other) gets their values now.
 const RESOLVED_SPEC = `CASE WHEN p.varrefs IS NULL THEN p.spec
   ELSE colonies_resolve(p.spec, p.varrefs, (SELECT g.variables FROM processgraphs g WHERE g.processgraphid = p.processgraphid)) END`;
@@ -36,6 +38,7 @@ slots AS (
   SELECT processid, row_number() OVER (ORDER BY prioritytime, seq) AS rn FROM (
     SELECT processid, prioritytime, seq FROM processes
      WHERE colonyname = $1 AND executortype = $2 AND state = 'WAITING' AND waitingparents = 0
+       AND (notbefore IS NULL OR notbefore <= $4)
      ORDER BY prioritytime, seq
      LIMIT (SELECT count(*) FROM slots)
      FOR UPDATE SKIP LOCKED
@@ -64,15 +67,21 @@ const CLAIMED_ROWS = rowsAsArrays<ClaimedRow>(`${STORED_PROCESS_COLUMNS}, rn, gr
 // The claimed rows in slot order, and `exhausted`: this snapshot held no ready process of the type
 // beyond those claimed, not even one that SKIP LOCKED passed over (locked by a statement that may yet
 // roll back). Looked for only when the rows ran out before the slots did, so a busy queue pays nothing;
-// in queue order, as the claim reads (NOT EXISTS was planned as a scan of the whole table).
+// in queue order, as the claim reads (NOT EXISTS was planned as a scan of the whole table). A retry not
+// yet due does not count, but `nextdue` says when the first one is (processes_notbefore): the queue is
+// empty until then at most. The deadline sweep wakes the long-polls when it comes due (wakeDue, lifecycle.ts).
 const CLAIMED_COLUMNS = `(SELECT coalesce(json_agg(${CLAIMED_ROWS.sql('a.')} ORDER BY a.rn), '[]'::json) FROM (
   SELECT ${STORED_PROCESS_COLUMNS}, rn, (processgraphid IN (SELECT processgraphid FROM started)) AS graphstarted FROM assigned) a) AS assigned,
   CASE WHEN (SELECT count(*) FROM picked) < (SELECT count(*) FROM slots) THEN (
     SELECT w.processid FROM processes w
      WHERE w.colonyname = $1 AND w.executortype = $2 AND w.state = 'WAITING' AND w.waitingparents = 0
-       AND w.processid <> ALL(ARRAY(SELECT processid FROM picked))
+       AND (w.notbefore IS NULL OR w.notbefore <= $4) AND w.processid <> ALL(ARRAY(SELECT processid FROM picked))
      ORDER BY w.prioritytime, w.seq LIMIT 1) IS NULL
-  ELSE false END AS exhausted`;
+  ELSE false END AS exhausted,
+  CASE WHEN (SELECT count(*) FROM picked) < (SELECT count(*) FROM slots) THEN (
+    SELECT min(d.notbefore) FROM processes d
+     WHERE d.state = 'WAITING' AND d.notbefore > $4 AND d.colonyname = $1 AND d.executortype = $2)
+  END AS nextdue`;
 
 const ASSIGN_SQL = `${GENERIC_PLAN}WITH ${CLAIMING} SELECT ${CLAIMED_COLUMNS}`;
 // An executor's results and its next claim in one statement (one round trip). The claim reads the
@@ -92,18 +101,29 @@ export function observeClaims(o: ClaimObserver | undefined): void {
   observer = o;
 }
 
+interface Claimed {
+  assigned: unknown[][];
+  exhausted: boolean;
+  nextdue: Date | string | null;
+}
+const claimed = (row: Claimed) => ({
+  assigned: CLAIMED_ROWS.read(row.assigned),
+  exhausted: row.exhausted,
+  nextdue: row.nextdue === null ? null : new Date(row.nextdue),
+});
+
 async function assign(q: Queryable, colonyname: string, executortype: string, slots: string[], now: Date, closes: CloseRow[] = [], offers?: Offer[]) {
   let r: ClaimOutcome;
   if (closes.length === 0) {
-    const [row] = await q.query<{ assigned: unknown[][]; exhausted: boolean }>(ASSIGN_SQL, [colonyname, executortype, slots, now]);
-    r = { assigned: CLAIMED_ROWS.read(row!.assigned), exhausted: row!.exhausted, closed: [], ready: [], handed: [], finished: [], gates: [] };
+    const [row] = await q.query<Claimed>(ASSIGN_SQL, [colonyname, executortype, slots, now]);
+    r = { ...claimed(row!), closed: [], ready: [], handed: [], finished: [], gates: [] };
   } else {
     const params = [colonyname, executortype, slots, now, closesParam(closes), closes.map((c) => c.processid)];
-    const [row] = await q.query<ClosedResult & { assigned: unknown[][]; exhausted: boolean }>(
+    const [row] = await q.query<ClosedResult & Claimed>(
       offers ? CLOSE_AND_ASSIGN_HANDING_SQL : CLOSE_AND_ASSIGN_SQL,
       offers ? [...params, offersParam(offers)] : params,
     );
-    r = { assigned: CLAIMED_ROWS.read(row!.assigned), exhausted: row!.exhausted, ...closeOutcome(row!) };
+    r = { ...claimed(row!), ...closeOutcome(row!) };
   }
   observer?.({ colonyname, executortype, slots: slots.length, claimed: r.assigned.length });
   return r;

@@ -38,9 +38,10 @@ export type ChangedRow = Omit<Extract<ColonyEvent, { type: 'process' }>, 'type' 
 export const CHANGED =
   'p.processid, p.colonyname, p.processgraphid, p.nodename, p.funcname, p.executortype, p.state, p.retries, p.assignedexecutorid';
 
-/** A failed attempt's outcome: retried (WAITING) or FAILED, with the errors so far. */
+/** A failed attempt's outcome: retried (WAITING) or FAILED, with the errors so far and, for a delayed retry, when it may start. */
 export interface AttemptOutcome extends ChangedRow {
   errors: string[];
+  notbefore: Date | null;
 }
 
 /** One executor's result for one attempt of a process, as a close hands it in. */
@@ -68,10 +69,14 @@ export interface CloseOutcome {
   gates: string[];
 }
 
-/** What a claim did: the rows claimed in slot order, whether the queue is exhausted, and its closes' outcome. */
+/**
+ * What a claim did: the rows claimed in slot order, whether the queue is exhausted, when its first
+ * delayed retry comes due (null: none, or not looked for), and its closes' outcome.
+ */
 export interface ClaimOutcome extends CloseOutcome {
   assigned: ClaimedRow[];
   exhausted: boolean;
+  nextdue: Date | null;
 }
 
 /** An idle long-poll's slots offered to a close for the children it releases. */
