@@ -73,6 +73,7 @@ function specDag(specs: FunctionSpec[]): string {
     state: 'WAITING',
     parents: s.conditions.dependencies,
     children: children.get(s.nodename) ?? [],
+    errors: [],
   }));
   return renderDag(nodes as unknown as Process[]);
 }
