@@ -4,16 +4,9 @@
  * instead of counting their parents' successes. See docs/architecture.md, Control flow.
  */
 import { parse } from '@marcbachmann/cel-js';
+import { isServerNode } from './kinds.ts';
 
-/** What runs a node: an executor's function, or the server itself (it waits for an event, a time, a user). */
-export const NODE_KINDS = ['function', 'event', 'sleep', 'usertask'] as const;
-export type NodeKind = (typeof NODE_KINDS)[number];
-
-/** The executor type a server node is stored under: no executor can have it (names start with a letter or digit). */
-export const serverExecutorType = (kind: NodeKind): string => `:${kind}`;
-
-/** Whether the server runs the node itself. */
-export const isServerNode = (spec: { kind?: string | undefined }): boolean => spec.kind !== undefined && spec.kind !== 'function';
+export { isServerNode, NODE_KINDS, serverExecutorType, type NodeKind } from './kinds.ts';
 
 export const TRIGGER_RULES = ['all_success', 'all_done', 'one_success', 'one_failed', 'none_failed'] as const;
 export type TriggerRule = (typeof TRIGGER_RULES)[number];

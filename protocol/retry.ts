@@ -2,6 +2,7 @@
  * A delayed retry as people read it, from a process as the API returns it: "attempt 2 of 4 at
  * 12:03:07" and the error that caused it. The server, the CLI and the dashboard word it the same way.
  */
+import { isServerNode } from './kinds.ts';
 import type { Process } from './types.ts';
 
 export interface DelayedRetry {
@@ -17,7 +18,8 @@ export interface DelayedRetry {
 
 /** The retry a WAITING process waits for, when its delay has not passed at `now` (ms since the epoch). */
 export function delayedRetry(p: Pick<Process, 'state' | 'notbefore' | 'retries' | 'spec' | 'errors'>, now: number): DelayedRetry | undefined {
-  if (p.state !== 'WAITING' || !p.notbefore || Date.parse(p.notbefore) <= now) return undefined;
+  // A sleep node's notbefore is its wake time, not a retry's.
+  if (p.state !== 'WAITING' || !p.notbefore || Date.parse(p.notbefore) <= now || isServerNode(p.spec)) return undefined;
   return {
     attempt: p.retries + 1,
     of: p.spec.maxretries < 0 ? null : p.spec.maxretries + 1,
