@@ -89,7 +89,7 @@ export interface FlowFields {
  */
 export function isGated(spec: FlowFields): boolean {
   return (
-    (spec.kind !== undefined && spec.kind !== 'function') ||
+    isServerNode(spec) ||
     spec.conditions.when !== undefined ||
     (spec.conditions.trigger ?? 'all_success') !== 'all_success' ||
     spec.expand !== undefined
