@@ -72,17 +72,17 @@ function sendErrorFrame(log: Logger, c: Connection, err: unknown, sub?: string):
   send(c, { type: 'error', ...(sub ? { sub } : {}), error: { code: e.code, message: e.message } });
 }
 
-/** The current state a new subscription starts from. */
+/** The current state a new subscription starts from: processes as the HTTP reads give them (with why they wait). */
 async function snapshot(services: Services, s: Subscription): Promise<WsSnapshot> {
-  const { processes, graphs, colonies } = services;
+  const { processes, graphs, colonies, functions } = services;
   if (s.processid) {
-    return {
-      of: 'process',
-      process: await processes.get(s.colonyname, s.processid),
-      logs: await processes.logs(s.colonyname, s.processid, 0, 1000),
-    };
+    const [process] = await functions.explain(s.colonyname, [await processes.get(s.colonyname, s.processid)]);
+    return { of: 'process', process: process!, logs: await processes.logs(s.colonyname, s.processid, 0, 1000) };
   }
-  if (s.processgraphid) return { of: 'processgraph', processgraph: await graphs.getWithProcesses(s.colonyname, s.processgraphid) };
+  if (s.processgraphid) {
+    const g = await graphs.getWithProcesses(s.colonyname, s.processgraphid);
+    return { of: 'processgraph', processgraph: { ...g, processes: await functions.explain(s.colonyname, g.processes) } };
+  }
   const [p, g, e] = await Promise.all([processes.stats(s.colonyname), graphs.stats(s.colonyname), colonies.listExecutors(s.colonyname)]);
   return { of: 'colony', stats: { processes: p, processgraphs: g, executors: e.length } };
 }

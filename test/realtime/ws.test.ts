@@ -119,6 +119,24 @@ describe('live events over WebSocket', () => {
     assert.equal(snap.snapshot.processgraph.processes.length, 7);
   });
 
+  test('snapshots say why a waiting process waits, as the HTTP reads do', async () => {
+    const client = f.a.userClient;
+    const g = await client.submitWorkflow({ functionspecs: [{ funcname: 'idle', executortype: 'nobody-serves-ws' }] });
+    const [p] = (await client.getProcessGraph(g.processgraphid)).processes;
+    const expected = (await client.getProcess(p!.processid)).waitreason;
+    assert.match(expected ?? '', /nobody-serves-ws/);
+    const byProcess = collector();
+    (await client.subscribe({ processid: p!.processid }, byProcess.handler))();
+    const byGraph = collector();
+    (await client.subscribe({ processgraphid: g.processgraphid }, byGraph.handler))();
+    const [one, graph] = [byProcess.messages[0], byGraph.messages[0]];
+    assert.ok(one?.type === 'snapshot' && one.snapshot.of === 'process');
+    assert.equal(one.snapshot.process.waitreason, expected);
+    assert.ok(graph?.type === 'snapshot' && graph.snapshot.of === 'processgraph');
+    assert.equal(graph.snapshot.processgraph.processes[0]!.waitreason, expected);
+    await client.removeProcessGraph(g.processgraphid);
+  });
+
   test('process subscribers get log lines live', async () => {
     const client = f.a.userClient;
     const c = collector();
