@@ -102,12 +102,7 @@ export function createTransport(opts: TransportOptions): Transport {
     }
   }
   async function requestOnce<T>(method: string, path: string, body: unknown, ro: RequestOptions): Promise<T> {
-    const qs = ro.query
-      ? Object.entries(ro.query)
-          .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
-          .join('&')
-      : '';
+    const qs = ro.query ? queryString(ro.query) : '';
     const pathWithQuery = '/api/v1' + path + (qs ? '?' + qs : '');
     const payload = body === undefined ? '' : JSON.stringify(body);
     const signed = signedHeaders(signer, method, pathWithQuery, sha256Hex(payload), { timestamp: now(), nonce: randomNonce() });
@@ -136,6 +131,14 @@ export function createTransport(opts: TransportOptions): Transport {
     return json as T;
   }
   return { id: signer.id, url: base, request };
+}
+
+/** A request's query as it is sent and signed: undefined values left out, each key and value percent-encoded. */
+export function queryString(query: Record<string, string | number | boolean | undefined>): string {
+  return Object.entries(query)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .join('&');
 }
 
 /** Retry-After in seconds (the only form the server sends), capped at a minute. */
