@@ -48,6 +48,16 @@ class Colonies:
         # The attempt of each process this client was assigned: close and fail name it (fencing).
         self._attempts = {}
 
+    def close(self):
+        """Closes the client's connections (a later call opens new ones)."""
+        self.transport.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     def with_key(self, prvkey, colonyname=None):
         """The same server, signing with another key (and, when given, in another colony)."""
         return Colonies(url=self.url, colonyname=colonyname or self.colonyname, prvkey=prvkey, timeout=self.transport.timeout)

@@ -69,6 +69,9 @@ class Transport:
         # not retried: whether one that met a lost database was applied cannot be told.
         self.unavailable_retry = unavailable_retry
         self._local = threading.local()
+        # Every thread's connection, so that close() can end them all.
+        self._conns = set()
+        self._conns_lock = threading.Lock()
 
     def request(self, signer, method, path, body=None, query=None, timeout=None, cancel=None):
         """Sends a signed request to /api/v1 + path; returns the decoded JSON answer (None for an empty one)."""
@@ -128,6 +131,8 @@ class Transport:
             cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
             conn = cls(self._host, self._port, timeout=timeout or self.timeout)
             self._local.conn = conn
+            with self._conns_lock:
+                self._conns.add(conn)
             return conn, False
         conn.timeout = timeout or self.timeout
         if conn.sock is not None:
@@ -138,7 +143,22 @@ class Transport:
         conn = getattr(self._local, "conn", None)
         self._local.conn = None
         if conn is not None:
+            with self._conns_lock:
+                self._conns.discard(conn)
             conn.close()
+
+    def close(self):
+        """Closes every thread's kept-alive connection (a later request opens a new one)."""
+        with self._conns_lock:
+            conns, self._conns = self._conns, set()
+        for conn in conns:
+            conn.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
 
     def _unreachable(self, err):
         what = "no answer in time" if isinstance(err, socket.timeout) else (type(err).__name__ + (f" {err}" if str(err) else ""))
