@@ -179,6 +179,8 @@ class Executor:
 
     def start(self):
         """Registers (when it can), declares its functions and starts serving in background threads."""
+        if self._poller is not None:
+            return self
         self.register()
         self._declare()
         self._poller = threading.Thread(target=self._poll, name=f"{self.executorname}-poll", daemon=True)
@@ -191,7 +193,10 @@ class Executor:
         """Serves until stopped: Ctrl-C or SIGTERM stops gracefully, a second one fails running work at once."""
         for name, fn in (functions or {}).items():
             self.function(fn, name=name)
-        self.start()
+        if self._poller is None:
+            self.start()
+        elif functions:
+            self._declare()
         previous = None
         if threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, _interrupt)
