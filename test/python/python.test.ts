@@ -23,6 +23,9 @@ const examplesDir = join(root, 'examples', 'python');
 /** Short, so that a Python function outliving it shows the heartbeats keep its lease. */
 const LEASE_SECONDS = 3;
 
+/** What does not depend on the store runs once, in the PGlite pass. */
+const onceOnly = process.env.COLONIES_TEST_ENGINE === 'postgres' && 'runs in the PGlite pass';
+
 const CANDIDATES = ['python3', '/usr/bin/python3'];
 const HAS_CRYPTOGRAPHY = 'import cryptography';
 // Building offline without isolation: setuptools, and before 70.1 its bdist_wheel came from wheel.
@@ -116,7 +119,7 @@ test("the Python client's unit tests and live tests pass, none skipped", async (
     assert.match(r.stderr, new RegExp(`${name} .* ok$`, 'm'), `${name} ran and passed`);
 });
 
-test("the Python client's route table is protocol/routes.ts's", async () => {
+test("the Python client's route table is protocol/routes.ts's", { skip: onceOnly }, async () => {
   const python = requirePython(HAS_CRYPTOGRAPHY, 'the cryptography package');
   const r = await run(python, ['-c', 'import json; from colonies.routes import OPERATIONS; print(json.dumps(OPERATIONS))'], {
     env: { ...process.env, PYTHONPATH: clientDir },
@@ -185,14 +188,14 @@ test('the Python examples run against the server, served by the Python example e
   assert.ok(executor.lines.some((l) => / reduce \(reduce\) process [0-9a-f]{12}: done in \d+ ms -> \[15\]$/.test(l)));
 });
 
-test('an example script without its environment says what to set', async () => {
+test('an example script without its environment says what to set', { skip: onceOnly }, async () => {
   const python = requirePython(HAS_CRYPTOGRAPHY, 'the cryptography package');
   const r = await run(python, [join(examplesDir, 'two_steps.py')], { env: exampleEnv({ COLONIES_PRVKEY: '', COLONIES_COLONY_NAME: '' }) });
   assert.equal(r.code, 1, said(r));
   assert.match(r.stderr, /COLONIES_PRVKEY and COLONIES_COLONY_NAME not set/);
 });
 
-test('pip installs the package offline into a fresh virtual environment, importable outside the repository', async () => {
+test('pip installs the package offline into a fresh virtual environment, importable outside the repository', { skip: onceOnly }, async () => {
   const python = requirePython(CAN_BUILD, 'cryptography, pip, venv and setuptools (with wheel before setuptools 70.1)');
   const dir = mkdtempSync(join(tmpdir(), 'colonies-pip-'));
   try {
