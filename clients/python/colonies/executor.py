@@ -347,11 +347,11 @@ class Executor:
                 return
             if "out" in outcome:
                 if self._retrying(lambda: self.colonies.close(p.processid, outcome["out"], attempt=p.attempt)):
-                    self.stats["closed"] += 1
+                    self._count("closed")
             else:
                 fields = {k: outcome[k] for k in ("retry", "errorkind") if k in outcome}
                 if self._retrying(lambda: self.colonies.fail(p.processid, outcome["errors"], attempt=p.attempt, **fields)):
-                    self.stats["failed"] += 1
+                    self._count("failed")
         finally:
             with self._changed:
                 # The same process may be running again here on a newer attempt.
@@ -415,6 +415,10 @@ class Executor:
             "cancelled": run.cancelled,
             "fail": fail,
         }
+
+    def _count(self, what):
+        with self._lock:
+            self.stats[what] += 1
 
     def _retrying(self, send):
         """Sends a close or fail, again while the server is unreachable: a finished result is not thrown away."""
