@@ -70,14 +70,15 @@ export function start(args: string[], env: NodeJS.ProcessEnv, o: { cwd?: string 
     err += d.toString();
     notify();
   });
+  let exited = false;
   const closed = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => {
+      // Exited first, so that a waiter checking now fails at once rather than at its timeout.
+      exited = true;
       notify();
       resolve({ code, signal, stdout: out, stderr: err });
     });
   });
-  let exited = false;
-  void closed.then(() => (exited = true));
   return {
     child,
     stdout: () => out,
