@@ -56,8 +56,9 @@ export interface Running {
   stop(signal?: NodeJS.Signals): Promise<CliResult>;
 }
 
-export function start(args: string[], env: NodeJS.ProcessEnv, o: { cwd?: string } = {}): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { env, cwd: o.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `bin`: another `colonies` script than the repository's (an installed package's, say). */
+export function start(args: string[], env: NodeJS.ProcessEnv, o: { cwd?: string; bin?: string } = {}): Running {
+  const child = spawn(process.execPath, [o.bin ?? BIN, ...args], { env, cwd: o.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();
