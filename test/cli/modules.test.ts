@@ -1,7 +1,7 @@
 /**
  * `colonies executor start --functions` with modules of every kind in a folder outside the repository:
- * .js and .ts there are CommonJS to Node (no package.json says "type": "module"), .mjs is ESM, and a
- * .ts in a "type": "module" folder is ESM (top-level await and all). Each serves a two-step workflow.
+ * .js and .ts there are CommonJS to Node (no package.json says "type": "module"), .mjs and .mts are ESM,
+ * and a .ts in a "type": "module" folder is ESM (top-level await and all). Each serves a two-step workflow.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -101,6 +101,17 @@ describe('executor start --functions, a module outside the repository', () => {
       ].join('\n'),
     });
     await serves('mod-esm-ts', at, join(at, 'fns.ts'), ['a+b (esm ts)']);
+  });
+
+  test('an .mts module with top-level await, no package.json', async () => {
+    const at = folder('plain-mts', {
+      'fns.mts': [
+        "const suffix: string = await Promise.resolve(' (mts)');",
+        "export function split(_ctx: unknown, s: string): string[] { return s.split('-'); }",
+        "export function join(_ctx: unknown, ...parts: string[]): string { return parts.join('+') + suffix; }",
+      ].join('\n'),
+    });
+    await serves('mod-mts', at, join(at, 'fns.mts'), ['a+b (mts)']);
   });
 
   test('top-level await in a CommonJS .ts is exit 2, BAD_MODULE, saying how to make it ESM', async () => {
