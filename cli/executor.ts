@@ -62,7 +62,10 @@ export async function loadFunctions(path: string): Promise<Record<string, Execut
   try {
     mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new CliError('BAD_MODULE', `cannot load ${path}: ${err instanceof Error ? err.message : String(err)}`, EXIT.usage);
+    const message = err instanceof Error ? err.message : String(err);
+    // A .ts or .js file outside a "type": "module" package is CommonJS, where top-level await cannot be.
+    const hint = /top-level await/i.test(message) ? ' (name it .mts or .mjs, or put it in a package with "type": "module")' : '';
+    throw new CliError('BAD_MODULE', `cannot load ${path}: ${message}${hint}`, EXIT.usage);
   }
   const fns: Record<string, ExecutorFunction> = {};
   const def = mod.default;
@@ -291,7 +294,7 @@ export function registerExecutor(program: Command): void {
       'serve the functions a module exports: each is called fn(ctx, ...input) and its return value is the output\n' +
         '(registers and approves itself when the colony owner key is set; SIGINT/SIGTERM stop it gracefully)',
     )
-    .requiredOption('--functions <module>', 'a .ts or .js module; every exported function is served under its name')
+    .requiredOption('--functions <module>', 'a .ts, .mts, .js or .mjs module in any folder; every exported function is served under its name')
     .option('--type <type>', 'executor type to serve [env COLONIES_EXECUTOR_TYPE]')
     .option('--name <name>', 'executor name [env COLONIES_EXECUTOR_NAME; default <type>-<key prefix>]')
     .option('--concurrency <n>', 'processes run at once', positiveInt, 1)

@@ -23,7 +23,8 @@ export const CLIENT_ENV_VARS = {
   COLONIES_EXECUTOR_PRVKEY: "An executor's own private key (`colonies executor start`; `colonies dev` writes one).",
 } as const;
 
-export function clientEnv(env: NodeJS.ProcessEnv = process.env): ClientEnv {
+/** `env` is typed without Node's namespace so the SDK's declarations need no @types/node. */
+export function clientEnv(env: Record<string, string | undefined> = process.env): ClientEnv {
   const host = env.COLONIES_SERVER_HOST || 'localhost';
   const port = env.COLONIES_SERVER_PORT || '50080';
   return {

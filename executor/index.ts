@@ -1,4 +1,4 @@
-/** The Colonies TypeScript SDK. */
+/** The Colonies TypeScript SDK: the package's root export (`import { … } from 'colonies'`, built by `npm run build:sdk`). */
 export {
   ColoniesClient,
   serverUrl,
@@ -23,7 +23,12 @@ export {
   type NodeSpec,
   type VariableInput,
 } from './workflow.ts';
+export type { SubscriptionMessage } from './subscriber.ts';
 export { clientEnv, CLIENT_ENV_VARS, type ClientEnv } from './env.ts';
 export { generateKeyPair, idOf } from '../protocol/crypto.ts';
 export type * from '../protocol/types.ts';
-export type { ProcessState } from '../protocol/states.ts';
+export type { ExecutorState, ProcessState } from '../protocol/states.ts';
+export type { ErrorCode } from '../protocol/errors.ts';
+export type { FunctionSpecInput, WorkflowSpecInput } from '../protocol/schemas.ts';
+export type { TriggerRule } from '../protocol/flow.ts';
+export type { ColonyEvent } from '../protocol/events.ts';

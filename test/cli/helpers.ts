@@ -56,8 +56,9 @@ export interface Running {
   stop(signal?: NodeJS.Signals): Promise<CliResult>;
 }
 
-export function start(args: string[], env: NodeJS.ProcessEnv, o: { cwd?: string } = {}): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { env, cwd: o.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `bin`: another `colonies` script than the repository's (an installed package's, say). */
+export function start(args: string[], env: NodeJS.ProcessEnv, o: { cwd?: string; bin?: string } = {}): Running {
+  const child = spawn(process.execPath, [o.bin ?? BIN, ...args], { env, cwd: o.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();
@@ -70,14 +71,15 @@ export function start(args: string[], env: NodeJS.ProcessEnv, o: { cwd?: string 
     err += d.toString();
     notify();
   });
+  let exited = false;
   const closed = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => {
+      // Exited first, so that a waiter checking now fails at once rather than at its timeout.
+      exited = true;
       notify();
       resolve({ code, signal, stdout: out, stderr: err });
     });
   });
-  let exited = false;
-  void closed.then(() => (exited = true));
   return {
     child,
     stdout: () => out,
