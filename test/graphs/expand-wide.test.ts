@@ -12,7 +12,7 @@ import type { Process } from '../../protocol/types.ts';
 
 let f: Fixture;
 before(async () => {
-  // With the background loops, as a server runs (see mapreduce-10k.test.ts).
+  // With the background loops, as a server runs (see mapreduce-wide.test.ts).
   f = await startFixture({ loops: true });
 });
 after(async () => {
