@@ -14,6 +14,7 @@ import { dirname, join, relative } from 'node:path';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
 import { funcSpec, Workflow } from '../../executor/workflow.ts';
 import { baseEnv, ROOT, start } from '../cli/helpers.ts';
+import { readmeBlock } from '../helpers/readme.ts';
 
 const skip = process.env.COLONIES_TEST_ENGINE === 'postgres' && 'runs in the PGlite pass';
 const SLOW = 900_000;
@@ -102,35 +103,7 @@ function filesUnder(dir: string): string[] {
 }
 
 /** The README's SDK example, as written: an executor serving two functions, and a workflow of them. */
-const HELLO = `// hello.mjs: an executor serving two functions, and a workflow of them run to its result.
-//   source .colonies/dev.env && node hello.mjs      (with \`colonies dev\` running)
-import { ColoniesClient, Executor, Workflow, clientEnv, funcSpec } from 'colonies';
-
-const env = clientEnv(); // COLONIES_SERVER_URL, COLONIES_COLONY_NAME, COLONIES_PRVKEY, COLONIES_COLONY_PRVKEY
-const executortype = 'hello-executor';
-
-// Each function is called fn(ctx, ...input): a root gets its args, a child its parents' outputs.
-const executor = new Executor({
-  url: env.url,
-  colonyname: env.colonyname,
-  executortype,
-  colonyPrvkey: env.colonyPrvkey, // with the colony owner's key it registers and approves itself
-  functions: {
-    split: (_ctx, text) => text.split(' '), // an array is the output list: ['hello', 'colonies']
-    shout: (_ctx, ...words) => \`\${words.join(' ').toUpperCase()}!\`,
-  },
-});
-await executor.start();
-
-const client = new ColoniesClient({ url: env.url, prvkey: env.prvkey, colonyname: env.colonyname });
-const wf = new Workflow()
-  .add(funcSpec({ func: 'split', args: ['hello colonies'], executortype, maxexectime: 10 }))
-  .add(funcSpec({ func: 'shout', executortype, dependencies: ['split'], maxexectime: 10 }));
-const graph = await client.submitWorkflow(wf);
-const done = await client.waitForProcessGraph(graph.processgraphid);
-console.log(done.state, done.processes.find((p) => p.spec.nodename === 'shout').out); // SUCCESS [ 'HELLO COLONIES!' ]
-await executor.stop();
-`;
+const HELLO = readmeBlock('js', '// hello.mjs');
 
 /** Uses the package's classes and types the way an application does; it must type-check as it is. */
 const TYPED = `import { ColoniesClient, ColoniesError, Executor, Workflow, funcSpec } from 'colonies';

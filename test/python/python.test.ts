@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import { readmeBlock } from '../helpers/readme.ts';
 import { OPERATIONS } from '../../protocol/routes.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -186,6 +187,14 @@ test('the Python examples run against the server, served by the Python example e
     executor.lines.join('\n'),
   );
   assert.ok(executor.lines.some((l) => / reduce \(reduce\) process [0-9a-f]{12}: done in \d+ ms -> \[15\]$/.test(l)));
+});
+
+test("the README's Python script runs as written", async () => {
+  const python = requirePython(HAS_CRYPTOGRAPHY, 'the cryptography package');
+  const script = readmeBlock('python', 'from colonies import');
+  const r = await run(python, ['-c', script], { env: exampleEnv({ COLONIES_COLONY_PRVKEY: f.a.owner.prvkey }) });
+  assert.equal(r.code, 0, said(r));
+  assert.equal(r.stdout, 'State: SUCCESS\nResult: 3\n', said(r));
 });
 
 test('an example script without its environment says what to set', { skip: onceOnly }, async () => {
