@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.colonies/**', 'test-artifacts/**', 'bench/results/**', 'dashboard/dist/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.colonies/**', 'test-artifacts/**', 'bench/results/**', 'dashboard/dist/**', 'cli/main.bundle.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,13 +1,27 @@
 #!/usr/bin/env node
-// The `colonies` command. TypeScript runs through tsx (no build step); see cli/main.ts.
-// Both of tsx's hooks, as `node --import tsx` has them: a .ts or .js module outside a "type": "module"
-// package (a functions module in any folder) is CommonJS to Node and goes through require(), which
-// reads TypeScript or `export` only with tsx's CommonJS hook (without it: "Cannot require() ES Module … in a cycle").
+// The `colonies` command: cli/main.bundle.mjs (built by `npm install`, see cli/bundle.mjs) while no
+// source it was built from is newer, else the TypeScript sources through tsx (cli/typescript.ts).
+import { readFileSync, statSync } from 'node:fs';
 import process from 'node:process';
-import { register as registerCommonJs } from 'tsx/cjs/api';
-import { register } from 'tsx/esm/api';
 
-registerCommonJs();
-register();
-const { main } = await import('../cli/main.ts');
+const root = new URL('../', import.meta.url);
+
+/** Whether the bundle exists and none of its sources changed after it was built. */
+function bundleIsFresh() {
+  try {
+    const built = statSync(new URL('cli/main.bundle.mjs', root)).mtimeMs;
+    const { inputs } = JSON.parse(readFileSync(new URL('cli/main.bundle.json', root), 'utf8'));
+    return inputs.every((f) => statSync(new URL(f, root)).mtimeMs <= built);
+  } catch {
+    return false;
+  }
+}
+
+let main;
+if (bundleIsFresh()) ({ main } = await import('../cli/main.bundle.mjs'));
+else {
+  const { loadTypeScript } = await import('../cli/typescript.mjs');
+  await loadTypeScript();
+  ({ main } = await import('../cli/main.ts'));
+}
 process.exit(await main(process.argv));

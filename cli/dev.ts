@@ -13,7 +13,7 @@ import { generateKeyPair, idOf, isPrivateKey } from '../protocol/crypto.ts';
 import { CliError, EXIT } from './errors.ts';
 import { examples, port } from './context.ts';
 import { colorEnabled, print, style } from './output.ts';
-import { serverConfig, startServer, untilSignal } from './server.ts';
+import { serverConfig, serverModules, startServer, untilSignal } from './server.ts';
 
 export const DEV = { colony: 'dev', user: 'dev-user', executor: 'dev-executor', executortype: 'ts-executor', port: 50080 } as const;
 
@@ -194,7 +194,7 @@ async function dev(o: DevFlags): Promise<void> {
       serverId: idOf(keys.server),
       logLevel: process.env.COLONIES_LOG_LEVEL ?? 'warn',
     });
-    const { createPrettyLogger } = await import('../server/log.ts');
+    const { createPrettyLogger } = await serverModules.log();
     const log = await createPrettyLogger(config.logLevel, colorEnabled(process.stderr));
     const { server, url: listening } = await startServer(config, log);
     try {

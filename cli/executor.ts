@@ -14,6 +14,7 @@ import type { Executor } from '../protocol/types.ts';
 import { CliError, EXIT, oneLine } from './errors.ts';
 import { clientFor, colonyOf, examples, nonNegativeInt, positiveInt, serverUrlOf, withConnection, type ConnectionFlags } from './context.ts';
 import { formatDuration, formatTime, note, paintState, print, printJson, renderSection, renderTable } from './output.ts';
+import { loadTypeScript } from './typescript.mjs';
 
 type Flags = ConnectionFlags & { json?: boolean };
 
@@ -60,6 +61,7 @@ export async function loadFunctions(path: string): Promise<Record<string, Execut
   }
   let mod: Record<string, unknown>;
   try {
+    await loadTypeScript();
     mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

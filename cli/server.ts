@@ -8,6 +8,14 @@ import type { ServerConfig } from '../server/config.ts';
 import type { Logger } from '../server/log.ts';
 import { CliError, EXIT } from './errors.ts';
 import { examples, port } from './context.ts';
+import { loadTypeScript } from './typescript.mjs';
+
+/** The server's modules: TypeScript, loaded (with tsx) only by the commands that run a server. */
+export const serverModules = {
+  main: async () => (await loadTypeScript(), import('../server/main.ts')),
+  config: async () => (await loadTypeScript(), import('../server/config.ts')),
+  log: async () => (await loadTypeScript(), import('../server/log.ts')),
+};
 
 /** Resolves with the first SIGINT or SIGTERM. */
 export function untilSignal(): Promise<NodeJS.Signals> {
@@ -24,7 +32,7 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 
 /** Builds and starts a server, turning start-up failures into one-line CLI errors. */
 export async function startServer(config: ServerConfig, log: Logger): Promise<{ server: ColoniesServer; url: string }> {
-  const { createColoniesServer } = await import('../server/main.ts');
+  const { createColoniesServer } = await serverModules.main();
   let server: ColoniesServer;
   try {
     server = await createColoniesServer(config, { log });
@@ -45,7 +53,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<{ 
 
 /** The server's config from COLONIES_* variables; a bad value is a usage error. */
 export async function serverConfig(env: NodeJS.ProcessEnv): Promise<ServerConfig> {
-  const { loadServerConfig } = await import('../server/config.ts');
+  const { loadServerConfig } = await serverModules.config();
   try {
     return loadServerConfig(env);
   } catch (err) {
@@ -64,7 +72,7 @@ async function start(o: StartFlags): Promise<void> {
   if (o.host !== undefined) config.host = o.host;
   if (o.port !== undefined) config.port = o.port;
   if (o.dataDir !== undefined) config.dataDir = o.dataDir;
-  const { createLogger } = await import('../server/log.ts');
+  const { createLogger } = await serverModules.log();
   const log = createLogger(config.logLevel);
   if (!config.serverId) log.warn('no server owner: set COLONIES_SERVER_PRVKEY or COLONIES_SERVER_ID, or nobody can add colonies');
   // Listening for signals before the server says it is ready: a signal sent on seeing that must find the handler.
