@@ -5,10 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
-import { funcSpec, Workflow, type FuncSpecOptions } from '../../executor/workflow.ts';
-import type { Process, ProcessGraphWithProcesses } from '../../protocol/types.ts';
-import type { ColoniesClient } from '../../executor/client.ts';
 import { processesSql } from '../../server/store/sql/processes.ts';
+import { graphKit, node, states, take } from '../helpers/graphs.ts';
 
 let f: Fixture;
 before(async () => {
@@ -18,31 +16,7 @@ after(async () => {
   await f.close();
 });
 
-let typeCounter = 0;
-/** A workflow of one executor type of its own, and that executor's client. */
-async function setup(...specs: Omit<FuncSpecOptions, 'executortype'>[]) {
-  const type = `flow-${++typeCounter}`;
-  const e = await f.addExecutor(type);
-  const wf = new Workflow();
-  for (const s of specs) wf.add(funcSpec({ ...s, executortype: type }));
-  return { e: e.client, wf };
-}
-
-const graph = (id: string): Promise<ProcessGraphWithProcesses> => f.a.userClient.getProcessGraph(id);
-const node = (g: ProcessGraphWithProcesses, name: string): Process => {
-  const p = g.processes.find((x) => x.spec.nodename === name);
-  assert.ok(p, `no process ${name}`);
-  return p;
-};
-const states = (g: ProcessGraphWithProcesses) => Object.fromEntries(g.processes.map((p) => [p.spec.nodename, p.state]));
-
-/** Claims one process and checks it is the one expected. */
-async function take(e: ColoniesClient, nodename: string): Promise<Process> {
-  const [p] = await e.assign({ timeout: 2 });
-  assert.ok(p, `expected ${nodename} to be assigned`);
-  assert.equal(p.spec.nodename, nodename);
-  return p;
-}
+const { setup, graph, freshType } = graphKit(() => f, 'flow');
 
 test('conditions.when: a false condition skips the process, and its all_success children with it', async () => {
   const { e, wf } = await setup(
@@ -177,7 +151,7 @@ test('a condition that fails to evaluate fails the process (a handler may catch 
 });
 
 test('bad control flow is refused with 400 naming the field, and nothing is stored', async () => {
-  const type = `flow-${++typeCounter}`;
+  const type = freshType();
   const before = (await f.a.userClient.listProcessGraphs({ count: 1000 })).length;
   const bad = async (spec: Record<string, unknown>, field: RegExp) => {
     const err = await f.a.userClient
@@ -227,7 +201,7 @@ test('a gate left due by a crash between a close and its decision is decided by 
 });
 
 test('a registered spec is refused for control flow that cannot work, naming the field', async () => {
-  const type = `flow-${++typeCounter}`;
+  const type = freshType();
   const register = (functionspecs: unknown[]) =>
     f.a.userClient.registerWorkflowSpec('flow-bad', { functionspecs } as never).then(
       () => undefined,

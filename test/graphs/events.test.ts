@@ -9,9 +9,8 @@ import assert from 'node:assert/strict';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
 import { ManualClock, systemClock } from '../../server/clock.ts';
 import { ColoniesError } from '../../executor/transport.ts';
-import type { ColoniesClient } from '../../executor/client.ts';
 import type { ColonyEvent } from '../../protocol/events.ts';
-import type { Process, ProcessGraphWithProcesses } from '../../protocol/types.ts';
+import { graphKit, node, states, take } from '../helpers/graphs.ts';
 
 const clock = new ManualClock(Date.UTC(2026, 5, 1, 12));
 let f: Fixture;
@@ -22,27 +21,7 @@ after(async () => {
   await f.close();
 });
 
-let typeCounter = 0;
-/** A fresh executor type and its executor's client. */
-async function executor() {
-  const type = `ev-${++typeCounter}`;
-  return { type, e: (await f.addExecutor(type)).client };
-}
-
-const graph = (id: string): Promise<ProcessGraphWithProcesses> => f.a.userClient.getProcessGraph(id);
-const node = (g: ProcessGraphWithProcesses, name: string): Process => {
-  const p = g.processes.find((x) => x.spec.nodename === name);
-  assert.ok(p, `no process ${name}`);
-  return p;
-};
-const states = (g: ProcessGraphWithProcesses) => Object.fromEntries(g.processes.map((p) => [p.spec.nodename, p.state]));
-
-async function take(e: ColoniesClient, nodename: string): Promise<Process> {
-  const [p] = await e.assign({ timeout: 2 });
-  assert.ok(p, `expected ${nodename} to be assigned`);
-  assert.equal(p.spec.nodename, nodename);
-  return p;
-}
+const { executor, graph } = graphKit(() => f, 'ev');
 
 async function refused(p: Promise<unknown>, status: number, code: string, message: RegExp): Promise<void> {
   await assert.rejects(p, (err: unknown) => {

@@ -7,11 +7,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
-import { funcSpec, Workflow, type FuncSpecOptions } from '../../executor/workflow.ts';
-import type { Process, ProcessGraphWithProcesses } from '../../protocol/types.ts';
-import type { ColoniesClient } from '../../executor/client.ts';
+import { funcSpec } from '../../executor/workflow.ts';
 import { MAX_EXPAND } from '../../protocol/expand.ts';
 import { renderDag } from '../../cli/dag.ts';
+import { graphKit, node, states, take, takeAll } from '../helpers/graphs.ts';
 
 let f: Fixture;
 before(async () => {
@@ -21,38 +20,7 @@ after(async () => {
   await f.close();
 });
 
-let typeCounter = 0;
-/** A workflow of one executor type of its own, and that executor's client. */
-async function setup(...specs: Omit<FuncSpecOptions, 'executortype'>[]) {
-  const type = `expand-${++typeCounter}`;
-  const e = await f.addExecutor(type);
-  const wf = new Workflow();
-  for (const s of specs) wf.add(funcSpec({ ...s, executortype: type }));
-  return { e: e.client, wf, type };
-}
-
-const graph = (id: string): Promise<ProcessGraphWithProcesses> => f.a.userClient.getProcessGraph(id);
-const node = (g: ProcessGraphWithProcesses, name: string): Process => {
-  const p = g.processes.find((x) => x.spec.nodename === name);
-  assert.ok(p, `no process ${name}`);
-  return p;
-};
-const states = (g: ProcessGraphWithProcesses) => Object.fromEntries(g.processes.map((p) => [p.spec.nodename, p.state]));
-
-/** Claims one process and checks it is the one expected. */
-async function take(e: ColoniesClient, nodename: string): Promise<Process> {
-  const [p] = await e.assign({ timeout: 2 });
-  assert.ok(p, `expected ${nodename} to be assigned`);
-  assert.equal(p.spec.nodename, nodename);
-  return p;
-}
-
-/** Claims `n` processes at once (queue order). */
-async function takeAll(e: ColoniesClient, n: number): Promise<Process[]> {
-  const ps = await e.assign({ timeout: 2, count: n });
-  assert.equal(ps.length, n);
-  return ps;
-}
+const { setup, graph, freshType } = graphKit(() => f, 'expand');
 
 const refused = (p: Promise<unknown>) =>
   p.then(
@@ -231,7 +199,7 @@ test('a registered spec with expand, run by name with its list', async () => {
     { func: 'total', dependencies: ['each'] },
   );
   wf.variable('order', { type: 'json', required: true });
-  const name = `expand-spec-${typeCounter}`;
+  const name = `spec-${freshType()}`;
   await f.a.userClient.registerWorkflowSpec(name, wf);
   const g = await f.a.userClient.runWorkflow(name, { order: { lines: [{ sku: 'a' }, { sku: 'b' }] } });
   const [l0, l1] = await takeAll(e, 2);
@@ -256,7 +224,7 @@ test('a false condition skips the expand node without expanding it', async () =>
 });
 
 test('bad expand is refused with 400 naming the field, at submit and at registration, and nothing is stored', async () => {
-  const type = `expand-${++typeCounter}`;
+  const type = freshType();
   const before = (await f.a.userClient.listProcessGraphs({ count: 1000 })).length;
   const specs = (expand: unknown, extra: Record<string, unknown> = {}) => [
     { funcname: 'a', executortype: type },
@@ -277,9 +245,7 @@ test('bad expand is refused with 400 naming the field, at submit and at registra
     const err = await refused(f.a.userClient.submitWorkflow({ functionspecs: specs(expand, extra) as never, variables: decls }));
     assert.equal(err.status, 400, JSON.stringify(expand));
     assert.match(err.message, message);
-    const reg = await refused(
-      f.a.userClient.registerWorkflowSpec(`bad-expand-${typeCounter}`, { functionspecs: specs(expand, extra) as never, variables: decls }),
-    );
+    const reg = await refused(f.a.userClient.registerWorkflowSpec(`bad-${type}`, { functionspecs: specs(expand, extra) as never, variables: decls }));
     assert.equal(reg.status, 400);
     assert.match(reg.message, /expand/);
   }

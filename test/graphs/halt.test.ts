@@ -8,12 +8,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
 import { ManualClock, systemClock } from '../../server/clock.ts';
-import { funcSpec, Workflow, type FuncSpecOptions } from '../../executor/workflow.ts';
+import { funcSpec, Workflow } from '../../executor/workflow.ts';
 import { ColoniesError } from '../../executor/transport.ts';
 import type { SubscriptionMessage } from '../../executor/subscriber.ts';
 import type { ColonyEvent } from '../../protocol/events.ts';
-import type { Process, ProcessGraphWithProcesses } from '../../protocol/types.ts';
+import type { Process } from '../../protocol/types.ts';
 import { ColoniesClient } from '../../executor/client.ts';
+import { graphKit, node, states } from '../helpers/graphs.ts';
 
 const clock = new ManualClock(Date.UTC(2026, 0, 1));
 let f: Fixture;
@@ -26,24 +27,9 @@ after(async () => {
 });
 
 const SEC = 1000;
-let typeCounter = 0;
-/** A workflow of one executor type of its own, and that executor's client. */
-async function setup(...specs: Omit<FuncSpecOptions, 'executortype'>[]) {
-  const type = `halt-${++typeCounter}`;
-  const e = await f.addExecutor(type);
-  const wf = new Workflow();
-  for (const s of specs) wf.add(funcSpec({ ...s, executortype: type }));
-  return { e: e.client, wf, type };
-}
+const { setup, graph } = graphKit(() => f, 'halt');
 
 const user = () => f.a.userClient;
-const graph = (id: string): Promise<ProcessGraphWithProcesses> => user().getProcessGraph(id);
-const node = (g: ProcessGraphWithProcesses, name: string): Process => {
-  const p = g.processes.find((x) => x.spec.nodename === name);
-  assert.ok(p, `no process ${name}`);
-  return p;
-};
-const states = (g: ProcessGraphWithProcesses) => Object.fromEntries(g.processes.map((p) => [p.spec.nodename, p.state]));
 
 async function take(e: ColoniesClient, nodename: string): Promise<Process> {
   const [p] = await e.assign({ timeout: 0 });

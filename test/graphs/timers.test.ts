@@ -20,9 +20,8 @@ import { createPgliteDb } from '../../server/store/pglite-db.ts';
 import type { Db } from '../../server/store/db.ts';
 import { startSleep } from '../../server/services/kinds/sleep.ts';
 import { ColoniesError } from '../../executor/transport.ts';
-import type { ColoniesClient } from '../../executor/client.ts';
 import type { FunctionSpecInput } from '../../protocol/schemas.ts';
-import type { Process, ProcessGraphWithProcesses } from '../../protocol/types.ts';
+import { graphKit, node, take } from '../helpers/graphs.ts';
 
 const T0 = Date.UTC(2026, 11, 24, 12);
 const clock = new ManualClock(T0);
@@ -34,26 +33,9 @@ after(async () => {
   await f.close();
 });
 
-let typeCounter = 0;
-async function executor() {
-  const type = `tm-${++typeCounter}`;
-  return { type, e: (await f.addExecutor(type)).client };
-}
+const { executor, graph } = graphKit(() => f, 'tm');
 
-const graph = (id: string): Promise<ProcessGraphWithProcesses> => f.a.userClient.getProcessGraph(id);
-const node = (g: ProcessGraphWithProcesses, name: string): Process => {
-  const p = g.processes.find((x) => x.spec.nodename === name);
-  assert.ok(p, `no process ${name}`);
-  return p;
-};
 const sweep = () => f.server.services.processes.expireDeadlines();
-
-async function take(e: ColoniesClient, nodename: string): Promise<Process> {
-  const [p] = await e.assign({ timeout: 2 });
-  assert.ok(p, `expected ${nodename} to be assigned`);
-  assert.equal(p.spec.nodename, nodename);
-  return p;
-}
 
 test('sleep seconds: counted from the gate opening, finished by the sweep when due, output the wake time', async () => {
   const { type, e } = await executor();

@@ -11,6 +11,7 @@ import { ColoniesError } from '../../executor/transport.ts';
 import { generateKeyPair, randomId } from '../../protocol/crypto.ts';
 import type { FunctionSpecInput } from '../../protocol/schemas.ts';
 import type { Process, ProcessGraphWithProcesses } from '../../protocol/types.ts';
+import { take } from '../helpers/graphs.ts';
 
 const clock = new ManualClock(Date.UTC(2026, 0, 1));
 let f: Fixture;
@@ -46,13 +47,6 @@ async function approvalFlow(approve: Partial<FunctionSpecInput> = {}) {
     { nodename: 'ship', funcname: 'ship', executortype: type, conditions: { dependencies: ['approve'] } },
   ];
   return { e, type, specs };
-}
-
-async function take(e: ColoniesClient, nodename: string): Promise<Process> {
-  const [p] = await e.assign({ timeout: 2 });
-  assert.ok(p, `expected ${nodename} to be assigned`);
-  assert.equal(p.spec.nodename, nodename);
-  return p;
 }
 
 async function refused(p: Promise<unknown>, status: number, code: string, message?: RegExp): Promise<ColoniesError> {
