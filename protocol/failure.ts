@@ -36,7 +36,7 @@ export interface Attempts {
 
 /** How many attempts a process made of how many it may; undefined when it never ran on an executor. */
 export function attemptsOf(p: Pick<Process, 'attempt' | 'retries' | 'spec'>): Attempts | undefined {
-  if (p.attempt === 0 || isServerNode(p.spec)) return undefined;
+  if (!(p.attempt > 0) || isServerNode(p.spec)) return undefined;
   // retries + 1 is the attempt the budget is at; fewer ran when the wait for a retry ran out (maxwaittime).
   return { made: Math.min(p.attempt, p.retries + 1), of: p.spec.maxretries < 0 ? null : p.spec.maxretries + 1 };
 }
