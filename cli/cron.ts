@@ -4,7 +4,7 @@ import type { Cron } from '../protocol/types.ts';
 import { clientFor, examples, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { usage } from './errors.ts';
 import { formatTime, note, print, printJson, renderSection, renderTable, type Cell } from './output.ts';
-import { parseWorkflowSpec, readJsonFile } from './spec.ts';
+import { fileLabel, parseWorkflowSpec, readJsonFile } from './spec.ts';
 import { finishGraph, waitForGraph } from './wait.ts';
 import { parseVars } from './workflow-spec.ts';
 import type { ColoniesClient } from '../executor/client.ts';
@@ -62,7 +62,7 @@ const collectVar = (v: string, all: string[] = []) => [...all, v];
 /** What the cron runs: the workflow file, or a registered spec with its variables typed by the declarations. */
 async function cronWork(client: ColoniesClient, o: AddFlags) {
   if ((o.spec === undefined) === (o.workflowspec === undefined)) throw usage('give exactly one of --spec <file> and --workflowspec <name>');
-  if (o.spec !== undefined) return { workflow: parseWorkflowSpec(await readJsonFile(o.spec), o.spec, o.type) };
+  if (o.spec !== undefined) return { workflow: parseWorkflowSpec(await readJsonFile(o.spec), fileLabel(o.spec), o.type) };
   const v = await client.getWorkflowSpec(o.workflowspec!, o.version ? { version: o.version } : {});
   return { spec: { name: v.name, ...(o.version ? { version: o.version } : {}), variables: parseVars(o.var, v.spec.variables) } };
 }

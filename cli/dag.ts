@@ -5,6 +5,7 @@
  */
 import { PROCESS_STATES, type ProcessState } from '../protocol/states.ts';
 import type { Process } from '../protocol/types.ts';
+import { failureText, lastError } from '../protocol/failure.ts';
 import { paintState, style, truncate } from './output.ts';
 
 export interface DagOptions {
@@ -135,9 +136,9 @@ export function renderDag(processes: readonly Process[], opts: DagOptions = {}):
       const add = (text: string) => (tail += `${tail ? '  ' : ''}${text}`);
       const one = l.grouped ? undefined : l.members[0];
       if (one && flowNote(one)) add(style.dim(`[${flowNote(one)}]`));
-      // The last error says why it ended (a retried process's first errors are earlier attempts').
-      const why = one?.errors.at(-1)?.split('\n')[0];
-      if (why && one?.state === 'FAILED') add(style.red('✗ ' + truncate(why, 60)));
+      // The last attempt's error says why it ended (a retried process's first errors are earlier attempts').
+      const why = one && one.errors.length > 0 ? lastError(one.errors) : '';
+      if (why && one?.state === 'FAILED') add(style.red('✗ ' + truncate(failureText(one), 80)));
       if (why && one?.state === 'SKIPPED') add(style.dim('↷ ' + truncate(why.replace(/^skipped: /, ''), 60)));
       rows.push({ layer: li, bullet: paintState(state, '●'), label: truncate(l.label, 48), state: stateText, statePlain, tail });
     }

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import type { GraphEvent } from '../protocol/types.ts';
 import { clientFor, examples, withConnection, type ConnectionFlags } from './context.ts';
-import { CliError, EXIT, usage } from './errors.ts';
+import { usage } from './errors.ts';
+import { parseJsonValue } from './spec.ts';
 import { formatTime, jsonCell, note, print, printJson, renderTable } from './output.ts';
 
 type Flags = ConnectionFlags & { json?: boolean; processgraphid?: string };
@@ -10,15 +11,6 @@ type Flags = ConnectionFlags & { json?: boolean; processgraphid?: string };
 function graphId(o: Flags): string {
   if (!o.processgraphid) throw usage('required option --processgraphid <id> (-g) not specified');
   return o.processgraphid;
-}
-
-/** --data: any JSON value (an object, a string in quotes, a number…). */
-function parseData(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new CliError('USAGE', `--data is not valid JSON: ${(err as Error).message}`, EXIT.usage);
-  }
 }
 
 /** What became of a posted event, in a line. */
@@ -49,7 +41,8 @@ export function registerEvent(program: Command): void {
       'member',
     ).action(async (o: Flags & { name: string; data?: string }) => {
       const id = graphId(o);
-      const data = o.data === undefined ? null : parseData(o.data);
+      // --data: any JSON value (an object, a string in quotes, a number…).
+      const data = o.data === undefined ? null : parseJsonValue('--data', o.data);
       const e = await clientFor(o, 'member').postEvent(id, o.name, data);
       if (o.json) printJson(e);
       else print(postedLine(e));

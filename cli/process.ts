@@ -5,6 +5,7 @@ import { clientEnv } from '../executor/env.ts';
 import type { FunctionSpecInput } from '../protocol/schemas.ts';
 import type { ProcessState } from '../protocol/states.ts';
 import type { Process } from '../protocol/types.ts';
+import { failureText } from '../protocol/failure.ts';
 import { confirm } from './confirm.ts';
 import { clientFor, examples, integer, nonNegativeInt, nonNegativeNumber, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { usage } from './errors.ts';
@@ -24,7 +25,7 @@ import {
   warn,
   type Cell,
 } from './output.ts';
-import { parseFunctionSpec, parseJsonFlag, readJsonFile } from './spec.ts';
+import { fileLabel, parseFunctionSpec, parseJsonFlag, readJsonFile } from './spec.ts';
 import { finishProcess, waitForProcess } from './wait.ts';
 
 type Flags = ConnectionFlags & { json?: boolean };
@@ -70,8 +71,6 @@ export function removeAllState(o: object): ProcessState | undefined {
 
 export const stateCell = (s: string): Cell => ({ text: s, paint: (x) => paintState(s, x) });
 
-const firstLine = (s: string | undefined) => (s ?? '').split('\n')[0]!.trim();
-
 /** The time a listing of this state shows: when it started, was submitted or ended. */
 export function timeColumn(
   state: ProcessState,
@@ -90,7 +89,7 @@ export function processTable(list: Process[], state: ProcessState): string {
     cols,
     list.map((p) => {
       const row: Cell[] = [p.processid, p.spec.funcname, jsonCell(p.spec.args), p.spec.executortype, runCell(p), time(p)];
-      if (state === 'FAILED') row.push(firstLine(p.errors[0]));
+      if (state === 'FAILED') row.push(failureText(p));
       return row;
     }),
   );
@@ -145,6 +144,7 @@ export function processView(p: Process, names: Map<string, string>): string {
   const sections = [
     renderSection(`Process ${p.processid}`, [
       ['State', stateCell(p.state)],
+      ...(p.state === 'FAILED' ? ([['Error', failureText(p)]] as [string, Cell][]) : []),
       ...waiting,
       ['Workflow', p.processgraphid ?? '-'],
       ['Node name', s.nodename],
@@ -215,7 +215,7 @@ interface SubmitFlags extends Flags {
 
 async function specFromFlags(o: SubmitFlags): Promise<FunctionSpecInput> {
   if (o.spec && o.funcname) throw usage('give either --spec or --funcname, not both');
-  if (o.spec) return parseFunctionSpec(await readJsonFile(o.spec), o.spec, o.type);
+  if (o.spec) return parseFunctionSpec(await readJsonFile(o.spec), fileLabel(o.spec), o.type);
   if (!o.funcname) throw usage('give --spec <file> or --funcname <name> (see colonies process submit --help)');
   const raw: Record<string, unknown> = { funcname: o.funcname, executortype: o.type ?? clientEnv().executortype };
   if (o.args) raw.args = parseJsonFlag('--args', o.args, 'array');

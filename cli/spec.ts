@@ -1,18 +1,42 @@
 /**
- * Spec files (`--spec f.json`, `-` for stdin), checked here with the protocol's own schemas and DAG
- * check before anything is sent: a missing file, invalid JSON, a schema problem or a cycle is exit 2.
+ * Spec files (`--spec f.json`, `-` for stdin), checked here with the protocol's own schemas, wording
+ * and DAG check before anything is sent: a missing file, invalid JSON (its line and column), a schema
+ * problem (its field's path) or a cycle is exit 2, the message starting with the file's name.
  */
 import { readFile } from 'node:fs/promises';
-import type { ZodError } from 'zod';
-import { FunctionSpec, WorkflowSpec, type FunctionSpecInput, type WorkflowSpecInput } from '../protocol/schemas.ts';
+import type { z } from 'zod';
+import {
+  FunctionSpec,
+  RegisteredWorkflow,
+  WorkflowSpec,
+  type FunctionSpecInput,
+  type RegisteredWorkflowInput,
+  type WorkflowSpecInput,
+} from '../protocol/schemas.ts';
 import { checkDag } from '../protocol/dag.ts';
-import { flattenIssues, summarizeIssues } from '../protocol/issues.ts';
+import { summarizeIssues, validate } from '../protocol/issues.ts';
 import { CliError, EXIT } from './errors.ts';
+import { parseJson, type JsonSyntaxError } from './json.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** How messages name a file: its path as given, or stdin. */
+export const fileLabel = (path: string) => (path === '-' ? 'stdin' : path);
+
+/** "--args: invalid JSON at column 7: …" (line and column when the value has several lines). */
+function flagJsonError(flag: string, e: JsonSyntaxError): string {
+  return `${flag}: invalid JSON at ${e.line > 1 ? `line ${e.line}, ` : ''}column ${e.column}: ${e.message}`;
+}
+
+/** A JSON flag's value (--data, --var x=…): any JSON; a usage error says where it is wrong. */
+export function parseJsonValue(flag: string, text: string): unknown {
+  const r = parseJson(text);
+  if ('error' in r) throw new CliError('USAGE', flagJsonError(flag, r.error), EXIT.usage);
+  return r.value;
 }
 
 /** Reads and parses a JSON file; '-' reads stdin. `what` names the file in errors. */
@@ -25,15 +49,23 @@ export async function readJsonFile(path: string, what = 'spec file'): Promise<un
     if (code === 'ENOENT') throw new CliError('FILE_NOT_FOUND', `${what} ${path} does not exist`, EXIT.usage);
     throw new CliError('BAD_SPEC', `cannot read ${what} ${path}: ${(err as Error).message}`, EXIT.usage);
   }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new CliError('BAD_SPEC', `${path} is not valid JSON: ${(err as Error).message}`, EXIT.usage);
-  }
+  const r = parseJson(text);
+  if ('error' in r)
+    throw new CliError('BAD_SPEC', `${fileLabel(path)}:${r.error.line}:${r.error.column}: invalid JSON: ${r.error.message}`, EXIT.usage);
+  return r.value;
 }
 
-function schemaError(source: string, error: ZodError): CliError {
-  return new CliError('VALIDATION_FAILED', `${source}: ${summarizeIssues(flattenIssues(error))}`, EXIT.usage);
+/** Validates as the server does, worded as the server words it: "wf.json: functionspecs.1.maxretries: expected a number, got a string". */
+function check<S extends z.ZodType>(schema: S, body: unknown, source: string): z.output<S> {
+  const r = validate(schema, body);
+  if (!r.success) throw new CliError('VALIDATION_FAILED', `${source}: ${summarizeIssues(r.issues)}`, EXIT.usage);
+  return r.data;
+}
+
+/** The DAG check the server makes, before anything is sent. */
+function checkGraph(specs: FunctionSpec[], source: string): void {
+  const problem = checkDag(specs.map((s) => ({ nodename: s.nodename, dependencies: s.conditions.dependencies })));
+  if (problem) throw new CliError(problem.code, `${source}: ${problem.message}`, EXIT.usage);
 }
 
 /** Sets executortype on specs that have none (neither top-level nor in conditions). */
@@ -48,17 +80,21 @@ function fillType(spec: unknown, type: string | undefined): unknown {
 export function parseWorkflowSpec(raw: unknown, source: string, defaultType?: string): WorkflowSpecInput {
   let body: unknown = raw;
   if (Array.isArray(raw)) body = raw.map((s) => fillType(s, defaultType));
-  else if (typeof raw === 'object' && raw !== null && Array.isArray((raw as { functionspecs?: unknown }).functionspecs)) {
-    const r = raw as { functionspecs: unknown[] };
-    body = { ...r, functionspecs: r.functionspecs.map((s) => fillType(s, defaultType)) };
+  else if (typeof raw === 'object' && raw !== null && Object.hasOwn(raw, 'functionspecs')) {
+    const r = raw as { functionspecs: unknown };
+    if (Array.isArray(r.functionspecs)) body = { ...r, functionspecs: r.functionspecs.map((s) => fillType(s, defaultType)) };
   } else {
     throw new CliError('VALIDATION_FAILED', `${source}: a workflow is an array of function specs or {"functionspecs": [...]}`, EXIT.usage);
   }
-  const parsed = WorkflowSpec.safeParse(body);
-  if (!parsed.success) throw schemaError(source, parsed.error);
-  const problem = checkDag(parsed.data.functionspecs.map((s) => ({ nodename: s.nodename, dependencies: s.conditions.dependencies })));
-  if (problem) throw new CliError(problem.code, `${source}: ${problem.message}`, EXIT.usage);
+  checkGraph(check(WorkflowSpec, body, source).functionspecs, source);
   return body as WorkflowSpecInput;
+}
+
+/** A workflow to register (workflow spec register): {functionspecs, variables?} or a bare array. Returns what is sent. */
+export function parseRegisteredSpec(raw: unknown, source: string): RegisteredWorkflowInput {
+  const spec = check(RegisteredWorkflow, raw, source);
+  checkGraph(Array.isArray(spec) ? spec : spec.functionspecs, source);
+  return raw as RegisteredWorkflowInput;
 }
 
 /** One function spec (process submit --spec). */
@@ -71,9 +107,7 @@ export function parseFunctionSpec(raw: unknown, source: string, defaultType?: st
     );
   }
   const body = fillType(raw, defaultType);
-  const parsed = FunctionSpec.safeParse(body);
-  if (!parsed.success) throw schemaError(source, parsed.error);
-  if (parsed.data.conditions.dependencies.length > 0) {
+  if (check(FunctionSpec, body, source).conditions.dependencies.length > 0) {
     throw new CliError('VALIDATION_FAILED', `${source}: a single process has no dependencies; submit it as a workflow`, EXIT.usage);
   }
   return body as FunctionSpecInput;
@@ -81,12 +115,7 @@ export function parseFunctionSpec(raw: unknown, source: string, defaultType?: st
 
 /** A JSON flag value (--args '[1,2]', --kwargs '{"a":1}'). */
 export function parseJsonFlag(flag: string, value: string, want: 'array' | 'object'): unknown {
-  let v: unknown;
-  try {
-    v = JSON.parse(value);
-  } catch (err) {
-    throw new CliError('USAGE', `${flag} is not valid JSON: ${(err as Error).message}`, EXIT.usage);
-  }
+  const v = parseJsonValue(flag, value);
   const ok = want === 'array' ? Array.isArray(v) : typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!ok) throw new CliError('USAGE', `${flag} must be a JSON ${want}, e.g. ${want === 'array' ? "'[1, 2]'" : '\'{"a": 1}\''}`, EXIT.usage);
   return v;

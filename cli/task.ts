@@ -4,7 +4,7 @@ import type { UserTask } from '../protocol/types.ts';
 import { clientFor, examples, withConnection, type ConnectionFlags } from './context.ts';
 import { usage } from './errors.ts';
 import { durationBetween, formatTime, note, print, printJson, renderTable, runCell, style } from './output.ts';
-import { readJsonFile } from './spec.ts';
+import { parseJsonValue, readJsonFile } from './spec.ts';
 
 type Flags = ConnectionFlags & { json?: boolean };
 
@@ -26,11 +26,7 @@ export function taskTable(list: UserTask[], now = new Date()): string {
 async function dataOf(o: { data?: string; dataFile?: string }): Promise<unknown> {
   if ((o.data === undefined) === (o.dataFile === undefined)) throw usage('give the task its data: --data <json> or --data-file <file> (one of them)');
   if (o.dataFile !== undefined) return readJsonFile(o.dataFile, 'data file');
-  try {
-    return JSON.parse(o.data!) as unknown;
-  } catch (err) {
-    throw usage(`--data is not valid JSON: ${(err as Error).message}`);
-  }
+  return parseJsonValue('--data', o.data!);
 }
 
 export function registerTask(program: Command): void {

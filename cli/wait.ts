@@ -6,6 +6,7 @@ import type { ColoniesClient } from '../executor/client.ts';
 import type { SubscriptionMessage } from '../executor/subscriber.ts';
 import { FINISHED_STATES, PROCESS_STATES, type ProcessState } from '../protocol/states.ts';
 import type { Process, ProcessGraph, ProcessGraphWithProcesses, Submitted } from '../protocol/types.ts';
+import { failureText } from '../protocol/failure.ts';
 import { CliError, EXIT } from './errors.ts';
 import { formatDuration, maxRetriesText, paintState, print, printJson, warn } from './output.ts';
 
@@ -187,7 +188,7 @@ export function finishProcess(p: Process, json: boolean): void {
   if (json) printJson(p);
   else if (p.state === 'SUCCESS') print(JSON.stringify(p.out));
   if (p.state !== 'SUCCESS') {
-    const why = p.errors.length > 0 ? `: ${firstLine(p.errors[0])}` : '';
+    const why = p.errors.length > 0 ? `: ${failureText(p)}` : '';
     throw new CliError(p.state, `process ${p.processid} (${p.spec.funcname}) ended ${p.state}${why}`, EXIT.failed);
   }
 }
@@ -224,7 +225,7 @@ export function finishGraph(g: ProcessGraphWithProcesses, json: boolean): void {
   if (g.state !== 'SUCCESS') {
     const failed = g.processes.find((p) => p.state === 'FAILED');
     const why = failed
-      ? `: ${failed.spec.nodename} (process ${failed.processid}) failed: ${firstLine(failed.errors[0]) || 'no error message'}`
+      ? `: ${failed.spec.nodename} (process ${failed.processid}) failed: ${failureText(failed)}`
       : g.errors.length > 0
         ? `: ${firstLine(g.errors[0])}`
         : '';

@@ -3,7 +3,6 @@
  * and `workflow vars`: registered workflow specs, runs by name, and the search of runs by variable.
  */
 import type { Command } from 'commander';
-import type { ColoniesClient } from '../executor/client.ts';
 import type { FunctionSpec } from '../protocol/schemas.ts';
 import { PROCESS_STATES, type ProcessState } from '../protocol/states.ts';
 import type { Process, ProcessGraph, WorkflowSpecSummary, WorkflowSpecVersion } from '../protocol/types.ts';
@@ -13,7 +12,7 @@ import { renderDag } from './dag.ts';
 import { CliError, EXIT, usage } from './errors.ts';
 import { formatTime, jsonCell, note, print, printJson, renderSection, renderTable, type Cell } from './output.ts';
 import { namesById } from './process.ts';
-import { readJsonFile } from './spec.ts';
+import { fileLabel, parseJsonValue, parseRegisteredSpec, readJsonFile } from './spec.ts';
 import { reportStarted } from './wait.ts';
 
 type Flags = ConnectionFlags & { json?: boolean };
@@ -50,11 +49,7 @@ export function parseVars(raw: string[], decls: VariableDeclarations): Record<st
         out[name] = text === 'true';
         break;
       case 'json':
-        try {
-          out[name] = JSON.parse(text) as unknown;
-        } catch {
-          throw bad();
-        }
+        out[name] = parseJsonValue(`--var ${name}`, text);
         break;
       case 'string':
         out[name] = text;
@@ -155,7 +150,7 @@ function registerSpecCommands(wf: Command): void {
         .option('--json', 'print the registered version'),
       'member',
     ).action(async (o: Flags & { name: string; spec: string }) => {
-      const body = (await readJsonFile(o.spec)) as Parameters<ColoniesClient['registerWorkflowSpec']>[1];
+      const body = parseRegisteredSpec(await readJsonFile(o.spec), fileLabel(o.spec));
       const r = await clientFor(o, 'member').registerWorkflowSpec(o.name, body);
       if (o.json) printJson(r);
       else print(r.added ? `Registered ${r.name} version ${r.version}` : `${r.name} version ${r.version} is this spec already`);

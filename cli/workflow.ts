@@ -8,7 +8,7 @@ import { layersOf, renderDag } from './dag.ts';
 import { usage } from './errors.ts';
 import { durationBetween, formatTime, jsonCell, note, print, printJson, renderSection, renderTable, retryWait, style, type Cell } from './output.ts';
 import { LISTINGS, listFilters, namesById, REMOVE_FLAGS, removeAllState, stateCell, timeColumn, who, type ListFlags } from './process.ts';
-import { parseWorkflowSpec, readJsonFile } from './spec.ts';
+import { fileLabel, parseWorkflowSpec, readJsonFile } from './spec.ts';
 import { graphCounts, reportStarted } from './wait.ts';
 import { registerWorkflowSpecs, startedBy } from './workflow-spec.ts';
 
@@ -143,7 +143,7 @@ function registerSubmit(wf: Command): void {
         .option('--json', 'print the raw process graph (the final one, with its processes, with --wait)'),
       'member',
     ).action(async (o: Flags & { spec: string; type?: string; name?: string; key?: string; wait?: boolean; timeout?: number }) => {
-      const spec = parseWorkflowSpec(await readJsonFile(o.spec), o.spec, o.type);
+      const spec = parseWorkflowSpec(await readJsonFile(o.spec), fileLabel(o.spec), o.type);
       const client = clientFor(o, 'member');
       await reportStarted(client, await client.submitWorkflow(withRun(spec, o)), o);
     }),

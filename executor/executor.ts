@@ -15,6 +15,14 @@ import { errorKind, type FunctionSpecInput } from '../protocol/schemas.ts';
 
 export interface ExecutionContext {
   process: Process;
+  /**
+   * The spec's args, on every node. A root's input is its args; a child's input is its parents'
+   * outputs, so here is where a child reads the args its spec gives it (an expanded instance's end
+   * with its element; a `{"$var": …}` in them is resolved).
+   */
+  args: unknown[];
+  /** The spec's kwargs, on every node (the Python executor passes them as keyword arguments). */
+  kwargs: Record<string, unknown>;
   /** A client signing as this executor, bound to its colony. */
   client: ColoniesClient;
   colonyname: string;
@@ -39,7 +47,7 @@ export interface ExecutionContext {
   signal: AbortSignal;
 }
 
-/** A served function gets the context first, then the process input (or its args when it has none). */
+/** A served function gets the context first, then the process input (or its args when it has none); ctx.args and ctx.kwargs are the spec's. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- functions take whatever their workflow passes
 export type ExecutorFunction = (ctx: ExecutionContext, ...args: any[]) => unknown;
 
@@ -366,6 +374,8 @@ export class Executor {
     const { client } = this;
     return {
       process: p,
+      args: p.spec.args,
+      kwargs: p.spec.kwargs,
       client,
       colonyname: this.opts.colonyname,
       executorname: this.executorname,

@@ -30,7 +30,7 @@ export const instanceName = (nodename: string, i: number): string => `${nodename
 /**
  * The key the server adds to an expanded node's stored spec: how many instances it became. The node is
  * then their collector: when they have finished it finishes with their outputs, without expanding again.
- * Users cannot set it (the spec schema drops unknown keys).
+ * Users cannot set it (the spec schema refuses unknown fields).
  */
 export const EXPANDED_KEY = 'expanded';
 

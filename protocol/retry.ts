@@ -3,6 +3,7 @@
  * 12:03:07" and the error that caused it. The server, the CLI and the dashboard word it the same way.
  */
 import { isServerNode } from './kinds.ts';
+import { lastError } from './failure.ts';
 import type { Process } from './types.ts';
 
 export interface DelayedRetry {
@@ -12,7 +13,7 @@ export interface DelayedRetry {
   of: number | null;
   /** When it may start (ISO 8601). */
   at: string;
-  /** The first line of the last error recorded. */
+  /** The error of the attempt that failed (protocol/failure.ts). */
   lasterror: string;
 }
 
@@ -24,7 +25,7 @@ export function delayedRetry(p: Pick<Process, 'state' | 'notbefore' | 'retries' 
     attempt: p.retries + 1,
     of: p.spec.maxretries < 0 ? null : p.spec.maxretries + 1,
     at: p.notbefore,
-    lasterror: (p.errors.at(-1) ?? '').split('\n')[0]!.trim(),
+    lasterror: lastError(p.errors),
   };
 }
 

@@ -49,11 +49,14 @@ const delaySeconds = z.number().min(0, 'seconds, 0 or more').max(LIMITS.maxDeadl
 /** An error's kind as executors report it (the SDK: the thrown error's `name`, such as ValidationError). */
 export const errorKind = storableString().min(1, 'an error kind is a non-empty string').max(LIMITS.maxNameLength);
 
+// Request bodies people write are strict objects: an unknown field (a typo such as "maxretry") is refused, naming it, not dropped.
 const Conditions = z
-  .object({
+  .strictObject({
     dependencies: z.array(text).max(LIMITS.maxWorkflowSpecs).default([]),
     /** ColonyOS puts the executor type here; we accept it as an alias of the top-level field. */
     executortype: resourceName.optional(),
+    /** ColonyOS names the colony here too; the request's colony is the one that counts. */
+    colonyname: resourceName.optional(),
     /** A CEL expression over the parents' outputs and the run's variables: false → SKIPPED without running. */
     when: storableString()
       .min(1)
@@ -68,7 +71,7 @@ const Conditions = z
   })
   .default({ dependencies: [] });
 
-const FunctionSpecFields = z.object({
+const FunctionSpecFields = z.strictObject({
   nodename: text.optional(),
   /** Required of a function; a server node is named after its kind when it has none. */
   funcname: text.optional(),
@@ -171,7 +174,8 @@ export const runName = storableString().min(1).max(LIMITS.maxNameLength);
  */
 export const WorkflowSpec = z
   .union([
-    z.object({
+    z.strictObject({
+      /** As in ColonyOS; the request's colony is the one that counts. */
       colonyname: resourceName.optional(),
       functionspecs: z.array(FunctionSpec).min(1).max(LIMITS.maxWorkflowSpecs),
       variables: VariableDeclarations.optional(),
@@ -193,43 +197,37 @@ export const WorkflowSpec = z
 export type WorkflowSpecInput = z.input<typeof WorkflowSpec>;
 export type WorkflowSpec = z.output<typeof WorkflowSpec>;
 
+/** The workflow a registered spec holds: {functionspecs, variables?} or a bare array of function specs. */
+export const RegisteredWorkflow = z.union([
+  z.strictObject({ functionspecs: z.array(FunctionSpec).min(1).max(LIMITS.maxWorkflowSpecs), variables: VariableDeclarations.optional() }),
+  z.array(FunctionSpec).min(1).max(LIMITS.maxWorkflowSpecs),
+]);
+export type RegisteredWorkflowInput = z.input<typeof RegisteredWorkflow>;
+
 /** A spec to register under a name: the workflow (its functions and variables), validated like a submit. */
-export const RegisterSpecRequest = z
-  .object({
-    name: resourceName,
-    spec: z.union([
-      z.object({ functionspecs: z.array(FunctionSpec).min(1).max(LIMITS.maxWorkflowSpecs), variables: VariableDeclarations.optional() }).strict(),
-      z.array(FunctionSpec).min(1).max(LIMITS.maxWorkflowSpecs),
-    ]),
-  })
-  .strict()
-  .transform((r) => ({
-    name: r.name,
-    spec: Array.isArray(r.spec)
-      ? { functionspecs: r.spec, variables: {} }
-      : { functionspecs: r.spec.functionspecs, variables: r.spec.variables ?? {} },
-  }));
+export const RegisterSpecRequest = z.strictObject({ name: resourceName, spec: RegisteredWorkflow }).transform((r) => ({
+  name: r.name,
+  spec: Array.isArray(r.spec) ? { functionspecs: r.spec, variables: {} } : { functionspecs: r.spec.functionspecs, variables: r.spec.variables ?? {} },
+}));
 export type RegisterSpecInput = z.input<typeof RegisterSpecRequest>;
 
 /** Run a registered spec by name: its variables' values, a version (default: the latest), a run name, a key. */
-export const RunWorkflowRequest = z
-  .object({
-    variables: z.record(z.string(), jsonValue).default({}),
-    version: z.number().int().min(1).max(INT32_MAX).optional(),
-    name: runName.optional(),
-    key: idempotencyKey.optional(),
-  })
-  .strict();
+export const RunWorkflowRequest = z.strictObject({
+  variables: z.record(z.string(), jsonValue).default({}),
+  version: z.number().int().min(1).max(INT32_MAX).optional(),
+  name: runName.optional(),
+  key: idempotencyKey.optional(),
+});
 export type RunWorkflowInput = z.input<typeof RunWorkflowRequest>;
 
-export const AddColonyRequest = z.object({ colonyname: resourceName, colonyid: identityId });
-export const AddExecutorRequest = z.object({
+export const AddColonyRequest = z.strictObject({ colonyname: resourceName, colonyid: identityId });
+export const AddExecutorRequest = z.strictObject({
   executorname: resourceName,
   executorid: identityId,
   executortype: resourceName,
   location: storableString().max(LIMITS.maxNameLength).default(''),
 });
-export const AddUserRequest = z.object({ username: resourceName, userid: identityId });
+export const AddUserRequest = z.strictObject({ username: resourceName, userid: identityId });
 
 /** An attempt number: a PostgreSQL int. */
 const attempt = z.number().int().min(1).max(INT32_MAX);
@@ -381,17 +379,16 @@ export const PostEventRequest = z.object({
 
 /** A cron: a workflow submitted on a cron expression (5 fields, or 6 with seconds) or every `interval` seconds. */
 export const AddCronRequest = z
-  .object({
+  .strictObject({
     name: resourceName,
     /** The workflow inline, or `spec`: a registered one run with variables. */
     workflow: WorkflowSpec.optional(),
     spec: z
-      .object({
+      .strictObject({
         name: resourceName,
         version: z.number().int().min(1).max(INT32_MAX).optional(),
         variables: z.record(z.string(), jsonValue).default({}),
       })
-      .strict()
       .optional(),
     cronexpression: storableString().max(LIMITS.maxNameLength).optional(),
     interval: z.number().int().min(1).max(LIMITS.maxDeadlineSeconds).optional(),

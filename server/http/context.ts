@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import type { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { isDataError, sqlState } from '../store/db.ts';
-import { flattenIssues, summarizeIssues } from '../../protocol/issues.ts';
+import { summarizeIssues, validate } from '../../protocol/issues.ts';
 import type { OPERATIONS, Operation, PathParamName } from '../../protocol/routes.ts';
 import type { Authorizer } from '../auth/authorize.ts';
 import type { Membership } from '../services/colonies.ts';
@@ -64,10 +64,9 @@ export function callerId(req: Request): string {
 }
 
 export function parse<S extends z.ZodType>(schema: S, data: unknown, where = 'body'): z.output<S> {
-  const r = schema.safeParse(data);
+  const r = validate(schema, data, where.split('.'));
   if (r.success) return r.data;
-  const issues = flattenIssues(r.error, where.split('.'));
-  throw new AppError('VALIDATION_FAILED', summarizeIssues(issues), { issues });
+  throw new AppError('VALIDATION_FAILED', summarizeIssues(r.issues), { issues: r.issues });
 }
 
 export function param(req: Request, name: string): string {

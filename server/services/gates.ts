@@ -9,6 +9,7 @@ import { decideTrigger, evaluateCondition, isServerNode, type ParentOutcome } fr
 import { NodeFailed, startServerNode } from './kinds/index.ts';
 import { expandNode } from './expand.ts';
 import { expandedCount } from '../../protocol/expand.ts';
+import { lastError } from '../../protocol/failure.ts';
 import type { Queryable } from '../store/db.ts';
 import { gatesSql, type DueGate, type EndedRow, type ParentRow } from '../store/sql/gates.ts';
 import { graphsSql } from '../store/sql/graphs.ts';
@@ -97,7 +98,7 @@ class Flow {
 
   /** An unhandled failure: the graph fails and whatever still waits in it is cancelled (as without control flow). */
   private async failGraph(e: Ended, graphid: string): Promise<void> {
-    const reason = `process ${e.processid} failed: ${e.errors[e.errors.length - 1] ?? 'failed'}`;
+    const reason = `process ${e.processid} failed: ${lastError(e.errors) || 'failed'}`;
     if (await graphsSql.finish(this.tx, graphid, 'FAILED', reason, this.now)) {
       this.events.push(graphEvent(e.colonyname, graphid, 'FAILED', this.now));
       for (const c of await processesSql.cancelInGraph(this.tx, graphid, false, reason, this.now)) this.events.push(processEvent(c, this.now));

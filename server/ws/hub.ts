@@ -20,7 +20,7 @@ import type { Bus } from '../services/bus.ts';
 import type { Logger } from '../log.ts';
 import { WsClientMessage, type ColonyEvent, type WsServerMessage, type WsSnapshot } from '../../protocol/events.ts';
 import { WS_PATH, helloHeaders } from '../../protocol/signing.ts';
-import { flattenIssues, issueLine } from '../../protocol/issues.ts';
+import { issueLine, validate } from '../../protocol/issues.ts';
 
 interface Subscription {
   sub: string;
@@ -118,8 +118,8 @@ export function attachWsHub(server: Server, deps: WsHubDeps): { close(): Promise
     } catch {
       throw new AppError('MALFORMED_JSON', 'messages are JSON objects');
     }
-    const parsed = WsClientMessage.safeParse(json);
-    if (!parsed.success) throw new AppError('VALIDATION_FAILED', flattenIssues(parsed.error).map(issueLine).join('; '));
+    const parsed = validate(WsClientMessage, json);
+    if (!parsed.success) throw new AppError('VALIDATION_FAILED', parsed.issues.map(issueLine).join('; '));
     const m = parsed.data;
     if (m.type === 'hello') {
       if (c.id) throw new AppError('VALIDATION_FAILED', 'hello was already sent');

@@ -88,7 +88,7 @@ describe('process submit', () => {
     assert.equal(bad.code, 1);
     assert.equal(bad.stdout, '');
     const lines = bad.stderr.trim().split('\n');
-    const e = /^error: FAILED: process ([0-9a-f]{64}) \(boom\) ended FAILED: boom: the function failed$/.exec(lines.at(-1)!);
+    const e = /^error: FAILED: process ([0-9a-f]{64}) \(boom\) ended FAILED: boom: the function failed \(attempt 1 of 1\)$/.exec(lines.at(-1)!);
     assert.ok(e, bad.stderr);
 
     // The failed process: psf lists it with its error, get shows the error with its stack.
@@ -99,7 +99,7 @@ describe('process submit', () => {
     assert.ok(row, psf.stdout);
     assert.equal(row[1], 'boom');
     assert.equal(row[4], '-', 'a standalone process belongs to no workflow');
-    assert.equal(row[6], 'boom: the function failed');
+    assert.equal(row[6], 'boom: the function failed (attempt 1 of 1)');
 
     const get = await run(['process', 'get', '-p', e[1]!], env());
     assert.equal(get.code, 0, get.stderr);
@@ -132,7 +132,7 @@ describe('process submit', () => {
       ['FILE_NOT_FOUND', 'BAD_SPEC', 'VALIDATION_FAILED', 'VALIDATION_FAILED', 'USAGE'],
     );
     assert.match(errorLine(rs[0]).message, /missing\.json does not exist/);
-    assert.match(errorLine(rs[1]).message, /invalid\.json is not valid JSON/);
+    assert.match(errorLine(rs[1]).message, /invalid\.json:1:18: invalid JSON: unexpected end of input: '}' is missing$/);
     assert.match(errorLine(rs[2]).message, /executortype: executortype is required/);
     assert.match(errorLine(rs[3]).message, /workflow submit/);
     assert.match(errorLine(rs[4]).message, /--args must be a JSON array/);
@@ -179,9 +179,10 @@ describe('process submit', () => {
     ]);
     assert.equal(get.code, 0, get.stderr);
     assert.match(get.stdout, new RegExp(`│ Waiting +│ ${shown}`));
-    assert.match(get.stdout, /│ Last error +│ Error: connection refused/);
+    // The attempt's message, not its trace's first line.
+    assert.match(get.stdout, /│ Last error +│ connection refused/);
     assert.equal(wf.code, 0, wf.stderr);
-    assert.match(wf.stdout, new RegExp(`fetch: ${shown} \\(last error: Error: connection refused\\)`));
+    assert.match(wf.stdout, new RegExp(`fetch: ${shown} \\(last error: connection refused\\)`));
   });
 });
 

@@ -47,11 +47,14 @@ let n = 0;
 function proc(nodename: string, state: ProcessState, parents: Process[] = []): Process {
   const p = {
     processid: (++n).toString(16).padStart(64, '0'),
-    spec: { nodename, funcname: nodename.replace(/_\d+$/, ''), conditions: { dependencies: parents.map((x) => x.spec.nodename) } },
+    spec: { nodename, funcname: nodename.replace(/_\d+$/, ''), maxretries: 2, conditions: { dependencies: parents.map((x) => x.spec.nodename) } },
     state,
     parents: parents.map((x) => x.processid),
     children: [],
-    errors: state === 'FAILED' ? ['Error: it broke\n    at somewhere'] : [],
+    // A failed one failed its three attempts: each its message, then its stack.
+    errors: state === 'FAILED' ? [1, 2, 3].flatMap((i) => [`it broke (${i})`, `Error: it broke (${i})\n    at somewhere`]) : [],
+    attempt: state === 'FAILED' ? 3 : 0,
+    retries: state === 'FAILED' ? 2 : 0,
   } as unknown as Process;
   for (const parent of parents) parent.children.push(p.processid);
   return p;
@@ -71,7 +74,7 @@ test('layers follow the longest path; a diamond has three layers', () => {
   assert.match(out, /├─ layer 2\n│ {2}● d +WAITING +◀─ b, c, a\n╰─$/);
 });
 
-test('a fan-out of 10,000 is one line with its state counts; a failed node shows its error', () => {
+test('a fan-out of 10,000 is one line with its state counts; a failed node shows its last error and attempt', () => {
   const map = proc('map', 'SUCCESS');
   const gens = Array.from({ length: 10_000 }, (_, i) => proc(`gen_nums_${i}`, i < 9990 ? 'SUCCESS' : 'RUNNING', [map]));
   const reduce = proc('reduce', 'WAITING', gens);
@@ -93,7 +96,7 @@ test('a fan-out of 10,000 is one line with its state counts; a failed node shows
     out,
   );
   assert.ok(
-    lines.some((l) => /● audit +FAILED +◀─ map {2}✗ Error: it broke$/.test(l)),
+    lines.some((l) => /● audit +FAILED +◀─ map {2}✗ it broke \(3\) \(attempt 3 of 3\)$/.test(l)),
     out,
   );
 });
@@ -102,13 +105,14 @@ test('control flow is drawn: trigger rules, conditions, and why a node was skipp
   const charge = proc('charge', 'FAILED');
   const ship = proc('ship', 'FAILED', [charge]);
   ship.errors = ['not run: parent charge failed'];
+  ship.attempt = 0; // it never ran
   const refund = proc('refund', 'SUCCESS', [charge]);
   refund.spec.conditions.trigger = 'one_failed';
   const big = proc('big', 'SKIPPED', [charge]);
   big.spec.conditions.when = 'input[0] > 100';
   big.errors = ['skipped: conditions.when "input[0] > 100" is false'];
   const out = renderDag([charge, ship, refund, big]);
-  assert.match(out, /● ship +FAILED +◀─ charge {2}✗ not run: parent charge failed/);
+  assert.match(out, /● ship +FAILED +◀─ charge {2}✗ not run: parent charge failed$/m);
   assert.match(out, /● refund +SUCCESS +◀─ charge {2}\[one_failed\]/);
   assert.match(out, /● big +SKIPPED +◀─ charge {2}\[if input\[0\] > 100\] {2}↷ conditions\.when "input\[0\] > 100" is false/);
 });

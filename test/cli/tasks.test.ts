@@ -64,7 +64,7 @@ test("task ls lists open tasks (--mine: yours or anyone's); task complete checks
   assert.match(bad.stderr, /^error: VALIDATION_FAILED: .*data\/amount \(minimum\): must be >= 1/);
   const notJson = await run(['task', 'complete', approve, '--data', '{amount: 1}'], env);
   assert.equal(notJson.code, 2);
-  assert.match(notJson.stderr, /--data is not valid JSON/);
+  assert.match(notJson.stderr, /--data: invalid JSON at column 2: property names are in double quotes/);
   const neither = await run(['task', 'complete', approve], env);
   assert.equal(neither.code, 2);
   assert.match(neither.stderr, /--data <json> or --data-file <file>/);

@@ -116,7 +116,7 @@ describe('workflow submit', () => {
     assert.equal(bad.stdout, '');
     assert.match(
       bad.stderr.trim().split('\n').at(-1)!,
-      /^error: FAILED: workflow [0-9a-f]{64} ended FAILED: explode \(process [0-9a-f]{64}\) failed: kaboom$/,
+      /^error: FAILED: workflow [0-9a-f]{64} ended FAILED: explode \(process [0-9a-f]{64}\) failed: kaboom \(attempt 1 of 1\)$/,
     );
   });
 });

@@ -76,6 +76,37 @@ test('a function’s return value is the process output: scalars become [x], arr
   assert.equal(ex.stats.closed, 3);
 });
 
+test("every node's function gets its spec's args and kwargs in ctx; a child's input is still its parents' outputs", async () => {
+  const type = 'e2e-args';
+  const seen: Record<string, { input: unknown[]; args: unknown[]; kwargs: Record<string, unknown> }> = {};
+  const ex = await serve(type, {
+    gen: (ctx: ExecutionContext, ...input: unknown[]) => {
+      seen[ctx.process.spec.nodename] = { input, args: ctx.args, kwargs: ctx.kwargs };
+      return [1, 2];
+    },
+    scale: (ctx: ExecutionContext, ...input: number[]) => {
+      seen[ctx.process.spec.nodename] = { input, args: ctx.args, kwargs: ctx.kwargs };
+      const [factor] = ctx.args as [number];
+      return input.map((n) => n * factor + (ctx.kwargs.offset as number));
+    },
+  });
+  try {
+    const g = await f.a.userClient.submitWorkflow([
+      { funcname: 'gen', executortype: type, args: ['root-arg'], kwargs: { size: 2 } },
+      { funcname: 'scale', executortype: type, args: [10], kwargs: { offset: 1 }, conditions: { dependencies: ['gen'] } },
+    ]);
+    const done = await f.a.userClient.waitForProcessGraph(g.processgraphid, 20_000);
+    assert.equal(done.state, 'SUCCESS');
+    assert.deepEqual(seen, {
+      gen: { input: ['root-arg'], args: ['root-arg'], kwargs: { size: 2 } },
+      scale: { input: [1, 2], args: [10], kwargs: { offset: 1 } },
+    });
+    assert.deepEqual(done.processes.find((p) => p.spec.nodename === 'scale')!.out, [11, 21]);
+  } finally {
+    await ex.stop(1000);
+  }
+});
+
 test('a busy executor hands in its results with its next assign: about one request per batch of processes', async () => {
   const type = 'e2e-cycle';
   const N = 60;

@@ -1,7 +1,22 @@
 /** FunctionSpec / WorkflowSpec normalisation and the request schemas' limits. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AddChildRequest, AssignRequest, CloseRequest, FunctionSpec, LIMITS, ListProcessesQuery, WorkflowSpec } from '../../protocol/schemas.ts';
+import type { z } from 'zod';
+import {
+  AddChildRequest,
+  AddColonyRequest,
+  AddCronRequest,
+  AddExecutorRequest,
+  AddUserRequest,
+  AssignRequest,
+  CloseRequest,
+  FunctionSpec,
+  LIMITS,
+  ListProcessesQuery,
+  RegisterSpecRequest,
+  RunWorkflowRequest,
+  WorkflowSpec,
+} from '../../protocol/schemas.ts';
 import { INT32_MAX, MAX_JSON_DEPTH } from '../../protocol/values.ts';
 import { flattenIssues, summarizeIssues } from '../../protocol/issues.ts';
 
@@ -135,4 +150,64 @@ test('JSON values: "__proto__" keys, non-finite numbers and too deep nesting are
 test('an attempt fits a PostgreSQL int', () => {
   assert.equal(CloseRequest.safeParse({ attempt: INT32_MAX, out: [] }).success, true);
   assert.deepEqual(issuePaths(CloseRequest.safeParse({ attempt: INT32_MAX + 1, out: [] })), ['attempt']);
+});
+
+test('request bodies people write refuse unknown fields; ColonyOS’s colonyname is accepted where it puts it', () => {
+  const unknown = (schema: z.ZodType, body: unknown) => {
+    const r = schema.safeParse(body);
+    assert.equal(r.success, false);
+    return flattenIssues(r.error).map((i) => i.path);
+  };
+  assert.deepEqual(unknown(FunctionSpec, { funcname: 'f', executortype: 'py', maxretry: 3 }), ['maxretry']);
+  assert.deepEqual(unknown(FunctionSpec, { funcname: 'f', executortype: 'py', conditions: { dependency: [] } }), ['conditions.dependency']);
+  assert.deepEqual(unknown(WorkflowSpec, { functionspecs: [{ funcname: 'f', executortype: 'py' }], dependencies: [] }), ['dependencies']);
+  const workflow = [{ funcname: 'f', executortype: 'py' }];
+  const bodies: [z.ZodType, unknown, string][] = [
+    [RegisterSpecRequest, { name: 's', spec: workflow, version: 2 }, 'version'],
+    [
+      RegisterSpecRequest,
+      { name: 's', spec: { functionspecs: workflow, variables: { v: { type: 'string', indexed: true } } } },
+      'spec.variables.v.indexed',
+    ],
+    [RunWorkflowRequest, { variables: {}, versoin: 2 }, 'versoin'],
+    [AddCronRequest, { name: 'c', interval: 5, workflow, waitprevious: true }, 'waitprevious'],
+    [AddExecutorRequest, { executorname: 'e', executorid: 'a'.repeat(64), executortype: 't', locaton: 'x' }, 'locaton'],
+    [AddUserRequest, { username: 'u', userid: 'a'.repeat(64), colonyname: 'c' }, 'colonyname'],
+    [AddColonyRequest, { colonyname: 'c', colonyid: 'a'.repeat(64), owner: 'x' }, 'owner'],
+  ];
+  for (const [schema, body, path] of bodies) assert.deepEqual(unknown(schema, body), [path], path);
+  const colonyos = WorkflowSpec.parse({
+    colonyname: 'dev',
+    functionspecs: [{ funcname: 'f', conditions: { colonyname: 'dev', executortype: 'py' } }],
+  });
+  assert.deepEqual(colonyos.functionspecs[0]!.conditions, { dependencies: [] });
+});
+
+test('a function spec as the server stores and answers it parses again as it is (a stored spec never starts failing)', () => {
+  // Server nodes (sleep, event, usertask) are stored under a type no executor has (":sleep"): they never parsed again, strict or not.
+  const specs = [
+    { funcname: 'f', executortype: 'py', args: [1, { $var: 'x' }], kwargs: { a: 1 }, label: 'l', priority: 3, maxretries: 2, retrydelay: 1 },
+    {
+      funcname: 'g',
+      executortype: 'py',
+      retrybackoff: 3,
+      maxretrydelay: 9,
+      retrydelay: 1,
+      noretry: ['ValidationError'],
+      setvariables: { total: '$[0]' },
+    },
+    { funcname: 'h', executortype: 'py', expand: { $var: 'files' }, conditions: { dependencies: ['f'], when: 'true', trigger: 'all_done' as const } },
+    { funcname: 'k', conditions: { executortype: 'py', colonyname: 'dev' } },
+  ];
+  for (const input of specs) {
+    const stored = FunctionSpec.parse(input);
+    assert.deepEqual(FunctionSpec.parse(JSON.parse(JSON.stringify(stored))), stored, JSON.stringify(input));
+  }
+  const registered = RegisterSpecRequest.parse({
+    name: 's',
+    spec: { functionspecs: specs.slice(0, 3), variables: { x: { type: 'integer' }, files: { type: 'json' }, total: { type: 'integer' } } },
+  });
+  assert.deepEqual(RegisterSpecRequest.parse(JSON.parse(JSON.stringify(registered))), registered);
+  const workflow = WorkflowSpec.parse({ functionspecs: specs, name: 'run', key: 'k', variables: { files: { type: 'json' } } });
+  assert.deepEqual(WorkflowSpec.parse(JSON.parse(JSON.stringify(workflow))), workflow);
 });

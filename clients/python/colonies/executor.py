@@ -3,7 +3,8 @@ with its result or fail with its error.
 
 It serves plain functions, called as pycolonies' python executor calls them: ``sum_nums(n1, n2, ctx={})``
 gets the process's input (its parents' outputs, or its args when it has none) as positional arguments,
-the spec's kwargs as keywords, and ``ctx`` when it takes one. A tuple returned is the output list, any
+the spec's kwargs as keywords, and ``ctx`` when it takes one: ``ctx["args"]`` and ``ctx["kwargs"]`` are
+the spec's own on every node, so a child (whose input is its parents' outputs) reads its args there. A tuple returned is the output list, any
 other value ``x`` is ``[x]``, None is ``[]``; an exception fails the attempt.
 
 As the TypeScript executor does, it reports the attempts it holds with every assign and in a heartbeat
@@ -403,6 +404,9 @@ class Executor:
 
         return {
             "process": p,
+            # The spec's args and kwargs on every node: a child's input is its parents' outputs, its args are here.
+            "args": list(p.spec.get("args") or []),
+            "kwargs": dict(p.spec.get("kwargs") or {}),
             "colonyname": self.colonyname,
             "executorid": self.id,
             "executorname": self.executorname,

@@ -37,6 +37,12 @@ def reduce(*nums, ctx={}):
     return sum(nums)
 
 
+def scale(*nums, offset=0, ctx={}):
+    # A child: its input is its parent's output; its own args and kwargs are in ctx.
+    assert ctx["kwargs"] == {"offset": offset}
+    return tuple(n * ctx["args"][0] + offset for n in nums)
+
+
 class ExecutorLive(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -102,6 +108,14 @@ class ExecutorLive(unittest.TestCase):
         ex._declare()
         graph = self.run_graph([self.spec(ex, "add", args=[1], kwargs={"b": 2})])
         self.assertEqual((graph.state, graph.processes[0].output), (Colonies.SUCCESS, [3]))
+
+    def test_a_child_reads_its_own_args_and_kwargs_in_ctx(self):
+        ex = self.serve({"gen_nums": gen_nums, "scale": scale})
+        child = self.spec(ex, "scale", args=[10], kwargs={"offset": 1})
+        child.conditions.dependencies.append("gen_nums")
+        graph = self.run_graph([self.spec(ex, gen_nums), child])
+        self.assertEqual(graph.state, Colonies.SUCCESS)
+        self.assertEqual((self.node(graph, "scale").input, self.node(graph, "scale").output), ([1, 2], [11, 21]))
 
     def test_a_raised_error_fails_the_attempt_with_its_message_and_kind(self):
         def check(n, ctx={}):

@@ -5,6 +5,7 @@ import { STATE_ORDER, STATE_STYLE, type ProcessState } from '../states.ts';
 import { ago, count, shortId, time } from '../format.ts';
 import { errorBox, link, loading, table, when } from '../ui.ts';
 import type { ColonyStats, Cron, Executor, Process, WorkflowSpecSummary } from '../../../protocol/types.ts';
+import { failureText } from '../../../protocol/failure.ts';
 
 function tiles(title: string, counts: Record<ProcessState, number>, to: (s: ProcessState) => string, testid: string): HTMLElement {
   return h(
@@ -103,7 +104,7 @@ function failuresList(ctx: Ctx, list: Process[]): HTMLElement {
           h('strong', null, p.spec.nodename),
           p.spec.funcname !== p.spec.nodename ? h('span', { class: 'muted' }, ` ${p.spec.funcname}`) : null,
         ),
-        h('span', { class: 'error-line' }, p.errors[0] ?? 'failed'),
+        h('span', { class: 'error-line' }, failureText(p)),
         h('span', { class: 'muted small' }, `${time(p.endtime)} · ${ctx.names.of(p.assignedexecutorid)}`),
       ),
     ),

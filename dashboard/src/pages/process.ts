@@ -9,6 +9,7 @@ import { duration, json, maxRetries, shortId, span, time } from '../format.ts';
 import { badge, errorBox, link, loading, when } from '../ui.ts';
 import type { LogEntry, Process } from '../../../protocol/types.ts';
 import { delayedRetry, retryText } from '../../../protocol/retry.ts';
+import { attemptsOf, attemptsText, lastError } from '../../../protocol/failure.ts';
 
 function jsonBlock(title: string, value: unknown, testid: string): HTMLElement {
   const j = json(value);
@@ -32,16 +33,32 @@ function fact(label: string, ...value: (Node | string)[]): HTMLElement[] {
   return [h('dt', null, label), h('dd', null, ...value)];
 }
 
-/** errors is [message, stack…] per failed attempt as the executors report it; show the first line big. */
+/**
+ * errors is [message, stack…] per failed attempt as the executors report it: the last attempt's error
+ * big, with which attempt it was (protocol/failure.ts), then every error and stack, oldest first.
+ */
 function errorsBlock(p: Process): HTMLElement | null {
   if (p.errors.length === 0) return null;
-  const [first, ...rest] = p.errors;
+  const attempts = p.state === 'FAILED' ? attemptsOf(p) : undefined;
+  const more = p.errors.length > 1 || p.errors[0]!.includes('\n');
   return h(
     'section',
     { class: 'detail-section errors', 'data-testid': 'errors' },
     h('h3', null, 'Error'),
-    h('p', { class: 'error-message', role: 'alert' }, first ?? ''),
-    rest.length ? h('details', { open: true }, h('summary', null, 'Stack trace and details'), h('pre', { class: 'stack' }, rest.join('\n\n'))) : null,
+    h(
+      'p',
+      { class: 'error-message', role: 'alert' },
+      lastError(p.errors),
+      attempts ? h('span', { class: 'muted small', 'data-testid': 'attempts' }, ` (${attemptsText(attempts)})`) : null,
+    ),
+    more
+      ? h(
+          'details',
+          { open: true },
+          h('summary', null, attempts && attempts.made > 1 ? 'Every attempt’s errors and stack traces, oldest first' : 'Stack trace and details'),
+          h('pre', { class: 'stack' }, p.errors.join('\n\n')),
+        )
+      : null,
   );
 }
 

@@ -10,6 +10,7 @@ import { count, maxRetries, shortId, span } from '../format.ts';
 import { badge, errorBox, link, loading, pager, stateTabs, table, when } from '../ui.ts';
 import { filterForm, PAGE_SIZE } from './workflows.ts';
 import type { Process } from '../../../protocol/types.ts';
+import { failureText } from '../../../protocol/failure.ts';
 
 const contains = (hay: string, needle: string) => !needle || hay.toLowerCase().includes(needle.toLowerCase());
 
@@ -108,7 +109,7 @@ export function processesPage(ctx: Ctx, params: URLSearchParams): Page {
       h('td', null, when(p.endtime)),
       h('td', null, span(p.starttime, p.endtime)),
       h('td', null, p.retries ? `${p.retries}/${maxRetries(p.spec.maxretries)}` : '0'),
-      h('td', { class: 'error-cell' }, p.errors[0] ? h('span', { class: 'error-line', title: p.errors[0] }, p.errors[0]) : ''),
+      h('td', { class: 'error-cell' }, p.errors.length > 0 ? h('span', { class: 'error-line', title: failureText(p) }, failureText(p)) : ''),
     );
   }
 
