@@ -144,7 +144,7 @@ const isTransient = (err: unknown) =>
   err instanceof ColoniesError && (err.code === 'UNREACHABLE' || err.code === 'UNAVAILABLE' || err.code === 'INTERNAL');
 
 /** The executor's access to its colony ended (removed, no longer approved, the colony gone): asking again cannot help. */
-const isRevoked = (err: unknown) =>
+const isRevoked = (err: unknown): err is ColoniesError =>
   err instanceof ColoniesError && (err.code === 'NOT_A_MEMBER' || err.code === 'EXECUTOR_NOT_APPROVED' || err.code === 'COLONY_NOT_FOUND');
 
 export class Executor {
@@ -215,7 +215,7 @@ export class Executor {
     } catch (err) {
       if (err instanceof ColoniesError && GIVE_UP_DECLARING.has(err.code)) this.undeclared = false;
       // An unreachable server is the poll's to report.
-      if (!this.polls.signal.aborted && !isTransient(err)) this.opts.onError?.(err);
+      if (!this.polls.signal.aborted && !isTransient(err)) this.report(err);
     }
   }
 
@@ -319,7 +319,7 @@ export class Executor {
           setImmediate(() => void this.flushCloses());
         }
         if (this.polls.signal.aborted) break;
-        this.opts.onError?.(err);
+        this.report(err);
         if (this.endedAccess(err)) break;
         await this.pollSleeps.sleep(backoff);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
@@ -334,6 +334,28 @@ export class Executor {
       // same answer (one request per chain hop, instead of a long-poll racing a separate close).
       if (procs.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** The refusal last reported while waiting to be let in: reported once, not at every poll. */
+  private refusal: string | undefined;
+
+  /**
+   * Reports an error (onError). Before the server has let it in, a refusal of its access says what is
+   * missing and how to mend it, once: the executor keeps asking, and serves as soon as it is approved.
+   */
+  private report(err: unknown): void {
+    if (this.admitted || !isRevoked(err)) {
+      this.opts.onError?.(err);
+      return;
+    }
+    if (this.refusal === err.code) return;
+    this.refusal = err.code;
+    const who = `executor ${this.executorname} (id ${this.id})`;
+    const message =
+      err.code === 'NOT_A_MEMBER'
+        ? `${who} is not registered in colony "${this.opts.colonyname}": the colony owner registers it ("colonies executor add --name ${this.executorname} --type ${this.opts.executortype} --executorid ${this.id}") and approves it, or give the Executor the colony owner's key (colonyPrvkey) to register itself; it keeps asking meanwhile`
+        : `${err.message}; it keeps asking meanwhile and serves once it is let in`;
+    this.opts.onError?.(new ColoniesError(err.code, message, err.status, err.details));
   }
 
   /** While functions run: reports what they hold every HEARTBEAT_MS, and stops those the server says are over. */
@@ -358,7 +380,7 @@ export class Executor {
   private endedAccess(err: unknown): boolean {
     // Before its first answer it may be waiting for its approval: it keeps asking.
     if (!this.admitted || !isRevoked(err)) return false;
-    this.accessEnded ??= err as ColoniesError;
+    this.accessEnded ??= err;
     void this.stop(0);
     return true;
   }
