@@ -13,14 +13,14 @@ export interface Authorizer {
  * An executor the colony knows but has not approved (PENDING, or REJECTED): said as such, with how it is
  * approved, so that it is not taken for a stranger. details: { executorname, state }.
  */
-export function notApproved(colonyname: string, executor: { executorname: string; state: string }): AppError {
+function notApproved(colonyname: string, executor: { executorname: string; state: string }): AppError {
   const { executorname, state } = executor;
-  const how = `the colony owner approves it with "colonies executor approve --name ${executorname}" (POST /colonies/${colonyname}/executors/${executorname}/approve)`;
-  const what =
-    state === 'PENDING'
-      ? `executor "${executorname}" is registered in colony "${colonyname}" but PENDING approval`
-      : `executor "${executorname}" is registered in colony "${colonyname}" but ${state}`;
-  return new AppError('EXECUTOR_NOT_APPROVED', `${what}: ${how}`, { executorname, state });
+  return new AppError(
+    'EXECUTOR_NOT_APPROVED',
+    `executor "${executorname}" is registered in colony "${colonyname}" but ${state === 'PENDING' ? 'PENDING approval' : state}: ` +
+      `the colony owner approves it with "colonies executor approve --name ${executorname}" (POST /colonies/${colonyname}/executors/${executorname}/approve)`,
+    { executorname, state },
+  );
 }
 
 export function createAuthorizer(colonies: ColonyService, serverId: string | undefined): Authorizer {
