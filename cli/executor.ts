@@ -165,10 +165,19 @@ async function start(o: StartFlags): Promise<void> {
   try {
     me = await ex.client.getExecutor(ex.executorname);
   } catch (err) {
-    if (err instanceof ColoniesError && (err.status === 401 || err.status === 403)) {
+    if (err instanceof ColoniesError && err.code === 'EXECUTOR_NOT_APPROVED') {
+      // Registered, so the colony knows it: only the owner's approval is missing.
+      const state = (err.details as { state?: string } | undefined)?.state ?? 'not approved';
       throw new CliError(
         err.code,
-        `executor ${ex.executorname} (id ${ex.id}) is not a member of colony ${colonyname}: register it with "colonies executor add" or set COLONIES_COLONY_PRVKEY`,
+        `executor ${ex.executorname} (id ${ex.id}) is registered in colony ${colonyname} but ${state === 'PENDING' ? 'PENDING approval' : state}: the colony owner approves it with "colonies executor approve --name ${ex.executorname}", then start it again`,
+        EXIT.auth,
+      );
+    }
+    if (err instanceof ColoniesError && err.code === 'NOT_A_MEMBER') {
+      throw new CliError(
+        err.code,
+        `executor ${ex.executorname} (id ${ex.id}) is not registered in colony ${colonyname}: the colony owner registers it with "colonies executor add --name ${ex.executorname} --type ${executortype} --executorid ${ex.id}" and approves it, or start it with the colony owner's key (COLONIES_COLONY_PRVKEY) to register itself`,
         EXIT.auth,
       );
     }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { FINISHED_STATES } from '../protocol/states.ts';
 import type { LogEntry } from '../protocol/types.ts';
 import { clientFor, examples, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
+import { resolveId } from './ids.ts';
 import { formatTime, note, print, printJson, style } from './output.ts';
 import { watch } from './wait.ts';
 
@@ -20,12 +21,13 @@ interface LogFlags extends ConnectionFlags {
 
 async function get(o: LogFlags): Promise<void> {
   const client = clientFor(o, 'member');
+  const processid = await resolveId(client, 'process', o.processid, '--processid');
   const count = o.count ?? 100;
   let since = o.since ?? 0;
   if (!o.follow) {
-    const logs = await client.getLogs(o.processid, { since, count });
+    const logs = await client.getLogs(processid, { since, count });
     if (o.json) printJson(logs);
-    else if (logs.length === 0) note(`No logs for process ${o.processid}`);
+    else if (logs.length === 0) note(`No logs for process ${processid}`);
     else for (const l of logs) print(line(l));
     return;
   }
@@ -33,7 +35,7 @@ async function get(o: LogFlags): Promise<void> {
   // the lines themselves are read over HTTP from the last one printed, so none is lost or truncated.
   const drain = async () => {
     for (;;) {
-      const logs = await client.getLogs(o.processid, { since, count });
+      const logs = await client.getLogs(processid, { since, count });
       for (const l of logs) print(o.json ? JSON.stringify(l) : line(l));
       if (logs.length > 0) since = logs[logs.length - 1]!.seq;
       if (logs.length < count) return;
@@ -47,7 +49,7 @@ async function get(o: LogFlags): Promise<void> {
   try {
     await watch(
       client,
-      { processid: o.processid },
+      { processid },
       async (m) => {
         const state =
           m.type === 'snapshot' ? (m.snapshot.of === 'process' ? m.snapshot.process.state : '') : m.event.type === 'process' ? m.event.state : '';
@@ -61,7 +63,7 @@ async function get(o: LogFlags): Promise<void> {
     ).catch((err: unknown) => {
       if (!stopped) throw err;
     });
-    if (finalState && !o.json) note(`process ${o.processid} ${finalState}`);
+    if (finalState && !o.json) note(`process ${processid} ${finalState}`);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
@@ -75,7 +77,7 @@ export function registerLog(program: Command): void {
       log
         .command('get')
         .description("print a process's log lines, oldest first")
-        .requiredOption('-p, --processid <id>', 'process id')
+        .requiredOption('-p, --processid <id>', 'process id (or its first 6+ characters)')
         .option('--count <n>', 'at most this many lines (per poll with --follow)', positiveInt)
         .option('--since <seq>', 'only lines after this sequence number (the seq field of --json)', nonNegativeInt)
         .option('--follow', 'keep printing new lines until the process has finished (Ctrl-C stops)')

@@ -9,6 +9,7 @@ import { failureText } from '../protocol/failure.ts';
 import { confirm } from './confirm.ts';
 import { clientFor, examples, integer, nonNegativeInt, nonNegativeNumber, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { usage } from './errors.ts';
+import { resolveId } from './ids.ts';
 import {
   durationBetween,
   formatTime,
@@ -319,16 +320,16 @@ function registerGet(proc: Command): void {
       proc
         .command('get')
         .description('show a process: spec, state, input and output, errors with stack, retries, times, executor')
-        .requiredOption('-p, --processid <id>', 'process id')
+        .requiredOption('-p, --processid <id>', 'process id (or its first 6+ characters)')
         .option('--json', 'print the raw API object'),
       'member',
     ).action(async (o: Flags & { processid: string }) => {
       const client = clientFor(o, 'member');
-      const p = await client.getProcess(o.processid);
+      const p = await client.getProcess(await resolveId(client, 'process', o.processid, '--processid'));
       if (o.json) printJson(p);
       else print(processView(p, await namesById(client)));
     }),
-    ['colonies process get -p 3f2a…', 'colonies process get -p 3f2a… --json | jq .out'],
+    ['colonies process get -p 3f2a9c        # any 6 or more leading characters of the id', 'colonies process get -p 3f2a9c --json | jq .out'],
   );
 }
 
@@ -336,10 +337,14 @@ function registerGet(proc: Command): void {
 function registerRemovals(proc: Command): void {
   examples(
     withConnection(
-      proc.command('cancel').description('cancel a waiting or running process').requiredOption('-p, --processid <id>', 'process id'),
+      proc
+        .command('cancel')
+        .description('cancel a waiting or running process')
+        .requiredOption('-p, --processid <id>', 'process id (or its first 6+ characters)'),
       'member',
     ).action(async (o: Flags & { processid: string }) => {
-      const p = await clientFor(o, 'member').cancelProcess(o.processid);
+      const client = clientFor(o, 'member');
+      const p = await client.cancelProcess(await resolveId(client, 'process', o.processid, '--processid'));
       print(`Process ${p.processid} ${p.state}`);
     }),
     ['colonies process cancel -p 3f2a…'],
@@ -350,12 +355,14 @@ function registerRemovals(proc: Command): void {
       proc
         .command('remove')
         .description('remove a process (a running one only with --force)')
-        .requiredOption('-p, --processid <id>', 'process id')
+        .requiredOption('-p, --processid <id>', 'process id (or its first 6+ characters)')
         .option('--force', 'remove it even while it runs'),
       'member',
     ).action(async (o: Flags & { processid: string; force?: boolean }) => {
-      await clientFor(o, 'member').removeProcess(o.processid, { force: o.force === true });
-      print(`Process ${o.processid} removed`);
+      const client = clientFor(o, 'member');
+      const id = await resolveId(client, 'process', o.processid, '--processid');
+      await client.removeProcess(id, { force: o.force === true });
+      print(`Process ${id} removed`);
     }),
     ['colonies process remove -p 3f2a…', 'colonies process remove -p 3f2a… --force'],
   );

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { UserTask } from '../protocol/types.ts';
 import { clientFor, examples, withConnection, type ConnectionFlags } from './context.ts';
 import { usage } from './errors.ts';
+import { resolveId } from './ids.ts';
 import { durationBetween, formatTime, note, print, printJson, renderTable, runCell, style } from './output.ts';
 import { parseJsonValue, readJsonFile } from './spec.ts';
 
@@ -52,14 +53,15 @@ export function registerTask(program: Command): void {
       task
         .command('complete')
         .description("complete a user task with data its form accepts; the data becomes the task's output")
-        .argument('<processid>', 'the task (its process id, from task ls)')
+        .argument('<processid>', 'the task (its process id from task ls, or its first 6+ characters)')
         .option('--data <json>', 'the data, as JSON')
         .option('--data-file <file>', 'the data from a JSON file ("-" reads stdin)')
         .option('--json', 'print the completed process'),
       'member',
     ).action(async (processid: string, o: Flags & { data?: string; dataFile?: string }) => {
       const data = await dataOf(o);
-      const p = await clientFor(o, 'member').completeTask(processid, data);
+      const client = clientFor(o, 'member');
+      const p = await client.completeTask(await resolveId(client, 'process', processid, 'the task id'), data);
       if (o.json) printJson(p);
       else print(`Task ${p.processid} (${p.spec.nodename}) completed`);
     }),

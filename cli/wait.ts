@@ -4,6 +4,7 @@
  */
 import type { ColoniesClient } from '../executor/client.ts';
 import type { SubscriptionMessage } from '../executor/subscriber.ts';
+import { ColoniesError } from '../executor/transport.ts';
 import { FINISHED_STATES, PROCESS_STATES, type ProcessState } from '../protocol/states.ts';
 import type { Process, ProcessGraph, ProcessGraphWithProcesses, Submitted } from '../protocol/types.ts';
 import { failureText } from '../protocol/failure.ts';
@@ -24,13 +25,29 @@ function progress() {
   const tty = process.stderr.isTTY === true;
   const started = Date.now();
   let last = '';
+  let state = '';
   const draw = () => process.stderr.write(`\r\u001b[2K${last} ${formatDuration(Date.now() - started)}`);
+  const put = (line: string) => {
+    if (line === last) return;
+    last = line;
+    if (tty) draw();
+    else process.stderr.write(line + '\n');
+  };
   return {
+    /** The state of the work. */
     show(line: string) {
-      if (line === last) return;
-      last = line;
-      if (tty) draw();
-      else process.stderr.write(line + '\n');
+      state = line;
+      put(line);
+    },
+    /** The state with a passing remark ("reconnecting"); the next show() replaces it. */
+    remark(text: string) {
+      put(`${state} (${text})`);
+    },
+    /** A line of its own above the progress line. */
+    note(line: string) {
+      if (tty && last) process.stderr.write('\n');
+      process.stderr.write(line + '\n');
+      if (tty && last) draw();
     },
     tick() {
       if (tty && last) draw();
@@ -41,6 +58,9 @@ function progress() {
   };
 }
 
+/** What the progress line says while the connection is being opened again. */
+const RECONNECTING = 'connection to the server lost, reconnecting';
+
 function deadline(timeoutS: number | undefined, what: string): () => void {
   const until = timeoutS ? Date.now() + timeoutS * 1000 : Infinity;
   return () => {
@@ -48,47 +68,101 @@ function deadline(timeoutS: number | undefined, what: string): () => void {
   };
 }
 
+/** A lost connection is opened again after 250 ms, then twice as long each time it fails, up to this. */
+const MAX_RECONNECT_MS = 5000;
+/** Out of reach this long (the server gone for good, say), a watch gives up: exit 3. --timeout ends it sooner. */
+export const GIVE_UP_MS = 5 * 60_000;
+
+/** What a new connection may cure: the server restarting or unreachable, its database away. */
+const curable = (err: unknown): err is ColoniesError => err instanceof ColoniesError && (err.code === 'UNREACHABLE' || err.code === 'UNAVAILABLE');
+
+/** Waits `ms`, ticking (the progress line, the timeout) meanwhile. */
+async function pause(ms: number, tick: () => void): Promise<void> {
+  for (const until = Date.now() + ms; Date.now() < until;) {
+    tick();
+    await sleep(Math.min(TICK_MS, until - Date.now()));
+  }
+}
+
 /**
- * Subscribes to a process or graph and feeds every message to `handle` until it says done. A dropped
- * connection is opened again: the new snapshot brings the state up to date, so nothing is missed.
- * A subscription the server ends (access revoked) ends the watch with its error.
+ * One connection: subscribes, feeds every message to `handle` until it says done. Rejects with the
+ * error that ended it (a dropped connection is UNREACHABLE); `onSubscribed` runs once the snapshot is in.
+ */
+async function watchOnce(
+  client: ColoniesClient,
+  target: { processid?: string; processgraphid?: string },
+  handle: (m: Exclude<SubscriptionMessage, { type: 'ended' }>) => boolean | Promise<boolean>,
+  tick: () => void,
+  onSubscribed: () => void,
+): Promise<void> {
+  const sub = await client.connect();
+  let timer: NodeJS.Timeout | undefined;
+  let over = false;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      sub.onClose(reject);
+      timer = setInterval(() => {
+        try {
+          tick();
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      }, TICK_MS);
+      // Messages are handled one after another, in order, even when a handler awaits; none after the connection is over.
+      let queue = Promise.resolve();
+      sub
+        .subscribe({ colonyname: client.colonyname!, ...target }, (m) => {
+          queue = queue.then(async () => {
+            if (over) return;
+            if (m.type === 'ended') reject(m.error);
+            else if (await handle(m)) resolve();
+          }, reject);
+        })
+        .then(onSubscribed, reject);
+    });
+  } finally {
+    over = true;
+    clearInterval(timer);
+    sub.close();
+  }
+}
+
+/**
+ * Subscribes to a process or graph and feeds every message to `handle` until it says done. When the
+ * connection is lost (the server restarts, say) or a read in `handle` cannot reach the server, it is
+ * opened again with backoff and subscribed anew: the new snapshot brings the state up to date, so what
+ * finished meanwhile is not missed. `reconnecting` is told each time. A first connection that fails,
+ * a server out of reach for GIVE_UP_MS, and a subscription the server ends (access revoked) end the
+ * watch with their error.
  */
 export async function watch(
   client: ColoniesClient,
   target: { processid?: string; processgraphid?: string },
   handle: (m: Exclude<SubscriptionMessage, { type: 'ended' }>) => boolean | Promise<boolean>,
   tick: () => void,
+  reconnecting: (err: ColoniesError) => void = () => {},
 ): Promise<void> {
+  let subscribed = false;
+  let delay = 250;
+  let outSince: number | undefined;
   for (;;) {
-    const sub = await client.connect();
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const outcome = await new Promise<'done' | 'dropped'>((resolve, reject) => {
-        sub.onClose(() => resolve('dropped'));
-        timer = setInterval(() => {
-          try {
-            tick();
-          } catch (err) {
-            reject(err instanceof Error ? err : new Error(String(err)));
-          }
-        }, TICK_MS);
-        // Messages are handled one after another, in order, even when a handler awaits.
-        let queue = Promise.resolve();
-        sub
-          .subscribe({ colonyname: client.colonyname!, ...target }, (m) => {
-            queue = queue.then(async () => {
-              if (m.type === 'ended') reject(m.error);
-              else if (await handle(m)) resolve('done');
-            }, reject);
-          })
-          .catch(reject);
+      await watchOnce(client, target, handle, tick, () => {
+        subscribed = true;
+        delay = 250;
+        outSince = undefined;
       });
-      if (outcome === 'done') return;
-    } finally {
-      clearInterval(timer);
-      sub.close();
+      return;
+    } catch (err) {
+      // A first connection that fails is a wrong URL or a server down: said at once, as any command would.
+      if (!curable(err) || !subscribed) throw err;
+      outSince ??= Date.now();
+      if (Date.now() - outSince > GIVE_UP_MS)
+        throw new ColoniesError(err.code, `${err.message} (gave up after ${formatDuration(Date.now() - outSince)} of reconnecting)`, err.status);
+      reconnecting(err);
+      await pause(delay, tick);
+      delay = Math.min(delay * 2, MAX_RECONNECT_MS);
     }
-    await sleep(200);
   }
 }
 
@@ -96,16 +170,21 @@ function firstLine(s: string | undefined): string {
   return (s ?? '').split('\n')[0]!.trim();
 }
 
+/** Follows a process until it has finished; resolves to it as it ended (read once the live connection said so). */
 export async function waitForProcess(client: ColoniesClient, processid: string, timeoutS?: number): Promise<Process> {
   const bar = progress();
   const check = deadline(timeoutS, `process ${processid}`);
   let funcname = '';
   let maxretries = 0;
-  const show = (state: ProcessState, retries: number) => {
+  let ended: Process | undefined;
+  const show = async (state: ProcessState, retries: number) => {
     const retry = retries > 0 ? ` (retry ${retries}/${maxRetriesText(maxretries)})` : '';
     bar.show(`process ${processid.slice(0, 12)} ${funcname}: ${paintState(state)}${retry}`);
-    return finished(state);
+    // Read here, so that a server gone at this moment means a reconnect, not an error.
+    if (finished(state)) ended = await client.getProcess(processid);
+    return ended !== undefined;
   };
+  bar.note(`process ${processid}: waiting for it to finish (Ctrl-C stops the waiting, not the process)`);
   try {
     await watch(
       client,
@@ -122,8 +201,9 @@ export async function waitForProcess(client: ColoniesClient, processid: string, 
         bar.tick();
         check();
       },
+      () => bar.remark(RECONNECTING),
     );
-    return await client.getProcess(processid);
+    return ended!;
   } finally {
     bar.end();
   }
@@ -139,6 +219,7 @@ function countStates(states: Iterable<ProcessState>): Record<ProcessState, numbe
   return counts;
 }
 
+/** Follows a graph until it has finished; resolves to it, with its processes, as it ended. */
 export async function waitForGraph(client: ColoniesClient, processgraphid: string, timeoutS?: number): Promise<ProcessGraphWithProcesses> {
   const bar = progress();
   const check = deadline(timeoutS, `workflow ${processgraphid}`);
@@ -149,15 +230,19 @@ export async function waitForGraph(client: ColoniesClient, processgraphid: strin
     states.clear();
     for (const p of g.processes) states.set(p.processid, p.state);
   };
-  const show = () => {
+  let ended: ProcessGraphWithProcesses | undefined;
+  const show = async () => {
     const c = countStates(states.values());
     const done = c.SUCCESS + c.FAILED + c.CANCELLED;
     const parts = [`${done}/${states.size} done`, `${c.RUNNING} running`, `${c.WAITING} waiting`];
     if (c.FAILED) parts.push(paintState('FAILED', `${c.FAILED} failed`));
     if (c.CANCELLED) parts.push(paintState('CANCELLED', `${c.CANCELLED} cancelled`));
     bar.show(`workflow ${processgraphid.slice(0, 12)} ${paintState(graphState)}: ${parts.join(', ')}`);
-    return finished(graphState);
+    // Read here, so that a server gone at this moment means a reconnect, not an error.
+    if (finished(graphState)) ended = await client.getProcessGraph(processgraphid);
+    return ended !== undefined;
   };
+  bar.note(`workflow ${processgraphid}: waiting for it to finish (Ctrl-C stops the waiting, not the workflow)`);
   try {
     await watch(
       client,
@@ -176,8 +261,9 @@ export async function waitForGraph(client: ColoniesClient, processgraphid: strin
         bar.tick();
         check();
       },
+      () => bar.remark(RECONNECTING),
     );
-    return await client.getProcessGraph(processgraphid);
+    return ended!;
   } finally {
     bar.end();
   }

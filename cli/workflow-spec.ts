@@ -10,6 +10,7 @@ import { declared, typeLabel, type VariableDeclarations } from '../protocol/vari
 import { clientFor, examples, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { renderDag } from './dag.ts';
 import { CliError, EXIT, usage } from './errors.ts';
+import { resolveId } from './ids.ts';
 import { formatTime, jsonCell, note, print, printJson, renderSection, renderTable, type Cell } from './output.ts';
 import { namesById } from './process.ts';
 import { fileLabel, parseJsonValue, parseRegisteredSpec, readJsonFile } from './spec.ts';
@@ -273,12 +274,13 @@ function registerVars(wf: Command): void {
       wf
         .command('vars')
         .description("a run's variables as they are now")
-        .option('-g, --processgraphid <id>', 'process graph (workflow) id')
+        .option('-g, --processgraphid <id>', 'process graph (workflow) id (or its first 6+ characters)')
         .option('--json', 'print them as one JSON object'),
       'member',
     ).action(async (o: Flags & { processgraphid?: string }) => {
       if (!o.processgraphid) throw usage('required option --processgraphid <id> (-g) not specified');
-      const g = await clientFor(o, 'member').getProcessGraph(o.processgraphid);
+      const client = clientFor(o, 'member');
+      const g = await client.getProcessGraph(await resolveId(client, 'processgraph', o.processgraphid, '--processgraphid'));
       const vars = g.variables ?? {};
       if (o.json) printJson(vars);
       else if (Object.keys(vars).length === 0) note(`Workflow ${g.processgraphid} has no variables`);

@@ -1,11 +1,13 @@
 /** `colonies workflow submit | ps | psw | pss | psf | psc | psh | get | halt | resume | cancel | remove | removeall` (a workflow is a process graph). */
 import type { Command } from 'commander';
+import type { ColoniesClient } from '../executor/client.ts';
 import type { ProcessGraph, ProcessGraphWithProcesses } from '../protocol/types.ts';
 import type { WorkflowSpecInput } from '../protocol/schemas.ts';
 import { confirm } from './confirm.ts';
 import { clientFor, examples, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { layersOf, renderDag } from './dag.ts';
 import { usage } from './errors.ts';
+import { resolveId } from './ids.ts';
 import { durationBetween, formatTime, jsonCell, note, print, printJson, renderSection, renderTable, retryWait, style, type Cell } from './output.ts';
 import { LISTINGS, listFilters, namesById, REMOVE_FLAGS, removeAllState, stateCell, timeColumn, who, type ListFlags } from './process.ts';
 import { fileLabel, parseWorkflowSpec, readJsonFile } from './spec.ts';
@@ -17,14 +19,17 @@ type GraphFlags = Flags & { processgraphid?: string; workflowid?: string };
 
 const ROWS = 50;
 
-function graphId(o: GraphFlags): string {
+/** The whole graph id of -g/--processgraphid (or --workflowid): a prefix is completed (cli/ids.ts). */
+async function graphId(client: ColoniesClient, o: GraphFlags): Promise<string> {
   const id = o.processgraphid ?? o.workflowid;
   if (!id) throw usage('required option --processgraphid <id> (or -g, --workflowid) not specified');
-  return id;
+  return resolveId(client, 'processgraph', id, o.processgraphid ? '--processgraphid' : '--workflowid');
 }
 
 function withGraphId(cmd: Command): Command {
-  return cmd.option('-g, --processgraphid <id>', 'process graph (workflow) id').option('--workflowid <id>', 'the same, by its user name');
+  return cmd
+    .option('-g, --processgraphid <id>', 'process graph (workflow) id (or its first 6+ characters)')
+    .option('--workflowid <id>', 'the same, by its user name');
 }
 
 export function graphTable(list: ProcessGraph[], state: ProcessGraph['state'], names: Map<string, string>): string {
@@ -116,7 +121,7 @@ function registerHaltResume(wf: Command): void {
       withConnection(withGraphId(wf.command(verb).description(description)).option('--json', 'print the raw process graph'), 'member').action(
         async (o: GraphFlags) => {
           const client = clientFor(o, 'member');
-          const id = graphId(o);
+          const id = await graphId(client, o);
           const g = verb === 'halt' ? await client.haltProcessGraph(id) : await client.resumeProcessGraph(id);
           if (o.json) printJson(g);
           else print(`Workflow ${g.processgraphid} ${g.state}`);
@@ -201,7 +206,7 @@ export function registerWorkflow(program: Command): void {
       'member',
     ).action(async (o: GraphFlags & { all?: boolean }) => {
       const client = clientFor(o, 'member');
-      const g = await client.getProcessGraph(graphId(o));
+      const g = await client.getProcessGraph(await graphId(client, o));
       if (o.json) printJson(g);
       else print(graphView(g, await namesById(client), o.all === true));
     }),
@@ -215,7 +220,8 @@ export function registerWorkflow(program: Command): void {
   examples(
     withConnection(withGraphId(wf.command('cancel').description('cancel a workflow: its waiting processes are cancelled')), 'member').action(
       async (o: GraphFlags) => {
-        const g = await clientFor(o, 'member').cancelProcessGraph(graphId(o));
+        const client = clientFor(o, 'member');
+        const g = await client.cancelProcessGraph(await graphId(client, o));
         print(`Workflow ${g.processgraphid} ${g.state}`);
       },
     ),
@@ -232,8 +238,9 @@ export function registerWorkflow(program: Command): void {
       ),
       'member',
     ).action(async (o: GraphFlags & { force?: boolean }) => {
-      const id = graphId(o);
-      await clientFor(o, 'member').removeProcessGraph(id, { force: o.force === true });
+      const client = clientFor(o, 'member');
+      const id = await graphId(client, o);
+      await client.removeProcessGraph(id, { force: o.force === true });
       print(`Workflow ${id} removed`);
     }),
     ['colonies workflow remove -g 3f2a…', 'colonies workflow remove -g 3f2a… --force'],

@@ -27,6 +27,7 @@ import { ERROR_CODES } from '../protocol/errors.ts';
 import type { ProcessState } from '../protocol/states.ts';
 import { FINISHED_STATES } from '../protocol/states.ts';
 import type { FunctionSpecInput, WorkflowSpecInput } from '../protocol/schemas.ts';
+import type { IdMatches } from '../protocol/ids.ts';
 
 export interface ClientOptions {
   /** Base URL; or host + port. */
@@ -434,6 +435,12 @@ export class ColoniesClient {
     const qs = q.toString().replace(/\+/g, '%20');
     // Repeated `var` parameters: written into the path, which is signed as it is sent.
     return this.req<ProcessGraph[]>({ method: to.method, path: to.path + (qs ? `?${qs}` : '') });
+  }
+
+  // Short ids
+  /** The processes and process graphs of the colony whose id starts with `prefix` (at least 6 hex characters), at most 10 of each. */
+  findIds(prefix: string) {
+    return this.req<IdMatches>(this.at('findIds', { prefix }));
   }
 
   // User tasks

@@ -76,17 +76,30 @@ export function toOutput(result: unknown): unknown[] {
   return result === undefined ? [] : [result];
 }
 
-// The listener goes when the sleep ends: the heartbeat sleeps on one signal every second.
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
+/**
+ * Sleeps that a signal ends early, however many there are at once: the signal has one listener for
+ * them all. (One per sleep piled up past Node's ten during an outage, with every result kept back
+ * sleeping between its retries, and Node warned of a leak.)
+ */
+class Sleeps {
+  private readonly sleeping = new Set<() => void>();
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener('abort', () => this.sleeping.forEach((wake) => wake()), { once: true });
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.signal.aborted) return resolve();
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleeping.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleeping.add(wake);
+    });
+  }
+}
 
 /** What ctx.fail throws: the function's error, and whether a retry may fix it. */
 class AttemptFailure extends Error {
@@ -139,7 +152,7 @@ const isTransient = (err: unknown) =>
   err instanceof ColoniesError && (err.code === 'UNREACHABLE' || err.code === 'UNAVAILABLE' || err.code === 'INTERNAL');
 
 /** The executor's access to its colony ended (removed, no longer approved, the colony gone): asking again cannot help. */
-const isRevoked = (err: unknown) =>
+const isRevoked = (err: unknown): err is ColoniesError =>
   err instanceof ColoniesError && (err.code === 'NOT_A_MEMBER' || err.code === 'EXECUTOR_NOT_APPROVED' || err.code === 'COLONY_NOT_FOUND');
 
 export class Executor {
@@ -150,6 +163,9 @@ export class Executor {
   private readonly polls = new AbortController();
   private readonly hardStop = new AbortController();
   private readonly beats = new AbortController();
+  private readonly pollSleeps = new Sleeps(this.polls.signal);
+  private readonly hardStopSleeps = new Sleeps(this.hardStop.signal);
+  private readonly beatSleeps = new Sleeps(this.beats.signal);
   /** Functions running, and results not yet acknowledged: what this executor holds. */
   private readonly running = new Map<string, Run>();
   private poller: Promise<void> = Promise.resolve();
@@ -207,7 +223,7 @@ export class Executor {
     } catch (err) {
       if (err instanceof ColoniesError && GIVE_UP_DECLARING.has(err.code)) this.undeclared = false;
       // An unreachable server is the poll's to report.
-      if (!this.polls.signal.aborted && !isTransient(err)) this.opts.onError?.(err);
+      if (!this.polls.signal.aborted && !isTransient(err)) this.report(err);
     }
   }
 
@@ -311,9 +327,9 @@ export class Executor {
           setImmediate(() => void this.flushCloses());
         }
         if (this.polls.signal.aborted) break;
-        this.opts.onError?.(err);
+        this.report(err);
         if (this.endedAccess(err)) break;
-        await sleep(backoff, this.polls.signal);
+        await this.pollSleeps.sleep(backoff);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         continue;
       }
@@ -328,10 +344,32 @@ export class Executor {
     }
   }
 
+  /** The refusal last reported while waiting to be let in: reported once, not at every poll. */
+  private refusal: string | undefined;
+
+  /**
+   * Reports an error (onError). Before the server has let it in, a refusal of its access says what is
+   * missing and how to mend it, once: the executor keeps asking, and serves as soon as it is approved.
+   */
+  private report(err: unknown): void {
+    if (this.admitted || !isRevoked(err)) {
+      this.opts.onError?.(err);
+      return;
+    }
+    if (this.refusal === err.code) return;
+    this.refusal = err.code;
+    const who = `executor ${this.executorname} (id ${this.id})`;
+    const message =
+      err.code === 'NOT_A_MEMBER'
+        ? `${who} is not registered in colony "${this.opts.colonyname}": the colony owner registers it ("colonies executor add --name ${this.executorname} --type ${this.opts.executortype} --executorid ${this.id}") and approves it, or give the Executor the colony owner's key (colonyPrvkey) to register itself; it keeps asking meanwhile`
+        : `${err.message}; it keeps asking meanwhile and serves once it is let in`;
+    this.opts.onError?.(new ColoniesError(err.code, message, err.status, err.details));
+  }
+
   /** While functions run: reports what they hold every HEARTBEAT_MS, and stops those the server says are over. */
   private async beat(): Promise<void> {
     while (!this.beats.signal.aborted) {
-      await sleep(HEARTBEAT_MS, this.beats.signal);
+      await this.beatSleeps.sleep(HEARTBEAT_MS);
       if (this.running.size === 0 || this.beats.signal.aborted) continue;
       try {
         this.revoke((await this.client.heartbeat(this.holding(), this.instance)).revoked);
@@ -350,7 +388,7 @@ export class Executor {
   private endedAccess(err: unknown): boolean {
     // Before its first answer it may be waiting for its approval: it keeps asking.
     if (!this.admitted || !isRevoked(err)) return false;
-    this.accessEnded ??= err as ColoniesError;
+    this.accessEnded ??= err;
     void this.stop(0);
     return true;
   }
@@ -466,16 +504,24 @@ export class Executor {
     for (const c of batch) c.done();
   }
 
-  /** Closes that no assign took along in this turn go out in one request (one transaction). */
+  /** A flush is under way: results queued meanwhile go with its next request, not in a retry loop of their own. */
+  private flushing = false;
+
+  /** Closes that no assign took along in this turn go out in one request (one transaction) each batch, one batch at a time. */
   private async flushCloses(): Promise<void> {
-    const batch = this.closeQueue.splice(0, CLOSE_BATCH);
-    if (batch.length === 0) return;
-    if (this.closeQueue.length > 0) setImmediate(() => void this.flushCloses());
-    let refused: string[] | undefined;
-    await this.retrying(async () => {
-      refused = (await this.client.closeMany(batch.map(toClose))).refused;
-    });
-    this.acknowledge(batch, refused);
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (let batch = this.closeQueue.splice(0, CLOSE_BATCH); batch.length > 0; batch = this.closeQueue.splice(0, CLOSE_BATCH)) {
+        let refused: string[] | undefined;
+        await this.retrying(async () => {
+          refused = (await this.client.closeMany(batch.map(toClose))).refused;
+        });
+        this.acknowledge(batch, refused);
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 
   private async retrying(send: () => Promise<void>): Promise<void> {
@@ -488,7 +534,7 @@ export class Executor {
           this.opts.onError?.(err);
           return;
         }
-        await sleep(delay, this.hardStop.signal);
+        await this.hardStopSleeps.sleep(delay);
       }
     }
   }

@@ -32,3 +32,4 @@ export type { ErrorCode } from '../protocol/errors.ts';
 export type { FunctionSpecInput, WorkflowSpecInput } from '../protocol/schemas.ts';
 export type { TriggerRule } from '../protocol/flow.ts';
 export type { ColonyEvent } from '../protocol/events.ts';
+export type { IdMatch, IdMatches } from '../protocol/ids.ts';

@@ -38,6 +38,7 @@ import {
   resourceName,
   text,
 } from './schemas.ts';
+import { idPrefix } from './ids.ts';
 
 export type Role = 'server owner' | 'colony owner' | 'member' | 'executor';
 
@@ -427,6 +428,14 @@ export const OPERATIONS = {
     path: `${C}/functions`,
     role: 'member',
     summary: 'Functions declared by approved executors, per executor type, with how many serve each and how many are online',
+    status: 200,
+  },
+  findIds: {
+    method: 'GET',
+    path: `${C}/ids/:prefix`,
+    role: 'member',
+    summary: 'The processes and process graphs whose id starts with a prefix (6 to 64 hex characters), at most 10 of each: completes a short id',
+    params: { prefix: idPrefix },
     status: 200,
   },
   listTasks: {

@@ -18,6 +18,7 @@ import { createFunctionService } from './services/functions.ts';
 import { createSpecService } from './services/workflows/specs.ts';
 import { createEventService } from './services/events.ts';
 import { createTaskService } from './services/tasks.ts';
+import { createIdService } from './services/ids.ts';
 import { createAuthorizer } from './auth/authorize.ts';
 import { createVerifier } from './auth/verify.ts';
 import { createApp } from './http/app.ts';
@@ -107,6 +108,7 @@ function createServices(deps: ServiceDeps): Services {
     functions: createFunctionService(deps),
     events: createEventService(deps),
     tasks: createTaskService(deps),
+    ids: createIdService(deps),
   };
 }
 

@@ -9,6 +9,20 @@ export interface Authorizer {
   colony(colonyname: string, id: string, role: Role): Promise<Membership>;
 }
 
+/**
+ * An executor the colony knows but has not approved (PENDING, or REJECTED): said as such, with how it is
+ * approved, so that it is not taken for a stranger. details: { executorname, state }.
+ */
+function notApproved(colonyname: string, executor: { executorname: string; state: string }): AppError {
+  const { executorname, state } = executor;
+  return new AppError(
+    'EXECUTOR_NOT_APPROVED',
+    `executor "${executorname}" is registered in colony "${colonyname}" but ${state === 'PENDING' ? 'PENDING approval' : state}: ` +
+      `the colony owner approves it with "colonies executor approve --name ${executorname}" (POST /colonies/${colonyname}/executors/${executorname}/approve)`,
+    { executorname, state },
+  );
+}
+
 export function createAuthorizer(colonies: ColonyService, serverId: string | undefined): Authorizer {
   return {
     serverOwner(id) {
@@ -23,10 +37,9 @@ export function createAuthorizer(colonies: ColonyService, serverId: string | und
         if (!m.isOwner) throw new AppError('FORBIDDEN', `only the owner of colony "${colonyname}" may do this`);
       } else if (role === 'executor') {
         if (!m.executor) throw new AppError('FORBIDDEN', 'only an executor may do this');
-        if (!approvedExecutor)
-          throw new AppError('EXECUTOR_NOT_APPROVED', `executor "${m.executor.executorname}" is ${m.executor.state}, not APPROVED`);
+        if (!approvedExecutor) throw notApproved(colonyname, m.executor);
       } else if (!m.isOwner && !m.username && !approvedExecutor) {
-        throw new AppError('EXECUTOR_NOT_APPROVED', `executor "${m.executor!.executorname}" is ${m.executor!.state}, not APPROVED`);
+        throw notApproved(colonyname, m.executor!);
       }
       return m;
     },

@@ -18,6 +18,7 @@ import { functionHandlers } from './functions.ts';
 import { specHandlers } from './specs.ts';
 import { eventHandlers } from './events.ts';
 import { taskHandlers } from './tasks.ts';
+import { idHandlers } from './ids.ts';
 
 const COLONY_ROLE: Record<Exclude<Route['role'], 'server owner'>, Role> = { 'colony owner': 'owner', member: 'member', executor: 'executor' };
 
@@ -81,6 +82,7 @@ export function apiRouter(deps: RouteDeps): Router {
     ...specHandlers(deps.services),
     ...eventHandlers(deps.services),
     ...taskHandlers(deps.services),
+    ...idHandlers(deps.services),
   };
   const router = Router();
   for (const route of ROUTES) register(router, deps, route, handlers[route.operation] as Handler<Operation>);

@@ -15,6 +15,7 @@ import type { FunctionService } from '../services/functions.ts';
 import type { SpecService } from '../services/workflows/specs.ts';
 import type { EventService } from '../services/events.ts';
 import type { TaskService } from '../services/tasks.ts';
+import type { IdService } from '../services/ids.ts';
 
 export interface Services {
   colonies: ColonyService;
@@ -25,6 +26,7 @@ export interface Services {
   specs: SpecService;
   events: EventService;
   tasks: TaskService;
+  ids: IdService;
 }
 
 export interface RouteDeps {

@@ -54,6 +54,8 @@ export interface Running {
   /** Waits until stdout (or stderr) matches. */
   waitFor(pattern: RegExp, timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<RegExpMatchArray>;
   stop(signal?: NodeJS.Signals): Promise<CliResult>;
+  /** Resolves once it has exited by itself (rejects after timeoutMs, leaving it running). */
+  exited(timeoutMs?: number): Promise<CliResult>;
 }
 
 /** `bin`: another `colonies` script than the repository's (an installed package's, say). */
@@ -107,6 +109,13 @@ export function start(args: string[], env: NodeJS.ProcessEnv, o: { cwd?: string;
         listeners.add(check);
         check();
       });
+    },
+    exited(timeoutMs = 60_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`did not exit within ${timeoutMs} ms; stdout: ${out}\nstderr: ${err}`)), timeoutMs);
+      });
+      return Promise.race([closed, late]).finally(() => clearTimeout(timer));
     },
     async stop(signal = 'SIGTERM') {
       if (!exited) child.kill(signal);

@@ -33,6 +33,8 @@ export interface Fixture {
   b: ColonyFixture;
   /** A fresh approved executor of the given type in colony A. */
   addExecutor(type: string, colony?: ColonyFixture): Promise<{ key: KeyPair; name: string; client: ColoniesClient }>;
+  /** Stops the server (gracefully) and, after `down()` resolves, starts a new one on the same port and database: a restart as clients see it. */
+  restart(down?: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,13 +55,18 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
   const serverKey = generateKeyPair();
   const config = { ...loadServerConfig({}), host: '127.0.0.1', port: 0, serverId: serverKey.id, logLevel: 'silent' as const, ...opts.config };
   const log = process.env.COLONIES_TEST_LOG ? createLogger('debug') : silentLogger;
-  const server = await createColoniesServer(config, {
-    db: testDb.db,
-    log,
-    loops: opts.loops ?? false,
-    ...(opts.clock ? { clock: opts.clock } : {}),
-    ...(opts.authClock ? { authClock: opts.authClock } : {}),
-  });
+  const serve = (port: number) =>
+    createColoniesServer(
+      { ...config, port },
+      {
+        db: testDb.db,
+        log,
+        loops: opts.loops ?? false,
+        ...(opts.clock ? { clock: opts.clock } : {}),
+        ...(opts.authClock ? { authClock: opts.authClock } : {}),
+      },
+    );
+  let server = await serve(config.port);
   const url = await server.listen();
   const serverClient = new ColoniesClient({ url, prvkey: serverKey.prvkey });
 
@@ -98,7 +105,9 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
   const a = await colony('colony-a');
   const b = await colony('colony-b');
   return {
-    server,
+    get server() {
+      return server;
+    },
     url,
     testDb,
     serverKey,
@@ -106,6 +115,12 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
     a,
     b,
     addExecutor: (type, c = a) => addExecutor(type, c),
+    async restart(down = async () => {}) {
+      await server.close();
+      await down();
+      server = await serve(Number(new URL(url).port));
+      await server.listen();
+    },
     async close() {
       await server.close();
       if (!opts.testDb) await testDb.drop();

@@ -8,7 +8,15 @@ import type { SignedAgent } from './signed-agent.ts';
  * (a ghost name, a random id). `encode` percent-encodes each value (tests may send what encodeURIComponent refuses).
  */
 export function fillPath(route: Route, params: Record<string, string> = {}, encode: (v: string) => string = encodeURIComponent): string {
-  const values: Record<string, string> = { colony: 'colony-a', name: 'ghost', nodename: 'ghost', id: randomId(), executorid: randomId(), ...params };
+  const values: Record<string, string> = {
+    colony: 'colony-a',
+    name: 'ghost',
+    nodename: 'ghost',
+    id: randomId(),
+    executorid: randomId(),
+    prefix: randomId().slice(0, 8),
+    ...params,
+  };
   return route.path.replace(/:(\w+)/g, (_, k: string) => encode(values[k]!));
 }
 

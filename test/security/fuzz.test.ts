@@ -234,6 +234,7 @@ const TEMPLATES: Record<Operation, (s: Setup, r: Rng) => Template> = {
   removeWorkflowSpec: () => ({ params: { name: 'ghost' }, query: { force: 'false' } }),
   runWorkflow: () => ({ params: { name: 'ghost' }, body: { variables: { v: 'x' }, key: `k${++n}` } }),
   searchWorkflows: () => ({ params: { name: 'ghost' }, query: { var: 'v=x', state: 'WAITING', count: '5', offset: '0' } }),
+  findIds: (s) => ({ params: { prefix: s.standalone.slice(0, 8) } }),
   listTasks: () => ({ query: { mine: 'true', count: '5', offset: '0' } }),
   completeTask: (s) => ({ params: { id: s.standalone }, body: { data: { approved: true, note: 'ok' } } }),
 };

@@ -16,7 +16,7 @@ import { generateKeyPair, randomNonce } from '../../protocol/crypto.ts';
 import { OPERATIONS, ROUTES, type Operation, type Route } from '../../protocol/routes.ts';
 import type { Process, ProcessGraph } from '../../protocol/types.ts';
 
-type Foreign = 'process' | 'graph' | 'executor' | 'user' | 'cron' | 'executorid' | 'spec';
+type Foreign = 'process' | 'graph' | 'executor' | 'user' | 'cron' | 'executorid' | 'spec' | 'idprefix';
 
 /** A harmless call by an allowed identity and the answer it gets: proves the request got past auth. */
 interface Probe {
@@ -90,6 +90,7 @@ const PROBES: Record<Operation, Probe> = {
   removeWorkflowSpec: missing('spec', 'SPEC_NOT_FOUND'),
   runWorkflow: missing('spec', 'SPEC_NOT_FOUND', { variables: {} }),
   searchWorkflows: missing('spec', 'SPEC_NOT_FOUND'),
+  findIds: { status: 200, foreign: 'idprefix' },
   listTasks: ok,
   completeTask: missing('process', 'PROCESS_NOT_FOUND', { data: {} }),
 };
@@ -345,6 +346,7 @@ test("another colony's objects are not found through one's own colony path", asy
     cron: { name: b.cron },
     executorid: { executorid: b.executorid },
     spec: { name: b.spec },
+    idprefix: { prefix: b.processid.slice(0, 8) },
   };
   const expected: Record<Foreign, [number, string | undefined]> = {
     process: [404, 'PROCESS_NOT_FOUND'],
@@ -354,6 +356,7 @@ test("another colony's objects are not found through one's own colony path", asy
     cron: [404, 'CRON_NOT_FOUND'],
     executorid: [200, undefined],
     spec: [404, 'SPEC_NOT_FOUND'],
+    idprefix: [200, undefined],
   };
   const crossRoutes = ROUTES.filter((r) => probeOf(r).foreign);
   assert.ok(crossRoutes.length >= 20);
@@ -378,6 +381,7 @@ test("another colony's objects are not found through one's own colony path", asy
       const res = await a.request(route.method, path, body);
       expectReply(`${label(route)} with colony B's ${kind}`, res, status, code);
       if (kind === 'executorid') assert.deepEqual(res.body, [], "colony B's logs do not leak into colony A");
+      if (kind === 'idprefix') assert.deepEqual((res.body as { matches: unknown[] }).matches, [], "colony B's ids do not complete in colony A");
     }
   }
   // Batch close names processes in the body: colony B's is refused, not closed.
@@ -388,6 +392,11 @@ test("another colony's objects are not found through one's own colony path", asy
   // The same objects are there for colony B's members.
   const bPath = (p: string) => p.replace('colony-a', 'colony-b');
   await agents.userB.get(bPath(`/colonies/colony-a/processes/${b.processid}`)).expect(200);
+  const ids = await agents.userB.get(bPath(`/colonies/colony-a/ids/${b.processid.slice(0, 8)}`)).expect(200);
+  assert.deepEqual(
+    (ids.body as { matches: { id: string }[] }).matches.map((m) => m.id),
+    [b.processid],
+  );
   await agents.userB.get(bPath(`/colonies/colony-a/processgraphs/${b.graphid}`)).expect(200);
   const logs = await agents.userB.get(bPath(`/colonies/colony-a/executors/${b.executorid}/logs`)).expect(200);
   assert.equal((logs.body as { message: string }[]).length, 1);

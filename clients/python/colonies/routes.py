@@ -59,6 +59,7 @@ OPERATIONS = {
     "runCron": ("POST", "/colonies/:colony/crons/:name/run"),
     "declareFunctions": ("POST", "/colonies/:colony/functions"),
     "listFunctions": ("GET", "/colonies/:colony/functions"),
+    "findIds": ("GET", "/colonies/:colony/ids/:prefix"),
     "listTasks": ("GET", "/colonies/:colony/tasks"),
     "completeTask": ("POST", "/colonies/:colony/tasks/:id/complete"),
 }
