@@ -9,6 +9,7 @@ export type ThreadRequest =
   | { id: number; op: 'end'; tx: number; commit: boolean }
   | { id: number; op: 'listen'; channel: string }
   | { id: number; op: 'unlisten'; listener: number }
+  | { id: number; op: 'dump' }
   | { id: number; op: 'close' };
 /** An error as it crosses threads: its message and its own fields (code = SQLSTATE, detail, …). */
 export type ThreadError = { message: string; name: string } & Record<string, string | number>;
@@ -30,9 +31,9 @@ function parseJson(rows: Record<string, unknown>[], json: string[]) {
 }
 
 /** The store's thread and the requests waiting for its replies. */
-function startThread(dataDir: string) {
+function startThread(dataDir: string, from: Uint8Array | undefined) {
   // execArgv: [] — the entry registers tsx itself; flags of the main thread (a profiler, say) stay there.
-  const worker = new Worker(new URL('./pglite-thread.mjs', import.meta.url), { workerData: { dataDir }, execArgv: [] });
+  const worker = new Worker(new URL('./pglite-thread.mjs', import.meta.url), { workerData: { dataDir, from }, execArgv: [] });
   const pending = new Map<number, { resolve(rows: Record<string, unknown>[]): void; reject(err: Error): void }>();
   const listeners = new Map<number, (payload: string) => void>();
   let nextId = 0;
@@ -86,9 +87,15 @@ function startThread(dataDir: string) {
  * thread (pglite-thread.ts). It never calls fsync, so data survives a process crash but not an OS crash
  * (README, PostgreSQL and replicas).
  */
-export async function createPgliteDb(dataDir: string): Promise<Db> {
+export interface PgliteDb extends Db {
+  /** The whole database as a tarball, which `createPgliteDb(…, { from })` starts from. */
+  dump(): Promise<Uint8Array>;
+}
+
+/** `from`: a dump to start from (in a fresh data directory): no initdb, and what it holds, already there. */
+export async function createPgliteDb(dataDir: string, o: { from?: Uint8Array } = {}): Promise<PgliteDb> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const thread = startThread(dataDir);
+  const thread = startThread(dataDir, o.from);
   await thread.ready;
   const query: Queryable['query'] = (sql, params) => thread.call({ op: 'query', sql, params: params ? [...params] : [] });
   let transactions = 0;
@@ -121,6 +128,10 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
         forget();
         if (!thread.stopped()) await thread.call({ op: 'unlisten', listener });
       };
+    },
+    async dump() {
+      const [row] = await thread.call<{ tarball: Uint8Array }>({ op: 'dump' });
+      return row!.tarball;
     },
     close() {
       closing ??= (async () => {

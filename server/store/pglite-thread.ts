@@ -44,7 +44,8 @@ function threadError(err: unknown): ThreadError {
 
 let pglite: PGlite;
 try {
-  pglite = await PGlite.create((workerData as { dataDir: string }).dataDir);
+  const { dataDir, from } = workerData as { dataDir: string; from?: Uint8Array<ArrayBuffer> };
+  pglite = await PGlite.create(dataDir, from ? { loadDataDir: new Blob([from]) } : {});
   reply({ id: 0, ...NONE });
 } catch (err) {
   reply({ id: 0, error: threadError(err) });
@@ -188,6 +189,10 @@ async function run(m: Exclude<ThreadRequest, { op: 'begin' | 'end' }>): Promise<
       await listeners.get(m.listener)?.();
       listeners.delete(m.listener);
       return NONE;
+    case 'dump': {
+      const tarball = new Uint8Array(await (await pglite.dumpDataDir('none')).arrayBuffer());
+      return { rows: [{ tarball }], json: [] };
+    }
     case 'close':
       if (!pglite.closed) await pglite.close();
       return NONE;

@@ -1,0 +1,14 @@
+import { PGlite } from '@electric-sql/pglite';
+let t = performance.now();
+const a = await PGlite.create();
+console.log('fresh create', (performance.now() - t).toFixed(0));
+await a.exec('create table x(i int); insert into x values (1)');
+t = performance.now();
+const dump = await a.dumpDataDir('none');
+console.log('dump', (performance.now() - t).toFixed(0), dump.size);
+t = performance.now();
+const b = await PGlite.create({ loadDataDir: dump });
+console.log('from dump', (performance.now() - t).toFixed(0), (await b.query('select i from x')).rows);
+t = performance.now();
+const c = await PGlite.create();
+console.log('fresh create again', (performance.now() - t).toFixed(0));
