@@ -49,7 +49,7 @@ const delaySeconds = z.number().min(0, 'seconds, 0 or more').max(LIMITS.maxDeadl
 /** An error's kind as executors report it (the SDK: the thrown error's `name`, such as ValidationError). */
 export const errorKind = storableString().min(1, 'an error kind is a non-empty string').max(LIMITS.maxNameLength);
 
-// Request bodies people write are strict objects: an unknown field (a typo such as "maxretry") is refused, naming it, not dropped.
+// Every request body is a strict object, people's and executors': an unknown field (a typo such as "maxretry") is refused, naming it, not dropped.
 const Conditions = z
   .strictObject({
     dependencies: z.array(text).max(LIMITS.maxWorkflowSpecs).default([]),
@@ -233,10 +233,10 @@ export const AddUserRequest = z.strictObject({ username: resourceName, userid: i
 const attempt = z.number().int().min(1).max(INT32_MAX);
 const output = z.array(jsonValue).default([]);
 
-const CloseItems = z.array(z.object({ processid: processId, attempt, out: output })).max(LIMITS.maxAssignCount);
+const CloseItems = z.array(z.strictObject({ processid: processId, attempt, out: output })).max(LIMITS.maxAssignCount);
 
 /** The attempts an executor runs now, its results not yet acknowledged: its lease report, with its assigns and heartbeats. */
-export const Holding = z.array(z.object({ processid: processId, attempt })).max(10_000);
+export const Holding = z.array(z.strictObject({ processid: processId, attempt })).max(10_000);
 
 /**
  * Names one run of an executor program (random, new at each start), sent with its lease reports: a
@@ -245,7 +245,7 @@ export const Holding = z.array(z.object({ processid: processId, attempt })).max(
  */
 export const ExecutorInstance = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'expected 8 to 64 letters, digits, _ or -');
 
-export const AssignRequest = z.object({
+export const AssignRequest = z.strictObject({
   /** Seconds to wait for work; 0 answers at once. */
   timeout: z.number().min(0).max(LIMITS.maxAssignTimeoutSeconds).default(10),
   /** Up to this many processes in one reply. */
@@ -258,21 +258,21 @@ export const AssignRequest = z.object({
 });
 
 /** An executor's heartbeat while it runs functions: what it holds. */
-export const HeartbeatRequest = z.object({ holding: Holding, instance: ExecutorInstance.optional() });
+export const HeartbeatRequest = z.strictObject({ holding: Holding, instance: ExecutorInstance.optional() });
 
-export const CloseRequest = z.object({ attempt, out: output });
+export const CloseRequest = z.strictObject({ attempt, out: output });
 /** Many independent submits in one request; each spec is validated (and answered) on its own. */
-export const SubmitManyRequest = z.object({
+export const SubmitManyRequest = z.strictObject({
   specs: z.array(z.unknown()).min(1).max(LIMITS.maxSubmitBatch),
 });
 
 /** Batch close: many processes of the calling executor in one request and one transaction. */
-export const CloseManyRequest = z.object({
+export const CloseManyRequest = z.strictObject({
   closes: CloseItems.min(1),
 });
 
 /** No errors (as ColonyOS's Fail(id, [])) is accepted: the server records a reason naming the executor and attempt. */
-export const FailRequest = z.object({
+export const FailRequest = z.strictObject({
   attempt,
   errors: z.array(storableString().max(LIMITS.maxLogMessageLength)).default([]),
   /** false: the failure is final, whatever retries remain (bad input, say, that no retry can fix). */
@@ -280,7 +280,7 @@ export const FailRequest = z.object({
   /** The error's kind (the SDK sends the thrown error's `name`): a kind in the spec's `noretry` is not retried. */
   errorkind: errorKind.optional(),
 });
-export const LogRequest = z.object({ message: storableString().max(LIMITS.maxLogMessageLength) });
+export const LogRequest = z.strictObject({ message: storableString().max(LIMITS.maxLogMessageLength) });
 
 const intFromQuery = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -352,7 +352,7 @@ export const CompleteTaskRequest = z
   .strict();
 
 /** add_child: splice a new process into a running graph (the caller runs the parent). */
-export const AddChildRequest = z.object({
+export const AddChildRequest = z.strictObject({
   parentprocessid: processId,
   childprocessid: processId.optional(),
   spec: FunctionSpec,
@@ -362,16 +362,18 @@ export const AddChildRequest = z.object({
 export type AddChildInput = z.input<typeof AddChildRequest>;
 
 /** Batch form for fan-outs of thousands: one transaction. */
-export const AddChildrenRequest = z.object({
+export const AddChildrenRequest = z.strictObject({
   parentprocessid: processId,
   children: z
-    .array(z.object({ spec: FunctionSpec, nodename: text.optional(), childprocessid: processId.optional(), insert: z.boolean().default(false) }))
+    .array(
+      z.strictObject({ spec: FunctionSpec, nodename: text.optional(), childprocessid: processId.optional(), insert: z.boolean().default(false) }),
+    )
     .min(1)
     .max(LIMITS.maxChildrenPerBatch),
 });
 
 /** An external event posted to a graph: an event node waiting for `name` consumes it, else it is kept for one. */
-export const PostEventRequest = z.object({
+export const PostEventRequest = z.strictObject({
   name: text,
   /** The consuming node's output is [data]; null when none is given. */
   data: jsonValue.default(null),
@@ -409,6 +411,6 @@ export type AddCronInput = z.input<typeof AddCronRequest>;
 export const MAX_DECLARED_FUNCTIONS = 1000;
 
 /** The functions an executor serves (its function table): replaces what it declared before. */
-export const DeclareFunctionsRequest = z.object({
+export const DeclareFunctionsRequest = z.strictObject({
   functions: z.array(text).max(MAX_DECLARED_FUNCTIONS),
 });

@@ -1,7 +1,7 @@
 /**
- * Request bodies people write refuse a field they do not know (a typo was silently dropped: "maxretry"
- * stored as maxretries 0), 400 VALIDATION_FAILED naming its path and the field it likely stands for;
- * nothing is written. Failure reasons the server writes name the last attempt's error, not a stack.
+ * Request bodies refuse a field they do not know (a typo was silently dropped: "maxretry" stored as
+ * maxretries 0, an executor's "output" closed the process with no output), 400 VALIDATION_FAILED
+ * naming its path and the field it likely stands for; nothing is written. Failure reasons the server writes name the last attempt's error, not a stack.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,12 +14,14 @@ let f: Fixture;
 let user: SignedAgent;
 let owner: SignedAgent;
 let server: SignedAgent;
+let executor: SignedAgent;
 
 before(async () => {
   f = await startFixture();
   user = signedAgent(f.url, f.a.user.prvkey);
   owner = signedAgent(f.url, f.a.owner.prvkey);
   server = signedAgent(f.url, f.serverKey.prvkey);
+  executor = signedAgent(f.url, f.a.executor.prvkey);
 });
 after(() => f.close());
 
@@ -117,4 +119,52 @@ test('ColonyOS’s colonyname, in the workflow and in conditions, is accepted: t
   assert.equal(p!.colonyname, 'colony-a');
   assert.deepEqual(p!.spec.conditions, { dependencies: [] });
   await f.a.userClient.removeProcessGraph(g.processgraphid, { force: true });
+});
+
+test('what executors write: close, fail, logs, lease reports, assigns, children, functions; and events and batches', async () => {
+  const g = await f.a.userClient.submitWorkflow({ functionspecs: [spec({ nodename: 'p', executortype: f.a.executortype })] });
+  const [p] = await f.a.executorClient.assign({ timeout: 0 });
+  assert.equal(p?.processgraphid, g.processgraphid);
+  const P = `${A}/processes/${p.processid}`;
+  const G = `${A}/processgraphs/${g.processgraphid}`;
+  const held = { processid: p.processid, attempt: 1 };
+  const waiting = (await f.a.userClient.listProcesses({ state: 'WAITING' })).length;
+  const child = spec({ executortype: f.a.executortype });
+  const refusals: [string, unknown, string][] = [
+    [`${P}/close`, { attempt: 1, output: ['x'] }, 'body.output: unknown field'],
+    [`${A}/processes/close`, { closes: [{ ...held, out: [], attmept: 1 }] }, 'body.closes.0.attmept: unknown field (did you mean attempt?)'],
+    [`${P}/fail`, { attempt: 1, errors: ['bad'], errorKind: 'ValueError' }, 'body.errorKind: unknown field (did you mean errorkind?)'],
+    [`${P}/logs`, { message: 'hi', level: 'info' }, 'body.level: unknown field'],
+    [`${A}/executors/heartbeat`, { holding: [held], instanceid: 'run-0001' }, 'body.instanceid: unknown field (did you mean instance?)'],
+    [`${A}/executors/heartbeat`, { holding: [{ ...held, process: 'x' }] }, 'body.holding.0.process: unknown field (did you mean processid?)'],
+    [`${A}/processes/assign`, { timeout: 0, cout: 5 }, 'body.cout: unknown field (did you mean count?)'],
+    [`${A}/processes/assign`, { timeout: 0, closes: [{ ...held, out: [] }], holdings: [] }, 'body.holdings: unknown field (did you mean holding?)'],
+    [`${G}/children`, { parentprocessid: p.processid, spec: child, nodename: 'c', insrt: true }, 'body.insrt: unknown field (did you mean insert?)'],
+    [
+      `${G}/children/batch`,
+      { parentprocessid: p.processid, children: [{ spec: child, nodname: 'c' }] },
+      'body.children.0.nodname: unknown field (did you mean nodename?)',
+    ],
+    [`${A}/functions`, { functions: ['f'], function: 'g' }, 'body.function: unknown field (did you mean functions?)'],
+  ];
+  for (const [path, body, message] of refusals) assert.equal((await refusal(executor, path, body)).message, message, path);
+  assert.equal((await refusal(user, `${G}/events`, { name: 'go', date: 1 })).message, 'body.date: unknown field (did you mean data?)');
+  assert.equal(
+    (await refusal(user, `${A}/processes/batch`, { specs: [spec()], spec: spec() })).message,
+    'body.spec: unknown field (did you mean specs?)',
+  );
+
+  // Nothing was written: the attempt still runs, alone in its graph, with no log, event or declared function.
+  const after = await f.a.userClient.getProcessGraph(g.processgraphid);
+  assert.deepEqual(
+    after.processes.map((q) => [q.spec.nodename, q.state, q.attempt]),
+    [['p', 'RUNNING', 1]],
+  );
+  assert.deepEqual(await f.a.userClient.getLogs(p.processid), []);
+  assert.deepEqual(await f.a.userClient.listEvents(g.processgraphid), []);
+  assert.deepEqual(await f.a.userClient.listFunctions(), []);
+  assert.equal((await f.a.userClient.listProcesses({ state: 'WAITING' })).length, waiting);
+  // The same bodies without the unknown field are taken.
+  await f.a.executorClient.close(p.processid, 1, ['x']);
+  assert.deepEqual((await f.a.userClient.getProcess(p.processid)).out, ['x']);
 });
