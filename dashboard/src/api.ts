@@ -19,11 +19,14 @@ import { randomNonce, sha256Hex, type Signer } from './crypto.ts';
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
-  constructor(code: string, message: string, status: number) {
+  /** The error's `details`, when the server gave any (EXECUTOR_NOT_APPROVED: {executorname, state}). */
+  readonly details: unknown;
+  constructor(code: string, message: string, status: number, details?: unknown) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.status = status;
+    this.details = details;
   }
 }
 
@@ -79,10 +82,12 @@ export class Api {
     if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
     let code = 'BAD_RESPONSE';
     let message = `server answered ${res.status}`;
+    let details: unknown;
     try {
-      const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+      const e = (JSON.parse(text) as { error?: { code?: string; message?: string; details?: unknown } }).error;
       if (e?.code) code = e.code;
       if (e?.message) message = e.message;
+      details = e?.details;
     } catch {
       /* not JSON */
     }
@@ -92,7 +97,7 @@ export class Api {
       this.clockOffsetMs = date - Date.now();
       return this.request<T>(method, path, query, body, true);
     }
-    throw new ApiError(code, message, res.status);
+    throw new ApiError(code, message, res.status, details);
   }
 
   private c(): string {
@@ -134,9 +139,18 @@ export class Api {
 export function signInMessage(err: unknown, colonyname: string): string {
   if (!(err instanceof ApiError)) return err instanceof Error ? err.message : String(err);
   switch (err.code) {
+    case 'EXECUTOR_NOT_APPROVED': {
+      // The colony knows the key: its executor only waits for the owner's approval, which the key's holder cannot give.
+      const { executorname, state } = (err.details ?? {}) as { executorname?: unknown; state?: unknown };
+      if (typeof executorname !== 'string') return err.message;
+      const why = state === 'PENDING' ? 'pending approval' : typeof state === 'string' ? state : 'not approved';
+      return (
+        `This is the key of executor "${executorname}", registered in colony "${colonyname}" but ${why}. ` +
+        `The colony owner approves it with "colonies executor approve --name ${executorname}"; then sign in again (or with a user's key).`
+      );
+    }
     case 'NOT_A_MEMBER':
     case 'FORBIDDEN':
-    case 'EXECUTOR_NOT_APPROVED':
       return `This key is not a member of colony "${colonyname}". Check the key (a user's or the colony owner's) and the colony name.`;
     case 'COLONY_NOT_FOUND':
       return `There is no colony "${colonyname}" on this server.`;

@@ -1,9 +1,10 @@
 /**
- * The dashboard in a real headless Chromium against a real server: sign-in (and a wrong key refused),
- * a map-reduce watched live on its graph page as its nodes go waiting → running → successful, a failed
- * process and its error, a large fan-out collapsed into one node, and the confirmed actions. The
- * executor runs in this process and its functions wait on gates, so the test decides when each step
- * moves. Screenshots of the main pages go to test-artifacts/screenshots/.
+ * The dashboard in a real headless Chromium against a real server: sign-in (a wrong key refused, a
+ * pending executor's key told so), a map-reduce watched live on its graph page as its nodes go
+ * waiting → running → successful, a failed process and its error, a large fan-out collapsed into one
+ * node, and the confirmed actions. The executor runs in this process and its functions wait on gates,
+ * so the test decides when each step moves. Screenshots of the main pages go to
+ * test-artifacts/screenshots/.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -154,6 +155,14 @@ test('a wrong key is refused on the sign-in page', async (t) => {
   // A key of another colony is refused too.
   await signIn(f.b.user.prvkey);
   await page.locator('.signin-error', { hasText: 'not a member' }).waitFor(WAIT);
+
+  // A registered executor's key is known: it waits for the owner's approval, and the page says how to give it.
+  const pending = generateKeyPair();
+  await f.a.ownerClient.addExecutor({ executorname: 'pending-worker', executorid: pending.id, executortype: 'pending-type' });
+  await signIn(pending.prvkey);
+  await page.locator('.signin-error', { hasText: 'pending approval' }).waitFor(WAIT);
+  await page.locator('.signin-error', { hasText: 'colonies executor approve --name pending-worker' }).waitFor(WAIT);
+  await f.a.ownerClient.removeExecutor('pending-worker');
   assert.equal(await page.locator('.topbar').count(), 0, 'still on the sign-in page');
 });
 
