@@ -5,7 +5,7 @@ import type { LogEntry } from '../protocol/types.ts';
 import { clientFor, examples, nonNegativeInt, positiveInt, withConnection, type ConnectionFlags } from './context.ts';
 import { resolveId } from './ids.ts';
 import { formatTime, note, print, printJson, style } from './output.ts';
-import { watch } from './wait.ts';
+import { RECONNECTING, watch } from './wait.ts';
 
 function line(l: LogEntry): string {
   return `${style.dim(formatTime(l.time))}  ${l.message}`;
@@ -43,6 +43,8 @@ async function get(o: LogFlags): Promise<void> {
   };
   let stopped = false;
   let finalState = '';
+  // Said once per outage, on stderr (stdout keeps only the lines); the next snapshot means it is over.
+  let lost = false;
   const stop = () => (stopped = true);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -51,6 +53,7 @@ async function get(o: LogFlags): Promise<void> {
       client,
       { processid },
       async (m) => {
+        if (m.type === 'snapshot') lost = false;
         const state =
           m.type === 'snapshot' ? (m.snapshot.of === 'process' ? m.snapshot.process.state : '') : m.event.type === 'process' ? m.event.state : '';
         if (m.type === 'snapshot' || m.event.type === 'log' || state) await drain();
@@ -59,6 +62,10 @@ async function get(o: LogFlags): Promise<void> {
       },
       () => {
         if (stopped) throw new Error('stopped');
+      },
+      () => {
+        if (!lost) note(`(${RECONNECTING})`);
+        lost = true;
       },
     ).catch((err: unknown) => {
       if (!stopped) throw err;

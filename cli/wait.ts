@@ -59,7 +59,7 @@ function progress() {
 }
 
 /** What the progress line says while the connection is being opened again. */
-const RECONNECTING = 'connection to the server lost, reconnecting';
+export const RECONNECTING = 'connection to the server lost, reconnecting';
 
 function deadline(timeoutS: number | undefined, what: string): () => void {
   const until = timeoutS ? Date.now() + timeoutS * 1000 : Infinity;

@@ -3,7 +3,8 @@
  * The server restarts (same port and store) under a running `process submit --wait`: it reconnects,
  * subscribes again and ends normally when the process finishes after the restart. A workflow that
  * finishes while the connection is cut is not missed: the new snapshot says so. --timeout still holds
- * while it reconnects. Against a fixture server, with an SDK executor in this process.
+ * while it reconnects. `log get --follow` outlives a restart and a cut connection the same way, each
+ * line printed once. Against a fixture server, with an SDK executor in this process.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -159,6 +160,72 @@ test('--timeout holds while the CLI reconnects: exit 1, TIMEOUT', async () => {
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /\(connection to the server lost, reconnecting\)\n/);
     assert.match(r.stderr.trim().split('\n').at(-1)!, /^error: TIMEOUT: process [0-9a-f]{64} did not finish within 3 s$/);
+  } finally {
+    await cli?.stop('SIGKILL');
+    await proxy.close();
+  }
+});
+
+/** Submits a process of the manual type and assigns it here: it runs until the test closes it. */
+async function runningManual(funcname: string): Promise<Process> {
+  const submitted = await f.a.userClient.submit({ funcname, executortype: MANUAL });
+  for (;;) {
+    const [p] = await manual.assign({ timeout: 5 });
+    if (p) {
+      assert.equal(p.processid, submitted.processid);
+      return p;
+    }
+  }
+}
+
+const logLines = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.replace(/^\S+ \S+ {2}/, ''));
+
+test('log get --follow outlives a server restart: goes on from the last line printed, ends when the process finishes', async (t) => {
+  const p = await runningManual('talker');
+  await manual.addLog(p.processid, 'before the restart');
+  const cli = start(['log', 'get', '-p', p.processid, '--follow'], env());
+  t.after(() => cli.stop('SIGKILL'));
+  await cli.waitFor(/before the restart\n/);
+  // Down until the CLI has noticed, then up again on the same port and store.
+  await f.restart(async () => {
+    await cli.waitFor(/\(connection to the server lost, reconnecting\)\n/, 30_000, 'stderr');
+  });
+  await manual.addLog(p.processid, 'after the restart');
+  await cli.waitFor(/after the restart\n/);
+  await manual.close(p.processid, p.attempt, []);
+  const r = await cli.exited();
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(logLines(r.stdout), ['before the restart', 'after the restart']);
+  assert.match(r.stderr, new RegExp(`process ${p.processid} SUCCESS\n$`));
+  assert.equal(r.stderr.match(/reconnecting/g)?.length, 1, 'said once per outage');
+});
+
+test('log get --follow does not miss the lines and the end of a process written while its connection was cut', async () => {
+  const proxy = await cutProxy(f.url);
+  let cli: Running | undefined;
+  try {
+    const p = await runningManual('cut-talker');
+    await manual.addLog(p.processid, 'line 1');
+    cli = start(['log', 'get', '-p', p.processid, '--follow', '--json'], env({ COLONIES_SERVER_URL: proxy.url }));
+    await cli.waitFor(/"line 1"/);
+    proxy.cut();
+    await cli.waitFor(/\(connection to the server lost, reconnecting\)\n/, 30_000, 'stderr');
+    // The rest of the process's life happens while the CLI cannot reach the server.
+    await manual.addLog(p.processid, 'line 2');
+    await manual.addLog(p.processid, 'line 3');
+    await manual.close(p.processid, p.attempt, []);
+    proxy.restore();
+    const r = await cli.exited();
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { message: string }).message);
+    assert.deepEqual(lines, ['line 1', 'line 2', 'line 3']);
   } finally {
     await cli?.stop('SIGKILL');
     await proxy.close();
