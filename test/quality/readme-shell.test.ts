@@ -86,11 +86,28 @@ function script(run: ReadmeBlock[], executor: ReadmeBlock): string {
   put(
     last,
     [
-      ') >"$README_TEST_EXECUTOR_LOG" 2>&1 </dev/null & README_TEST_EXECUTOR=$!',
-      'while [ -n "$(colonies workflow psw -q)$(colonies workflow ps -q)" ]; do kill -0 $README_TEST_EXECUTOR || { echo "the executor has stopped" >&2; exit 98; }; sleep 1; done',
-    ].join('; '),
+      ') >"$README_TEST_EXECUTOR_LOG" 2>&1 </dev/null & README_TEST_EXECUTOR=$!;',
+      'while [ -n "$(colonies workflow psw -q)$(colonies workflow ps -q)" ]; do',
+      'kill -0 $README_TEST_EXECUTOR && [ $SECONDS -lt 600 ] || { echo "the executor stopped, or left work waiting for 10 minutes" >&2; exit 98; };',
+      'sleep 1; done',
+    ].join(' '),
   );
   return lines.join('\n');
+}
+
+/** The lines that start a command: not blank, not a comment, not in a here-document. */
+function commandLines(lines: Line[]): Line[] {
+  const out: Line[] = [];
+  let heredoc: string | undefined;
+  for (const l of lines) {
+    if (heredoc !== undefined) {
+      if (l.text === heredoc) heredoc = undefined;
+    } else if (l.text.trim() !== '' && !l.text.trim().startsWith('#')) {
+      out.push(l);
+      heredoc = /(?<!<)<<-?\s*['"]?(\w+)['"]?/.exec(l.text)?.[1];
+    }
+  }
+  return out;
 }
 
 /** Output split at the DEBUG trap's markers: what each README line printed. */
@@ -106,11 +123,14 @@ function byLine(output: string): Map<number, string> {
 
 let root: string;
 let dev: Running | undefined;
+/** The process group of the bash running the blocks, with the executor it started. */
+let group: number | undefined;
 
 before(() => {
   root = mkdtempSync(join(tmpdir(), 'colonies-readme-shell-'));
 });
 after(async () => {
+  if (group) await stopGroup(group);
   await dev?.stop('SIGTERM');
   rmSync(root, { recursive: true, force: true });
 });
@@ -119,6 +139,7 @@ after(async () => {
 function bash(file: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [file], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    group = child.pid;
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -177,10 +198,23 @@ test('the README shell blocks run as written, each command exiting as its commen
   const stdout = byLine(r.stdout);
   const stderr = byLine(r.stderr);
   const executorOutput = existsSync(executorLog) ? readFileSync(executorLog, 'utf8') : '(none)';
-  const context = `\n--- executor ---\n${executorOutput}\n--- colonies dev ---\n${dev.stderr()}`;
+  const bashSaid = r.stderr
+    .replace(/\n?@@line \d+@@\n/g, '\n')
+    .replace(/\n{2,}/g, '\n')
+    .slice(-3000);
+  const context = `\n--- stderr ---\n${bashSaid}\n--- executor ---\n${executorOutput}\n--- colonies dev ---\n${dev.stdout()}${dev.stderr()}`;
+
+  // Every command ran: a syntax error, say, stops bash at once.
+  const commands = run.flatMap(linesOf);
+  const notRun = commandLines(commands).filter((c) => !stdout.has(c.line));
+  const lastRan = Math.max(0, ...stdout.keys());
+  assert.deepEqual(
+    notRun.map((c) => `README.md:${c.line}: ${c.text}`),
+    [],
+    `the script stopped after README.md:${lastRan} (exit ${r.code}): these commands did not run${context}`,
+  );
 
   // Each command's exit status, against its comment.
-  const commands = run.flatMap(linesOf);
   const textOf = (line: number) => commands.find((c) => c.line === line)?.text ?? '(not a README command: the test glue)';
   const failed = new Map<number, number>();
   for (const entry of readFileSync(fails, 'utf8').split('\n').filter(Boolean)) {
