@@ -56,6 +56,17 @@ export function listFilters(o: ListFlags): ListFlags {
   return { count: o.count, offset: o.offset, label: o.label, funcname: o.funcname, nodename: o.nodename, since: o.since, until: o.until };
 }
 
+/** The listings' output choice: a table, --json, or -q's bare ids (a script's `ID=$(… --count 1 -q)`). */
+export function listOutput(o: { json?: boolean; quiet?: boolean }): 'table' | 'json' | 'ids' {
+  if (o.json && o.quiet) throw usage('give either --json or --quiet (-q), not both');
+  return o.json ? 'json' : o.quiet ? 'ids' : 'table';
+}
+
+/** Ids one per line, for -q; nothing at all (not even a note) when there are none. */
+export function printIds(ids: string[]): void {
+  if (ids.length > 0) print(ids.join('\n'));
+}
+
 /** removeall's state flags. */
 export const REMOVE_FLAGS: [string, ProcessState][] = [
   ['waiting', 'WAITING'],
@@ -296,11 +307,14 @@ function registerListings(proc: Command): void {
           .option('--since <time>', 'submitted at or after this ISO time')
           .option('--until <time>', 'submitted before this ISO time')
           .option('--offset <n>', 'skip this many of the newest (paging)', nonNegativeInt)
-          .option('--json', 'print the raw API objects'),
+          .option('--json', 'print the raw API objects')
+          .option('-q, --quiet', 'print only the process ids, one per line'),
         'member',
-      ).action(async (o: Flags & ListFlags & { executortype?: string }) => {
+      ).action(async (o: Flags & ListFlags & { executortype?: string; quiet?: boolean }) => {
+        const output = listOutput(o);
         const list = await clientFor(o, 'member').listProcesses({ state, ...listFilters(o), executortype: o.executortype });
-        if (o.json) printJson(list);
+        if (output === 'json') printJson(list);
+        else if (output === 'ids') printIds(list.map((p) => p.processid));
         else if (list.length === 0) note(`No ${word} processes found`);
         else print(processTable(list, state));
       }),
@@ -308,7 +322,7 @@ function registerListings(proc: Command): void {
         `colonies process ${name}`,
         `colonies process ${name} --count 10 --executortype ts-executor`,
         `colonies process ${name} --funcname sum_nums --offset 100`,
-        `colonies process ${name} --json | jq -r ".[].processid"`,
+        `ID=$(colonies process ${name} --funcname sum_nums --count 1 -q)     # the newest one's id`,
       ],
     );
   }

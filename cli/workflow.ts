@@ -9,7 +9,19 @@ import { layersOf, renderDag } from './dag.ts';
 import { usage } from './errors.ts';
 import { resolveId } from './ids.ts';
 import { durationBetween, formatTime, jsonCell, note, print, printJson, renderSection, renderTable, retryWait, style, type Cell } from './output.ts';
-import { LISTINGS, listFilters, namesById, REMOVE_FLAGS, removeAllState, stateCell, timeColumn, who, type ListFlags } from './process.ts';
+import {
+  LISTINGS,
+  listFilters,
+  listOutput,
+  namesById,
+  printIds,
+  REMOVE_FLAGS,
+  removeAllState,
+  stateCell,
+  timeColumn,
+  who,
+  type ListFlags,
+} from './process.ts';
 import { fileLabel, parseWorkflowSpec, readJsonFile } from './spec.ts';
 import { graphCounts, reportStarted } from './wait.ts';
 import { registerWorkflowSpecs, startedBy } from './workflow-spec.ts';
@@ -185,16 +197,24 @@ export function registerWorkflow(program: Command): void {
           .option('--since <time>', 'submitted at or after this ISO time')
           .option('--until <time>', 'submitted before this ISO time')
           .option('--offset <n>', 'skip this many of the newest (paging)', nonNegativeInt)
-          .option('--json', 'print the raw API objects'),
+          .option('--json', 'print the raw API objects')
+          .option('-q, --quiet', 'print only the workflow ids, one per line'),
         'member',
-      ).action(async (o: Flags & ListFlags) => {
+      ).action(async (o: Flags & ListFlags & { quiet?: boolean }) => {
+        const output = listOutput(o);
         const client = clientFor(o, 'member');
         const list = await client.listProcessGraphs({ state, ...listFilters(o) });
-        if (o.json) printJson(list);
+        if (output === 'json') printJson(list);
+        else if (output === 'ids') printIds(list.map((g) => g.processgraphid));
         else if (list.length === 0) note(`No ${word} workflows found`);
         else print(graphTable(list, state, await namesById(client)));
       }),
-      [`colonies workflow ${name}`, `colonies workflow ${name} --count 5 --json`, `colonies workflow ${name} --funcname reduce`],
+      [
+        `colonies workflow ${name}`,
+        `colonies workflow ${name} --count 5 --json`,
+        `colonies workflow ${name} --funcname reduce`,
+        `ID=$(colonies workflow ${name} --count 1 -q)     # the newest one's id`,
+      ],
     );
   }
 

@@ -226,6 +226,17 @@ describe('process listings, get, cancel, remove', () => {
     assert.equal(labelled.stdout, '');
     assert.match(labelled.stderr, /No waiting processes found/);
 
+    // -q: only the ids, one per line, for scripts; nothing at all when there are none; not with --json.
+    const [quiet, quietNone, quietJson] = await Promise.all([
+      run(['process', 'psw', '--funcname', 'later', '-q'], env()),
+      run(['process', 'psw', '--label', 'no-such-label', '--quiet'], env()),
+      run(['process', 'psw', '-q', '--json'], env()),
+    ]);
+    assert.deepEqual([quiet.code, quiet.stdout, quiet.stderr], [0, `${waiting}\n`, '']);
+    assert.deepEqual([quietNone.code, quietNone.stdout, quietNone.stderr], [0, '', '']);
+    assert.equal(quietJson.code, 2);
+    assert.match(errorLine(quietJson).message, /--json or --quiet/);
+
     const removeRunning = await run(['process', 'remove', '-p', running], env());
     assert.equal(removeRunning.code, 1);
     assert.equal(errorLine(removeRunning).code, 'PROCESS_IS_RUNNING');

@@ -160,6 +160,17 @@ describe('workflow listings and get', () => {
     assert.equal(raw.processgraphid, g.processgraphid);
     assert.equal(raw.processes.length, 2);
 
+    // -q prints only the ids, one per line.
+    const quiet = await run(['workflow', 'psw', '-q'], env());
+    assert.equal(quiet.code, 0, quiet.stderr);
+    const ids = quiet.stdout.split('\n');
+    assert.equal(ids.pop(), '');
+    assert.ok(ids.includes(g.processgraphid), quiet.stdout);
+    assert.ok(
+      ids.every((id) => /^[0-9a-f]{64}$/.test(id)),
+      quiet.stdout,
+    );
+
     const missing = await run(['workflow', 'get', '-g', 'cd'.repeat(32)], env());
     assert.equal(missing.code, 5);
     assert.equal(errorLine(missing).code, 'PROCESSGRAPH_NOT_FOUND');
