@@ -1,30 +1,23 @@
 /** `colonies cron …`, and the live side of the CLI: `log get --follow` streams while the process runs. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixture, type Fixture } from '../helpers/fixture.ts';
-import { Executor, type ExecutionContext } from '../../executor/executor.ts';
-import { errorLine, run, start, tableRows, userEnv } from './helpers.ts';
+import type { Fixture } from '../helpers/fixture.ts';
+import type { ExecutionContext } from '../../executor/executor.ts';
+import { cliFixture, errorLine, run, start, tableRows, userEnv, type CliFixture } from './helpers.ts';
 
 const TYPE = 'cli-cron';
 let f: Fixture;
-let ex: Executor;
 let dir: string;
+let stop: CliFixture['stop'];
 let openGate: () => void = () => undefined;
 const gate = new Promise<void>((r) => (openGate = r));
 
 before(async () => {
-  f = await startFixture();
-  dir = mkdtempSync(join(tmpdir(), 'colonies-cli-cron-'));
-  ex = new Executor({
-    url: f.url,
-    colonyname: f.a.colonyname,
-    executortype: TYPE,
-    colonyPrvkey: f.a.owner.prvkey,
+  ({ f, dir, stop } = await cliFixture({
+    name: TYPE,
     concurrency: 2,
-    assignTimeout: 1,
     functions: {
       gen_nums: () => [1, 2],
       sum_nums: (_ctx: ExecutionContext, a: number, b: number) => a + b,
@@ -35,14 +28,11 @@ before(async () => {
         return 'done';
       },
     },
-  });
-  await ex.start();
+  }));
 });
 after(async () => {
   openGate();
-  await ex.stop(2000);
-  await f.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stop();
 });
 
 test('cron add, ls, get, run --wait and remove', async () => {

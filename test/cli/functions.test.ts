@@ -1,23 +1,19 @@
 /** `colonies function ls`, the submit's warning on stderr and the wait reason of `process get` / `workflow get`. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import type { Fixture } from '../helpers/fixture.ts';
 import type { FunctionInfo } from '../../protocol/types.ts';
-import { baseEnv, run, start, tableRows, userEnv } from './helpers.ts';
+import { baseEnv, cliFixture, run, start, tableRows, userEnv, type CliFixture } from './helpers.ts';
 
 let f: Fixture;
 let dir: string;
+let stop: CliFixture['stop'];
 before(async () => {
-  f = await startFixture();
-  dir = mkdtempSync(join(tmpdir(), 'colonies-cli-fn-'));
+  ({ f, dir, stop } = await cliFixture({ name: 'cli-fn' }));
 });
-after(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await f.close();
-});
+after(() => stop());
 
 test('executor start declares its module; function ls lists it; an unserved submit warns; get says why it waits', async () => {
   const env = userEnv(f);

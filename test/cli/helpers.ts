@@ -1,8 +1,12 @@
 /** Running the `colonies` CLI as a subprocess (node bin/colonies.mjs …) with a clean COLONIES_* environment. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Fixture, ColonyFixture } from '../helpers/fixture.ts';
+import { startFixture, type Fixture, type ColonyFixture } from '../helpers/fixture.ts';
+import { Executor, type ExecutorFunction } from '../../executor/executor.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/colonies.mjs', import.meta.url));
@@ -27,6 +31,51 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
 /** The environment of a member (user) of a fixture colony. */
 export function userEnv(f: Fixture, c: ColonyFixture = f.a, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return baseEnv({ COLONIES_SERVER_URL: f.url, COLONIES_COLONY_NAME: c.colonyname, COLONIES_PRVKEY: c.user.prvkey, ...extra });
+}
+
+/** A fixture server for a CLI test file, a temp dir and, when asked for, an SDK executor in this process. */
+export interface CliFixture {
+  f: Fixture;
+  /** Removed by stop(). */
+  dir: string;
+  /** The environment of colony a's user, with `extra` on top. */
+  env: (extra?: Record<string, string>) => NodeJS.ProcessEnv;
+  /** Stops the executor and the server, and removes the dir. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * `name` names the temp dir and, with `functions`, the type of the executor that serves them (its
+ * long-poll is a second, so that stop() is quick).
+ */
+export async function cliFixture(o: { name: string; functions?: Record<string, ExecutorFunction>; concurrency?: number }): Promise<CliFixture> {
+  const f = await startFixture();
+  const dir = mkdtempSync(join(tmpdir(), `colonies-${o.name}-`));
+  let executor: Executor | undefined;
+  if (o.functions) {
+    const e = await f.addExecutor(o.name);
+    executor = new Executor({
+      url: f.url,
+      colonyname: f.a.colonyname,
+      executortype: o.name,
+      executorname: e.name,
+      prvkey: e.key.prvkey,
+      concurrency: o.concurrency,
+      assignTimeout: 1,
+      functions: o.functions,
+    });
+    await executor.start();
+  }
+  return {
+    f,
+    dir,
+    env: (extra = {}) => userEnv(f, f.a, extra),
+    stop: async () => {
+      await executor?.stop(1000);
+      await f.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export function run(args: string[], env: NodeJS.ProcessEnv, o: { input?: string; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {

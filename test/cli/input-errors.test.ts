@@ -5,46 +5,31 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixture, type Fixture } from '../helpers/fixture.ts';
-import { Executor, type ExecutionContext } from '../../executor/executor.ts';
-import { errorLine, run, tableRows, userEnv, type CliResult } from './helpers.ts';
+import type { Fixture } from '../helpers/fixture.ts';
+import type { ExecutionContext } from '../../executor/executor.ts';
+import { cliFixture, errorLine, run, tableRows, type CliFixture, type CliResult } from './helpers.ts';
 
 const TYPE = 'cli-input';
 let f: Fixture;
-let ex: Executor;
 let dir: string;
+let env: CliFixture['env'];
+let stop: CliFixture['stop'];
 
 before(async () => {
-  f = await startFixture();
-  dir = mkdtempSync(join(tmpdir(), 'colonies-cli-input-'));
-  const e = await f.addExecutor(TYPE);
-  ex = new Executor({
-    url: f.url,
-    colonyname: f.a.colonyname,
-    executortype: TYPE,
-    executorname: e.name,
-    prvkey: e.key.prvkey,
-    assignTimeout: 1,
+  ({ f, dir, env, stop } = await cliFixture({
+    name: TYPE,
     functions: {
       // Each attempt fails with its own message: a summary shows the last one's.
       divide: (ctx: ExecutionContext) => {
         throw new Error(`division by zero on attempt ${ctx.process.attempt}`);
       },
     },
-  });
-  await ex.start();
+  }));
 });
+after(() => stop());
 
-after(async () => {
-  await ex.stop(1000);
-  await f.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const env = () => userEnv(f);
 /** Writes a file in the test's directory, where the CLI runs: messages name it as given, "wf.json". */
 const file = (name: string, v: unknown) => {
   writeFileSync(join(dir, name), typeof v === 'string' ? v : JSON.stringify(v, null, 2));

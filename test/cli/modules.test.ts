@@ -5,23 +5,19 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import type { Fixture } from '../helpers/fixture.ts';
 import { funcSpec, Workflow } from '../../executor/workflow.ts';
-import { baseEnv, errorLine, run, start } from './helpers.ts';
+import { baseEnv, cliFixture, errorLine, run, start, type CliFixture } from './helpers.ts';
 
 let f: Fixture;
 let dir: string;
+let stop: CliFixture['stop'];
 before(async () => {
-  f = await startFixture();
-  dir = mkdtempSync(join(tmpdir(), 'colonies-cli-modules-'));
+  ({ f, dir, stop } = await cliFixture({ name: 'cli-modules' }));
 });
-after(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await f.close();
-});
+after(() => stop());
 
 /** Writes files under dir/<folder> and returns the folder. */
 function folder(name: string, files: Record<string, string>): string {

@@ -1,33 +1,25 @@
 /** `colonies process …` and `colonies log get` against a fixture server, with an SDK executor in this test process. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixture, type Fixture } from '../helpers/fixture.ts';
-import { Executor, type ExecutionContext } from '../../executor/executor.ts';
+import type { Fixture } from '../helpers/fixture.ts';
+import type { ExecutionContext } from '../../executor/executor.ts';
 import type { Process } from '../../protocol/types.ts';
-import { errorLine, run, tableRows, userEnv } from './helpers.ts';
+import { cliFixture, errorLine, run, tableRows, userEnv, type CliFixture } from './helpers.ts';
 
 const TYPE = 'cli-proc';
 let f: Fixture;
-let ex: Executor;
 let dir: string;
+let env: CliFixture['env'];
+let stop: CliFixture['stop'];
 let release: () => void = () => undefined;
 const held = new Promise<void>((r) => (release = r));
 
 before(async () => {
-  f = await startFixture();
-  dir = mkdtempSync(join(tmpdir(), 'colonies-cli-proc-'));
-  const e = await f.addExecutor(TYPE);
-  ex = new Executor({
-    url: f.url,
-    colonyname: f.a.colonyname,
-    executortype: TYPE,
-    executorname: e.name,
-    prvkey: e.key.prvkey,
+  ({ f, dir, env, stop } = await cliFixture({
+    name: TYPE,
     concurrency: 3,
-    assignTimeout: 1,
     functions: {
       sum_nums: (_ctx: ExecutionContext, a: number, b: number) => a + b,
       boom: () => {
@@ -42,18 +34,13 @@ before(async () => {
         return 'released';
       },
     },
-  });
-  await ex.start();
+  }));
 });
-
 after(async () => {
   release();
-  await ex.stop(1000);
-  await f.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stop();
 });
 
-const env = () => userEnv(f);
 const file = (name: string, text: string) => {
   const p = join(dir, name);
   writeFileSync(p, text);

@@ -4,37 +4,28 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixture, type Fixture } from '../helpers/fixture.ts';
-import { Executor, type ExecutionContext } from '../../executor/executor.ts';
+import type { Fixture } from '../helpers/fixture.ts';
+import type { ExecutionContext } from '../../executor/executor.ts';
 import type { ProcessGraph, ProcessGraphWithProcesses, RegisteredSpec, WorkflowSpecSummary } from '../../protocol/types.ts';
-import { errorLine, run, tableRows, userEnv } from './helpers.ts';
+import { cliFixture, errorLine, run, tableRows, type CliFixture } from './helpers.ts';
 
 const TYPE = 'cli-spec';
 let f: Fixture;
-let ex: Executor;
 let dir: string;
+let env: CliFixture['env'];
+let stop: CliFixture['stop'];
 let specFile: string;
 
 before(async () => {
-  f = await startFixture();
-  dir = mkdtempSync(join(tmpdir(), 'colonies-cli-spec-'));
-  const e = await f.addExecutor(TYPE);
-  ex = new Executor({
-    url: f.url,
-    colonyname: f.a.colonyname,
-    executortype: TYPE,
-    executorname: e.name,
-    prvkey: e.key.prvkey,
-    assignTimeout: 1,
+  ({ f, dir, env, stop } = await cliFixture({
+    name: TYPE,
     functions: {
       greet: (_ctx: ExecutionContext, name: string) => `Hello, ${name}!`,
       count: (ctx: ExecutionContext) => [(ctx.process.spec.kwargs as { n: number }).n * 2],
     },
-  });
-  await ex.start();
+  }));
   specFile = join(dir, 'quickstart.json');
   writeFileSync(
     specFile,
@@ -51,14 +42,8 @@ before(async () => {
     }),
   );
 });
+after(() => stop());
 
-after(async () => {
-  await ex.stop(1000);
-  await f.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const env = () => userEnv(f);
 const json = <T>(s: string) => JSON.parse(s) as T;
 
 test('register, ls, get: versions, an identical spec, the spec drawn', async () => {

@@ -1,25 +1,21 @@
 /** `colonies task ls | complete`: open user tasks as a table or JSON, completion with data checked against the form. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import type { Fixture } from '../helpers/fixture.ts';
 import { generateKeyPair } from '../../protocol/crypto.ts';
 import type { UserTask } from '../../protocol/types.ts';
-import { run, tableRows, userEnv } from './helpers.ts';
+import { cliFixture, run, tableRows, userEnv, type CliFixture } from './helpers.ts';
 
 let f: Fixture;
 let dir: string;
+let stop: CliFixture['stop'];
 before(async () => {
-  f = await startFixture();
-  dir = mkdtempSync(join(tmpdir(), 'colonies-cli-task-'));
+  ({ f, dir, stop } = await cliFixture({ name: 'cli-task' }));
   await f.a.ownerClient.addUser('bob', generateKeyPair().id);
 });
-after(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await f.close();
-});
+after(() => stop());
 
 const FORM = { type: 'object', properties: { amount: { type: 'integer', minimum: 1 } }, required: ['amount'] };
 

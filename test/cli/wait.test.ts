@@ -8,48 +8,30 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import type { Fixture } from '../helpers/fixture.ts';
 import { cutProxy } from '../helpers/cut-proxy.ts';
-import { Executor, type ExecutionContext } from '../../executor/executor.ts';
+import type { ExecutionContext } from '../../executor/executor.ts';
 import type { ColoniesClient } from '../../executor/client.ts';
 import type { Process, ProcessGraphWithProcesses } from '../../protocol/types.ts';
-import { run, start, userEnv, type Running } from './helpers.ts';
+import { cliFixture, run, start, type CliFixture, type Running } from './helpers.ts';
 
 const TYPE = 'cli-wait';
 /** Served by no executor: the test assigns and closes these processes itself, when it chooses. */
 const MANUAL = 'cli-wait-manual';
 let f: Fixture;
-let ex: Executor;
-let manual: ColoniesClient;
 let dir: string;
+let env: CliFixture['env'];
+let stop: CliFixture['stop'];
+let manual: ColoniesClient;
 
 before(async () => {
-  f = await startFixture();
-  dir = mkdtempSync(join(tmpdir(), 'colonies-cli-wait-'));
-  const e = await f.addExecutor(TYPE);
-  ex = new Executor({
-    url: f.url,
-    colonyname: f.a.colonyname,
-    executortype: TYPE,
-    executorname: e.name,
-    prvkey: e.key.prvkey,
-    assignTimeout: 1,
-    functions: { sum_nums: (_ctx: ExecutionContext, a: number, b: number) => a + b },
-  });
-  await ex.start();
+  ({ f, dir, env, stop } = await cliFixture({ name: TYPE, functions: { sum_nums: (_ctx: ExecutionContext, a: number, b: number) => a + b } }));
   manual = (await f.addExecutor(MANUAL)).client;
 });
+after(() => stop());
 
-after(async () => {
-  await ex.stop(1000);
-  await f.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const env = (extra: Record<string, string> = {}) => userEnv(f, f.a, extra);
 const ok = (r: { code: number | null; stderr: string }) => assert.equal(r.code, 0, r.stderr);
 
 /** Assigns the waiting processes of the manual type and closes each with `out`; resolves to their ids. */

@@ -1,33 +1,25 @@
 /** `colonies workflow …` and `colonies executor start` against a fixture server. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixture, type Fixture } from '../helpers/fixture.ts';
-import { Executor, type ExecutionContext } from '../../executor/executor.ts';
+import type { Fixture } from '../helpers/fixture.ts';
+import type { ExecutionContext } from '../../executor/executor.ts';
 import { funcSpec } from '../../executor/workflow.ts';
 import type { ProcessGraph, ProcessGraphWithProcesses } from '../../protocol/types.ts';
-import { baseEnv, errorLine, run, start, tableRows, userEnv } from './helpers.ts';
+import { baseEnv, cliFixture, errorLine, run, start, tableRows, userEnv, type CliFixture } from './helpers.ts';
 
 const TYPE = 'cli-wf';
 const FANOUT = 12;
 let f: Fixture;
-let ex: Executor;
 let dir: string;
+let env: CliFixture['env'];
+let stop: CliFixture['stop'];
 
 before(async () => {
-  f = await startFixture();
-  dir = mkdtempSync(join(tmpdir(), 'colonies-cli-wf-'));
-  const e = await f.addExecutor(TYPE);
-  ex = new Executor({
-    url: f.url,
-    colonyname: f.a.colonyname,
-    executortype: TYPE,
-    executorname: e.name,
-    prvkey: e.key.prvkey,
+  ({ f, dir, env, stop } = await cliFixture({
+    name: TYPE,
     concurrency: 4,
-    assignTimeout: 1,
     functions: {
       gen_nums: () => [1, 2],
       sum_nums: (_ctx: ExecutionContext, a: number, b: number) => a + b,
@@ -46,17 +38,10 @@ before(async () => {
       },
       reduce: (_ctx: ExecutionContext, ...nums: number[]) => nums.reduce((a, b) => a + b, 0),
     },
-  });
-  await ex.start();
+  }));
 });
+after(() => stop());
 
-after(async () => {
-  await ex.stop(1000);
-  await f.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const env = () => userEnv(f);
 const file = (name: string, v: unknown) => {
   const p = join(dir, name);
   writeFileSync(p, typeof v === 'string' ? v : JSON.stringify(v));
