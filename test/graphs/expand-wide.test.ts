@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
 import { funcSpec, Workflow } from '../../executor/workflow.ts';
-import type { ColoniesClient } from '../../executor/client.ts';
 import type { Process } from '../../protocol/types.ts';
+import { executeUntil } from '../helpers/graphs.ts';
 
 let f: Fixture;
 before(async () => {
@@ -23,7 +23,7 @@ const N = 2_000;
 
 test(`expand over a list of ${N}: one process per element, reduce gets every output in order`, async (t) => {
   const type = 'expand-wide';
-  const executors = await Promise.all([f.addExecutor(type), f.addExecutor(type)]);
+  const clients = (await Promise.all([f.addExecutor(type), f.addExecutor(type)])).map((e) => e.client);
   const wf = new Workflow()
     .add(funcSpec({ func: 'range', executortype: type, args: [N] }))
     .add(funcSpec({ func: 'square', executortype: type, dependencies: ['range'], expand: { $output: 'range' } }))
@@ -33,11 +33,7 @@ test(`expand over a list of ${N}: one process per element, reduce gets every out
   const reduceId = (await f.a.userClient.findProcess(g.processgraphid, 'reduce')).processid;
 
   let reduced: Process | undefined;
-  let ran = 0;
-  let lastProgress = Date.now();
-  const stop = new AbortController();
-
-  function run(p: Process): unknown[] {
+  const run = (p: Process): unknown[] => {
     switch (p.spec.funcname) {
       case 'range':
         return Array.from({ length: p.in[0] as number }, (_, i) => i);
@@ -51,36 +47,8 @@ test(`expand over a list of ${N}: one process per element, reduce gets every out
       default:
         throw new Error(`unexpected function ${p.spec.funcname}`);
     }
-  }
-
-  async function loop(client: ColoniesClient): Promise<void> {
-    while (!stop.signal.aborted) {
-      let ps: Process[];
-      try {
-        ps = await client.assign({ timeout: 2, count: 50 }, stop.signal);
-      } catch (err) {
-        if (stop.signal.aborted) return;
-        throw err;
-      }
-      if (ps.length === 0 && Date.now() - lastProgress > 30_000) throw new Error(`stalled: nothing to assign for 30 s after ${ran} processes ran`);
-      await Promise.all(
-        ps.map(async (p) => {
-          await client.close(p.processid, p.attempt, run(p));
-          ran++;
-          lastProgress = Date.now();
-          if (p.processid === reduceId) stop.abort();
-        }),
-      );
-    }
-  }
-
-  const loops = executors.flatMap((e) => [loop(e.client), loop(e.client)]);
-  try {
-    await Promise.all(loops);
-  } finally {
-    stop.abort(); // on failure too: no loop outlives the test
-    await Promise.allSettled(loops);
-  }
+  };
+  const ran = await executeUntil(clients, reduceId, run);
   const ms = Date.now() - started;
   t.diagnostic(`${N + 3} processes (range, ${N} by expand, the collector, reduce) in ${ms} ms on ${f.testDb.engine}`);
 

@@ -7,8 +7,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
 import { funcSpec, Workflow } from '../../executor/workflow.ts';
-import type { ColoniesClient, ChildOptions } from '../../executor/client.ts';
+import type { ChildOptions } from '../../executor/client.ts';
 import type { Process } from '../../protocol/types.ts';
+import { executeUntil, type RunProcess } from '../helpers/graphs.ts';
 
 let f: Fixture;
 before(async () => {
@@ -25,7 +26,7 @@ const BATCH = 500;
 
 test(`map-reduce over ${N} children added with addChildren batches`, async (t) => {
   const type = 'mrwide';
-  const executors = await Promise.all([f.addExecutor(type), f.addExecutor(type)]);
+  const clients = (await Promise.all([f.addExecutor(type), f.addExecutor(type)])).map((e) => e.client);
   const wf = new Workflow()
     .add(funcSpec({ func: 'map', executortype: type }))
     .add(funcSpec({ func: 'reduce', executortype: type, dependencies: ['map'] }));
@@ -34,11 +35,7 @@ test(`map-reduce over ${N} children added with addChildren batches`, async (t) =
   const reduceId = (await f.a.userClient.findProcess(g.processgraphid, 'reduce')).processid;
 
   let reduced: Process | undefined;
-  let ran = 0;
-  let lastProgress = Date.now();
-  const stop = new AbortController();
-
-  async function run(client: ColoniesClient, p: Process): Promise<unknown[]> {
+  const run: RunProcess = async (p, client, progress) => {
     switch (p.spec.funcname) {
       case 'map': {
         const gen = funcSpec({ func: 'gen', executortype: type });
@@ -50,7 +47,7 @@ test(`map-reduce over ${N} children added with addChildren batches`, async (t) =
           }
           const added = await client.addChildren(g.processgraphid, p.processid, children);
           assert.equal(added.length, children.length);
-          lastProgress = Date.now();
+          progress();
         }
         return [];
       }
@@ -62,37 +59,8 @@ test(`map-reduce over ${N} children added with addChildren batches`, async (t) =
       default:
         throw new Error(`unexpected function ${p.spec.funcname}`);
     }
-  }
-
-  async function loop(client: ColoniesClient): Promise<void> {
-    while (!stop.signal.aborted) {
-      let ps: Process[];
-      try {
-        ps = await client.assign({ timeout: 2, count: 50 }, stop.signal);
-      } catch (err) {
-        if (stop.signal.aborted) return;
-        throw err;
-      }
-      if (ps.length === 0 && Date.now() - lastProgress > 30_000) throw new Error(`stalled: nothing to assign for 30 s after ${ran} processes ran`);
-      await Promise.all(
-        ps.map(async (p) => {
-          const out = await run(client, p);
-          await client.close(p.processid, p.attempt, out);
-          ran++;
-          lastProgress = Date.now();
-          if (p.processid === reduceId) stop.abort();
-        }),
-      );
-    }
-  }
-
-  const loops = executors.flatMap((e) => [loop(e.client), loop(e.client)]);
-  try {
-    await Promise.all(loops);
-  } finally {
-    stop.abort(); // on failure too: no loop outlives the test
-    await Promise.allSettled(loops);
-  }
+  };
+  const ran = await executeUntil(clients, reduceId, run);
   const ms = Date.now() - started;
   t.diagnostic(`${N + 2} processes (map, ${N} children in batches of ${BATCH}, reduce) in ${ms} ms on ${f.testDb.engine}`);
 
