@@ -1,4 +1,4 @@
-/** Running the `colonies` CLI as a subprocess (node bin/colonies.mjs …) with a clean COLONIES_* environment. */
+/** Running the `colonies` CLI as a subprocess (node bin/colonies.mjs …) with a clean COLONIES_* environment, against a fixture. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
