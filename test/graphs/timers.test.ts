@@ -5,19 +5,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
-import { createPostgresDatabase, testEngine, type TestDb } from '../helpers/db.ts';
+import { reopenableTestDb } from '../helpers/db.ts';
 import { ManualClock, systemClock } from '../../server/clock.ts';
 import { createColoniesServer } from '../../server/main.ts';
 import { loadServerConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
-import { migrate } from '../../server/store/migrate.ts';
-import { createPgDb } from '../../server/store/pg-db.ts';
-import { createPgliteDb } from '../../server/store/pglite-db.ts';
-import type { Db } from '../../server/store/db.ts';
 import { startSleep } from '../../server/services/kinds/sleep.ts';
 import { ColoniesError } from '../../executor/transport.ts';
 import type { FunctionSpecInput } from '../../protocol/schemas.ts';
@@ -182,31 +175,19 @@ test('the sweep finishes every due timer, in batches, and leaves the others', as
   assert.equal((await graph(g.processgraphid)).state, 'SUCCESS');
 });
 
-/** A store of its own that can be closed and opened again: a PGlite directory, or a PostgreSQL database. */
-async function reopenableStore(): Promise<{ open(): Promise<Db>; remove(): Promise<void> }> {
-  if (testEngine() === 'pglite') {
-    const dir = mkdtempSync(join(tmpdir(), 'colonies-timers-'));
-    return { open: () => createPgliteDb(dir), remove: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) };
-  }
-  const created = await createPostgresDatabase();
-  return { open: () => Promise.resolve(createPgDb({ connectionString: created.url, max: 4 })), remove: () => created.drop() };
-}
-
 test('a timer survives a restart: a new server on the same store finishes it when due', async () => {
-  const store = await reopenableStore();
+  const store = await reopenableTestDb();
   const restartClock = new ManualClock(T0);
   try {
-    const db = await store.open();
-    await migrate(db);
-    const testDb: TestDb = { db, engine: testEngine(), url: undefined, drop: () => db.close() };
+    const testDb = await store.open();
+    const db = testDb.db;
     const first = await startFixture({ clock: restartClock, authClock: systemClock, testDb });
     const g = await first.a.userClient.submitWorkflow([{ kind: 'sleep', seconds: 3600, nodename: 'overnight' }]);
     await first.close();
     await db.close();
 
     restartClock.advance(3_600_000);
-    const db2 = await store.open();
-    await migrate(db2);
+    const { db: db2 } = await store.open();
     const second = await createColoniesServer(
       { ...loadServerConfig({}), host: '127.0.0.1', port: 0, logLevel: 'silent' },
       { db: db2, clock: restartClock, log: silentLogger, loops: false },

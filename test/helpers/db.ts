@@ -4,7 +4,7 @@
  * COLONIES_TEST_DATABASE_URL's server, dropped at the end).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -82,6 +82,34 @@ async function migratedTemplate(): Promise<Uint8Array> {
       await db.close();
     }
   }
+}
+
+/**
+ * A store of its own that can be closed and opened again, for restarts: a PGlite data directory (the
+ * first open starts it from the migrated template) or a PostgreSQL database. Each open() connects anew.
+ */
+export async function reopenableTestDb(): Promise<{ open(): Promise<TestDb>; remove(): Promise<void> }> {
+  if (testEngine() === 'pglite') {
+    const dir = mkdtempSync(join(tmpdir(), 'colonies-test-store-'));
+    let from: Uint8Array | undefined = await migratedTemplate();
+    return {
+      async open() {
+        const db = await createPgliteDb(join(dir, 'data'), { from });
+        from = undefined; // from now on, what the directory holds
+        return { db, engine: 'pglite', url: undefined, drop: () => db.close() };
+      },
+      remove: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const created = await createPostgresDatabase();
+  return {
+    async open() {
+      const db = createPgDb({ connectionString: created.url, max: 4 });
+      await migrate(db);
+      return { db, engine: 'postgres', url: created.url, drop: () => db.close() };
+    },
+    remove: () => created.drop(),
+  };
 }
 
 export async function openTestDb(engine: Engine = testEngine()): Promise<TestDb> {

@@ -5,19 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFixture } from '../helpers/fixture.ts';
-import { createPostgresDatabase, testEngine, type TestDb } from '../helpers/db.ts';
+import { reopenableTestDb } from '../helpers/db.ts';
 import { ManualClock, systemClock } from '../../server/clock.ts';
 import { createColoniesServer } from '../../server/main.ts';
 import { loadServerConfig } from '../../server/config.ts';
 import { silentLogger } from '../../server/log.ts';
-import { createPgDb } from '../../server/store/pg-db.ts';
-import { createPgliteDb } from '../../server/store/pglite-db.ts';
-import { migrate } from '../../server/store/migrate.ts';
 import { ColoniesClient } from '../../executor/client.ts';
 
 const SEC = 1000;
@@ -55,33 +49,9 @@ test('a long-polling executor gets a delayed retry once it comes due, with no ne
   }
 });
 
-/** A store that outlives its server: a PGlite data directory, or a PostgreSQL database; open() connects anew each time. */
-async function durableStore(): Promise<{ open(): Promise<TestDb>; remove(): Promise<void> }> {
-  if (testEngine() === 'pglite') {
-    const dir = mkdtempSync(join(tmpdir(), 'colonies-retry-restart-'));
-    return {
-      async open() {
-        const db = await createPgliteDb(join(dir, 'data'));
-        await migrate(db);
-        return { db, engine: 'pglite', url: undefined, drop: () => db.close() };
-      },
-      remove: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  }
-  const created = await createPostgresDatabase();
-  return {
-    async open() {
-      const db = createPgDb({ connectionString: created.url, max: 4 });
-      await migrate(db);
-      return { db, engine: 'postgres', url: created.url, drop: () => db.close() };
-    },
-    remove: () => created.drop(),
-  };
-}
-
 test('a restart in the middle of a delay: the retry is still WAITING with its notbefore, and is assigned once it passes', async () => {
   const restartClock = new ManualClock(Date.UTC(2026, 0, 1));
-  const store = await durableStore();
+  const store = await reopenableTestDb();
   try {
     const first = await store.open();
     const s1 = await startFixture({ clock: restartClock, authClock: systemClock, testDb: first, config: { leaseSeconds: 100_000 } });
