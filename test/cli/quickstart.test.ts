@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFixture, type Fixture } from '../helpers/fixture.ts';
-import { baseEnv, run, start, type Running } from '../cli/helpers.ts';
+import { baseEnv, run, start, type Running } from './helpers.ts';
 import type { Process, ProcessGraphWithProcesses } from '../../protocol/types.ts';
 
 const SPEC = 'examples/quickstart/quickstart.json';

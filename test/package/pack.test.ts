@@ -2,8 +2,7 @@
  * The package as its users get it: `npm pack` of a copy of the repository (prepack compiles the SDK into
  * dist/sdk, prepare builds the dashboard), installed without network into a project in the temporary
  * folder, and used from there against a live server: a plain .mjs script, TypeScript type checks, and
- * `colonies executor start` on a .ts module that imports the package. The store plays no part, so it
- * runs in the PGlite pass only.
+ * `colonies executor start` on a .ts module that imports the package.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +15,6 @@ import { funcSpec, Workflow } from '../../executor/workflow.ts';
 import { baseEnv, ROOT, start } from '../cli/helpers.ts';
 import { readmeBlock } from '../helpers/readme.ts';
 
-const skip = process.env.COLONIES_TEST_ENGINE === 'postgres' && 'runs in the PGlite pass';
 const SLOW = 900_000;
 /** Not copied: what a clone does not have, and what the build must make itself. */
 const NOT_COPIED = new Set(['.git', 'node_modules', 'dist', 'dashboard/dist', 'test-artifacts', '.colonies', 'bench/results']);
@@ -207,7 +205,7 @@ async function servesThroughCli(f: Fixture, type: string, module: string, cwd: s
   }
 }
 
-describe('the colonies package, packed and installed outside the repository', { skip, timeout: SLOW }, () => {
+describe('the colonies package, packed and installed outside the repository', { timeout: SLOW }, () => {
   let f: Fixture;
   let pkg: Installed;
 

@@ -24,9 +24,6 @@ const examplesDir = join(root, 'examples', 'python');
 /** Short, so that a Python function outliving it shows the heartbeats keep its lease. */
 const LEASE_SECONDS = 3;
 
-/** What does not depend on the store runs once, in the PGlite pass. */
-const onceOnly = process.env.COLONIES_TEST_ENGINE === 'postgres' && 'runs in the PGlite pass';
-
 const CANDIDATES = ['python3', '/usr/bin/python3'];
 const HAS_CRYPTOGRAPHY = 'import cryptography';
 // Building offline without isolation: setuptools, and before 70.1 its bdist_wheel came from wheel.
@@ -120,7 +117,7 @@ test("the Python client's unit tests and live tests pass, none skipped", async (
     assert.match(r.stderr, new RegExp(`${name} .* ok$`, 'm'), `${name} ran and passed`);
 });
 
-test("the Python client's route table is protocol/routes.ts's", { skip: onceOnly }, async () => {
+test("the Python client's route table is protocol/routes.ts's", async () => {
   const python = requirePython(HAS_CRYPTOGRAPHY, 'the cryptography package');
   const r = await run(python, ['-c', 'import json; from colonies.routes import OPERATIONS; print(json.dumps(OPERATIONS))'], {
     env: { ...process.env, PYTHONPATH: clientDir },
@@ -197,14 +194,14 @@ test("the README's Python script runs as written", async () => {
   assert.equal(r.stdout, 'State: SUCCESS\nResult: 3\n', said(r));
 });
 
-test('an example script without its environment says what to set', { skip: onceOnly }, async () => {
+test('an example script without its environment says what to set', async () => {
   const python = requirePython(HAS_CRYPTOGRAPHY, 'the cryptography package');
   const r = await run(python, [join(examplesDir, 'two_steps.py')], { env: exampleEnv({ COLONIES_PRVKEY: '', COLONIES_COLONY_NAME: '' }) });
   assert.equal(r.code, 1, said(r));
   assert.match(r.stderr, /COLONIES_PRVKEY and COLONIES_COLONY_NAME not set/);
 });
 
-test('pip installs the package offline into a fresh virtual environment, importable outside the repository', { skip: onceOnly }, async () => {
+test('pip installs the package offline into a fresh virtual environment, importable outside the repository', async () => {
   const python = requirePython(CAN_BUILD, 'cryptography, pip, venv and setuptools (with wheel before setuptools 70.1)');
   const dir = mkdtempSync(join(tmpdir(), 'colonies-pip-'));
   try {

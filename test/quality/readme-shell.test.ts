@@ -2,7 +2,6 @@
  * The README's shell blocks, run as written against a live `colonies dev`: one bash process runs them
  * in order (so the ids kept in shell variables carry over), with the executor's block in the background
  * as in its own terminal. Each command must exit as its comment says: 0, or N when it says `exit N`.
- * The store plays no part (`colonies dev` always runs the embedded one), so it runs in the PGlite pass.
  *
  * Every line of a block keeps its README line number in the script (the rest is blank), so bash's
  * $LINENO is the README's line: an ERR trap records each failing line with its status, and a DEBUG trap
@@ -14,11 +13,8 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testEngine } from '../helpers/db.ts';
 import { README, readmeBlocks, type ReadmeBlock } from '../helpers/readme.ts';
 import { baseEnv, BIN, closedPort, ROOT, start, type Running } from '../cli/helpers.ts';
-
-const skip = testEngine() === 'postgres' && 'runs in the PGlite pass';
 
 /** The shell blocks this test does not run, by the section each is in, and why. */
 const NOT_RUN: { section: string; why: string }[] = [
@@ -168,7 +164,7 @@ async function stopGroup(pgid: number): Promise<void> {
   }
 }
 
-test('the README shell blocks run as written, each command exiting as its comment says', { skip, timeout: 900_000 }, async () => {
+test('the README shell blocks run as written, each command exiting as its comment says', { timeout: 900_000 }, async () => {
   const { run, executor } = shellBlocks();
 
   // A directory like a clone's: the README's relative paths (examples/…) work there, and `colonies` is on the PATH.

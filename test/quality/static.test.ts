@@ -1,6 +1,6 @@
 /**
  * The static checks are part of the suite, so `npm test` (and CI) refuses code that does not
- * type-check or lint. They do not depend on the store, so they run once, in the PGlite pass.
+ * type-check or lint.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const onceOnly = process.env.COLONIES_TEST_ENGINE === 'postgres';
 
 function run(bin: string, args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -37,7 +36,7 @@ function tracked(patterns: string[]): string[] | undefined {
   }
 }
 
-test('the code type-checks (tsc, strict)', { skip: onceOnly && 'runs in the PGlite pass' }, () => {
+test('the code type-checks (tsc, strict)', () => {
   // tsconfig.json's settings and files, less those git does not track.
   const read = ts.readConfigFile(join(ROOT, 'tsconfig.json'), (p) => ts.sys.readFile(p));
   const config = ts.parseJsonConfigFileContent(read.config as object, ts.sys, ROOT);
@@ -49,7 +48,7 @@ test('the code type-checks (tsc, strict)', { skip: onceOnly && 'runs in the PGli
   assert.equal(diagnostics.length, 0, ts.formatDiagnostics(diagnostics, host));
 });
 
-test('the code lints clean (eslint)', { skip: onceOnly && 'runs in the PGlite pass' }, async () => {
+test('the code lints clean (eslint)', async () => {
   const files = tracked(['*.ts', '*.js', '*.mjs']);
   const r = await run('node_modules/eslint/bin/eslint.js', ['--max-warnings=0', ...(files ?? ['.'])]);
   assert.equal(r.code, 0, r.out);
