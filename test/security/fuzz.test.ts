@@ -1,5 +1,5 @@
 /**
- * Fuzz over every signed route of protocol/routes.ts: thousands of signed requests whose body, query or
+ * Fuzz over every signed route of protocol/routes.ts: 1,500 signed requests whose body, query or
  * path parameters hold hostile values (NUL, lone surrogates, "__proto__" keys, deep nesting, huge and
  * negative numbers, wrong types and sizes). Deterministic: a seeded PRNG whose seed is printed
  * (COLONIES_FUZZ_SEED replays another, COLONIES_FUZZ_REQUESTS sets the count). No answer may be a 5xx,
@@ -18,7 +18,7 @@ import { WS_PATH, signedHello } from '../../protocol/signing.ts';
 import type { Process, ProcessGraph, StateCounts } from '../../protocol/types.ts';
 
 const SEED = Number(process.env.COLONIES_FUZZ_SEED ?? 20261207);
-const REQUESTS = Number(process.env.COLONIES_FUZZ_REQUESTS ?? 3000);
+const REQUESTS = Number(process.env.COLONIES_FUZZ_REQUESTS ?? 1500);
 const PARALLEL = 12;
 
 /** mulberry32: small, fast and good enough to pick hostile values reproducibly. */
