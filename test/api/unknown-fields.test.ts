@@ -1,7 +1,8 @@
 /**
  * Request bodies refuse a field they do not know (a typo was silently dropped: "maxretry" stored as
  * maxretries 0, an executor's "output" closed the process with no output), 400 VALIDATION_FAILED
- * naming its path and the field it likely stands for; nothing is written. Failure reasons the server writes name the last attempt's error, not a stack.
+ * naming its path and the field it likely stands for; nothing is written. Failure reasons the server
+ * writes name the last attempt's error, not a stack.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
